@@ -1,0 +1,41 @@
+"""IOK SaaS: one multi-tenant resident portal for Polish housing cooperatives and managers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: settings, extensions, tenancy, blueprints, CLI — nothing else."""
+    app = Flask(__name__)
+    app.config.update(settings.from_environment())
+    app.config.update(config or {})
+    Path(app.config["IOK_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from . import models  # noqa: F401  (every table registered before anything queries)
+    from .cli import register_cli
+    from .errors import register_error_pages
+    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from .i18n import select_locale, select_timezone
+    from .modules.tenants.services import load_snapshots, load_version
+    from .tenancy import TenantDirectory
+    from .tenancy import init_app as init_tenancy
+    from .web import register_blueprints
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.REPO_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    init_tenancy(app, TenantDirectory(load_snapshots, load_version,
+                                      app.config["IOK_TENANT_CACHE_SECONDS"]))
+    register_blueprints(app)
+    register_error_pages(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,74 @@
+"""Settings from the environment.
+
+Defaults are the embedded set-up a newcomer gets from `make demo`: SQLite in ./var, Celery
+tasks run in-process, e-mail written to a local outbox folder. Production sets the
+variables listed in deploy/iok.env.example.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment() -> dict:
+    """Build the configuration mapping; called once by create_app."""
+    var_dir = Path(os.environ.get("IOK_VAR_DIR", REPO_ROOT / "var"))
+    base_domain = os.environ.get("IOK_BASE_DOMAIN", "localhost").lower()
+    production = os.environ.get("IOK_ENV", "development") == "production"
+    secret = os.environ.get("IOK_SECRET_KEY")
+    if production and not secret:
+        raise RuntimeError("IOK_SECRET_KEY must be set when IOK_ENV=production")
+    return {
+        "IOK_ENV": "production" if production else "development",
+        "SECRET_KEY": secret or "embedded-development-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "IOK_DATABASE_URL", f"sqlite:///{var_dir / 'iok.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "IOK_VAR_DIR": var_dir,
+        "IOK_TENANTS_DIR": Path(os.environ.get("IOK_TENANTS_DIR", REPO_ROOT / "tenants")),
+        "IOK_POLICIES_DIR": Path(os.environ.get("IOK_POLICIES_DIR", REPO_ROOT / "policies")),
+        "IOK_BASE_DOMAIN": base_domain,
+        "IOK_ADMIN_HOST": os.environ.get("IOK_ADMIN_HOST", f"admin.{base_domain}").lower(),
+        # Scheme and port of the public URLs written into e-mails and redirects.
+        "IOK_URL_SCHEME": os.environ.get("IOK_URL_SCHEME", "https" if production else "http"),
+        "IOK_PUBLIC_PORT": os.environ.get("IOK_PUBLIC_PORT") or None,
+        # In production a tenant's own domain (iok.mzmk-brzeg.pl) is its canonical host;
+        # in the demo the <slug>.localhost name is, because custom domains do not resolve.
+        "IOK_CUSTOM_HOSTS_CANONICAL": _env_bool("IOK_CUSTOM_HOSTS_CANONICAL", production),
+        # How often a worker process asks the database whether tenants changed.
+        "IOK_TENANT_CACHE_SECONDS": float(os.environ.get("IOK_TENANT_CACHE_SECONDS", "5")),
+        "IOK_PASSWORD_FLOOR_MIN_LENGTH": _env_int("IOK_PASSWORD_FLOOR_MIN_LENGTH", 8),
+        "SESSION_COOKIE_NAME": "iok_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        # Host-only cookies: never a Domain attribute, so brzeg.* cookies mean nothing at gdynia.*
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_DOMAIN": None,
+        "PERMANENT_SESSION_LIFETIME": _env_int("IOK_SESSION_HOURS", 12) * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "IOK_LANGUAGES": ("pl", "en"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("IOK_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "REDIS_URL": os.environ.get("IOK_REDIS_URL"),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }

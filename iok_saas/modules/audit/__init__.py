@@ -1,0 +1,1 @@
+"""Audit trail: who did what, with the state before and after."""

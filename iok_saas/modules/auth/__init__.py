@@ -1,0 +1,1 @@
+"""Shared authentication pieces: password hashing and the Flask-Login user loader."""

@@ -1,0 +1,1 @@
+"""The platform operator's console on the admin host: tenants, onboarding, audit."""

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from iok_saas.extensions import limiter
+from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.staff.services import StaffError, create_first_admin
+from iok_saas.modules.tenants import services as tenants
+from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
+from iok_saas.tenancy import SESSION_SITE_KEY, directory, on_admin_site, site_key
+
+from . import onboarding, services
+from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
+from .models import Operator
+
+bp = Blueprint("operator", __name__, template_folder="templates")
+
+register_user_kind("operator", lambda op_id: services.load_operator(op_id)
+                   if on_admin_site() else None)
+
+
+@bp.before_request
+def _operators_only():
+    if request.endpoint == "operator.login":
+        return None
+    if not isinstance(current_user._get_current_object(), Operator):
+        return redirect(url_for("operator.login", next=request.full_path))
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        operator = services.authenticate(form.email.data, form.password.data)
+        if operator is not None:
+            session.clear()
+            login_user(operator)
+            session[SESSION_SITE_KEY] = site_key()
+            return redirect(url_for("operator.index"))
+        flash(_("Nieprawidłowy e-mail lub hasło."), "error")
+    return render_template("operator/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("operator.login"))
+
+
+@bp.get("/")
+def index():
+    return render_template("operator/index.html", tenants=directory().all())
+
+
+@bp.route("/tenants/new", methods=["GET", "POST"])
+def new_tenant():
+    form = TenantForm()
+    form.policy_preset.choices = [(p, p) for p in tenants.presets()]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            manifest = manifest_from_form(onboarding.manifest_data(form))
+            tenant = tenants.create_tenant(manifest, onboarding.policy_source(form),
+                                           services.actor_of(current_user))
+        except (ManifestError, tenants.TenantChangeError) as exc:
+            problems = exc.messages
+        else:
+            flash(_("Dodano %(name)s.", name=tenant.short_name), "success")
+            return redirect(url_for("operator.tenant", slug=tenant.slug))
+    return render_template("operator/tenant_form.html", form=form, problems=problems)
+
+
+@bp.get("/tenants/<slug>")
+def tenant(slug: str):
+    return _tenant_page(slug)
+
+
+def _tenant_page(slug: str, problems: list[str] | None = None, policy_text: str | None = None,
+                 admin_form: FirstAdminForm | None = None, new_admin=None, status=200):
+    record = _tenant_or_404(slug)
+    snapshot = directory().get(record.id)
+    admin_form = admin_form or _first_admin_form(snapshot)
+    return render_template(
+        "operator/tenant.html", record=record, snapshot=snapshot, problems=problems or [],
+        policy_text=policy_text if policy_text is not None else record.policy_source,
+        status_form=StatusForm(), admin_form=admin_form, new_admin=new_admin,
+        events=services.recent_events(record.id, limit=50),
+    ), status
+
+
+def _tenant_or_404(slug: str):
+    try:
+        return tenants.get_tenant(slug)
+    except tenants.TenantChangeError:
+        abort(404)
+
+
+def _first_admin_form(snapshot) -> FirstAdminForm:
+    form = FirstAdminForm()
+    form.department.choices = [(d["key"], d.get("name") or d["key"])
+                               for d in snapshot.info("departments", [])]
+    return form
+
+
+@bp.post("/tenants/<slug>/policy")
+def update_policy(slug: str):
+    text = request.form.get("policy_source", "")
+    try:
+        tenants.update_policy(slug, text, services.actor_of(current_user))
+    except tenants.TenantChangeError as exc:
+        return _tenant_page(slug, problems=exc.messages, policy_text=text, status=422)
+    flash(_("Polityka zapisana i obowiązuje od teraz."), "success")
+    return redirect(url_for("operator.tenant", slug=slug))
+
+
+@bp.post("/tenants/<slug>/status/<action>")
+def change_status(slug: str, action: str):
+    if action not in ("suspend", "resume"):
+        abort(404)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash(_("Podaj powód zmiany."), "error")
+        return redirect(url_for("operator.tenant", slug=slug))
+    status = tenants.SUSPENDED if action == "suspend" else tenants.ACTIVE
+    tenants.set_status(slug, status, services.actor_of(current_user), form.reason.data)
+    flash(_("Zawieszono serwis.") if action == "suspend" else _("Przywrócono serwis."), "success")
+    return redirect(url_for("operator.tenant", slug=slug))
+
+
+@bp.post("/tenants/<slug>/first-admin")
+def first_admin(slug: str):
+    record = _tenant_or_404(slug)
+    form = _first_admin_form(directory().get(record.id))
+    if not form.validate_on_submit():
+        return _tenant_page(slug, admin_form=form, status=422)
+    try:
+        member, password = create_first_admin(
+            directory().get(record.id), form.login.data, form.full_name.data, form.email.data,
+            form.department.data, services.actor_of(current_user))
+    except StaffError as exc:
+        form.login.errors.append(str(exc))
+        return _tenant_page(slug, admin_form=form, status=422)
+    return _tenant_page(slug, new_admin={"login": member.login, "password": password})
+
+
+@bp.get("/audit")
+def audit():
+    return render_template("operator/audit.html", events=services.recent_events(limit=300))

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from iok_saas.markup import markdown_to_html
+from iok_saas.tenancy import TenantSnapshot
+
+DEFAULT_PRIMARY = "#1f4e79"
+DEFAULT_ACCENT = "#f0b429"
+
+
+def languages() -> tuple[str, ...]:
+    return tuple(current_app.config["IOK_LANGUAGES"])
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never '//evil.example' nor 'https://…'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("site.start")
+    return target
+
+
+def _step_texts() -> dict[str, str]:
+    return {
+        "manager_creates": _("Konto zakłada zarządca dla każdego właściciela lokalu — "
+                             "nie trzeba składać wniosku. Login jest nadawany automatycznie "
+                             "i się nie zmienia."),
+        "electronic_form": _("Wypełnij wniosek o dostęp przez formularz elektroniczny. "
+                             "Wysłanie wniosku oznacza akceptację regulaminu."),
+        "paper_application": _("Złóż wniosek papierowy w biurze spółdzielni "
+                               "(formularz do pobrania lub na miejscu)."),
+        "confirm_email": _("Potwierdź adres e-mail, klikając odnośnik z wiadomości, "
+                           "którą od nas otrzymasz."),
+        "staff_review": _("Pracownicy sprawdzą podane dane i Twój tytuł prawny do lokalu."),
+        "notify_account_ready": _("Powiadomimy Cię, gdy dane dostępowe będą gotowe "
+                                  "do odbioru."),
+        "in_person_pickup": _("Odbierz osobiście dokument z identyfikatorem i hasłem "
+                              "początkowym — weź ze sobą dokument tożsamości."),
+    }
+
+
+def access_guide(tenant: TenantSnapshot) -> list[str]:
+    """How a resident gets access, step by step, as the tenant's policy orders it."""
+    texts = _step_texts()
+    steps = [texts[s] for s in tenant.policy.enrolment.steps if s in texts]
+    if tenant.policy.initial_password.change_on_first_login:
+        steps.append(_("Przy pierwszym logowaniu ustaw własne hasło w miejsce hasła "
+                       "początkowego."))
+    return steps
+
+
+def regulations_html(tenant: TenantSnapshot) -> Markup:
+    return markdown_to_html(tenant.info("regulations", {}).get("text", ""))
+
+
+def branding_css(tenant: TenantSnapshot) -> str:
+    brand = tenant.info("branding", {})
+    primary = brand.get("primary_color", DEFAULT_PRIMARY)
+    accent = brand.get("accent_color", DEFAULT_ACCENT)
+    # Colours were validated as #rrggbb by the manifest schema; nothing else is interpolated.
+    return (f":root {{ --iok-primary: {primary}; --iok-accent: {accent}; "
+            f"--bs-primary: {primary}; --bs-link-color: {primary}; }}\n")
+
+
+def monogram_svg(tenant: TenantSnapshot) -> str:
+    brand = tenant.info("branding", {})
+    text = escape(brand.get("logo_text") or tenant.short_name[:3].upper())
+    primary = brand.get("primary_color", DEFAULT_PRIMARY)
+    accent = brand.get("accent_color", DEFAULT_ACCENT)
+    label = escape(tenant.short_name)
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 48" role="img" '
+        f'aria-label="{label}"><rect width="120" height="48" rx="8" fill="{primary}"/>'
+        f'<rect x="6" y="38" width="108" height="4" rx="2" fill="{accent}"/>'
+        '<text x="60" y="30" font-family="sans-serif" font-size="20" font-weight="700" '
+        f'fill="#ffffff" text-anchor="middle">{text}</text></svg>'
+    )

@@ -1,0 +1,1 @@
+"""The cooperative's own staff: accounts with departments and roles, per tenant."""

@@ -1,0 +1,1 @@
+"""Tenants: who a cooperative is (manifests in tenants/) and how it is found by host."""

@@ -1,0 +1,458 @@
+"""Typed, immutable view of a validated policy.
+
+Build one with :func:`build_policy` from data that ``PolicySchema`` has loaded; the loader
+does that. Every section is a frozen dataclass whose field names match the policy keys
+documented in ``policies/README.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from random import Random
+
+from .schema import (
+    CHARACTER_CLASSES,
+    HOME,
+    IDENTIFIER_LETTERS,
+    NOTIFICATIONS,
+    TABS,
+    UNTIL_STAFF_UNBLOCKS,
+    PolicySchema,
+    department_keys,
+    parse_identifier_format,
+)
+
+NAME_PART_MIN = 3
+"""Parts of a person's name shorter than this are not searched for inside passwords."""
+
+
+def character_class(char: str) -> str:
+    """The class a character counts towards: digits, uppercase, lowercase or special.
+
+    Letters without case (and everything that is neither a digit nor a letter) are special;
+    Polish letters such as 'Ł' and 'ż' count as upper- and lower-case letters.
+    """
+    if char.isdigit():
+        return "digits"
+    if char.isupper():
+        return "uppercase"
+    if char.islower():
+        return "lowercase"
+    return "special"
+
+
+def longest_run(text: str) -> int:
+    """Length of the longest run of one repeated character ('aaab' -> 3)."""
+    best = run = 0
+    previous = None
+    for char in text:
+        run = run + 1 if char == previous else 1
+        best = max(best, run)
+        previous = char
+    return best
+
+
+@dataclass(frozen=True)
+class ClassCounts:
+    """Minimum number of characters of each class."""
+
+    digits: int
+    uppercase: int
+    lowercase: int
+    special: int
+
+
+@dataclass(frozen=True)
+class PasswordRules:
+    """Rules for the passwords residents choose (the initial password is generated)."""
+
+    min_length: int
+    max_length: int
+    require: ClassCounts
+    classes_at_least: int
+    """At least this many of ``classes_of`` must occur at least once."""
+    classes_of: tuple[str, ...]
+    max_repeated_run: int | None
+    """Longest allowed run of one repeated character; None = no limit."""
+    forbidden_characters: str
+    forbid_login: bool
+    forbid_name: bool
+    history: int
+    """The new password must differ from this many previous ones (0 = no history)."""
+    below_platform_floor: str | None
+    """The recorded reason for going below the platform floor, or None."""
+
+    @property
+    def waived(self) -> bool:
+        return self.below_platform_floor is not None
+
+    def violations(self, password: str, *, login: str = "", names: Iterable[str] = ()) -> list[str]:
+        """Names of the rules ``password`` breaks (empty when it is acceptable).
+
+        Possible names: min_length, max_length, digits, uppercase, lowercase, special,
+        classes, max_repeated_run, forbidden_characters, contains_login, contains_name.
+        ``names`` are the resident's names; each is split into words. History and the
+        platform floor are checked elsewhere.
+        """
+        counts = {cls: 0 for cls in CHARACTER_CLASSES}
+        for char in password:
+            counts[character_class(char)] += 1
+        found = [rule for rule, broken in self._checks(password, counts) if broken]
+        return found + self._context_violations(password.casefold(), login, names)
+
+    def _checks(self, password: str, counts: dict[str, int]) -> list[tuple[str, bool]]:
+        present = sum(1 for cls in self.classes_of if counts[cls])
+        return [
+            ("min_length", len(password) < self.min_length),
+            ("max_length", len(password) > self.max_length),
+            *((cls, counts[cls] < getattr(self.require, cls)) for cls in CHARACTER_CLASSES),
+            ("classes", present < self.classes_at_least),
+            ("max_repeated_run", bool(self.max_repeated_run)
+             and longest_run(password) > self.max_repeated_run),
+            ("forbidden_characters", any(char in self.forbidden_characters for char in password)),
+        ]
+
+    def _context_violations(self, folded: str, login: str, names: Iterable[str]) -> list[str]:
+        found = []
+        if self.forbid_login and login and login.casefold() in folded:
+            found.append("contains_login")
+        words = [word.casefold() for name in names for word in name.split()]
+        if self.forbid_name and any(len(w) >= NAME_PART_MIN and w in folded for w in words):
+            found.append("contains_name")
+        return found
+
+
+@dataclass(frozen=True)
+class IdentifierRules:
+    """How logins are made: ``format`` uses '#' for a random digit, '?' for a random letter."""
+
+    generated: bool
+    """True: the platform generates the login from ``format``; False: staff type it in."""
+    format: str
+    permanent: bool
+    unique_within: str
+
+    def generate(self, rng: Random | None = None) -> str:
+        """A fresh login following ``format`` (uniqueness is the caller's check)."""
+        rng = rng or secrets.SystemRandom()
+        alphabet = {"digit": "0123456789", "letter": IDENTIFIER_LETTERS}
+        return "".join(char if kind == "literal" else rng.choice(alphabet[kind])
+                       for kind, char in parse_identifier_format(self.format))
+
+    def matches(self, login: str) -> bool:
+        """Whether ``login`` could have been produced by ``format``."""
+        classes = {"digit": "[0-9]", "letter": f"[{IDENTIFIER_LETTERS}]"}
+        pattern = "".join(re.escape(char) if kind == "literal" else classes[kind]
+                          for kind, char in parse_identifier_format(self.format))
+        return re.fullmatch(pattern, login) is not None
+
+    @property
+    def capacity(self) -> int:
+        """How many distinct logins the format can produce."""
+        sizes = {"digit": 10, "letter": len(IDENTIFIER_LETTERS), "literal": 1}
+        total = 1
+        for kind, _ in parse_identifier_format(self.format):
+            total *= sizes[kind]
+        return total
+
+
+@dataclass(frozen=True)
+class InitialPasswordRules:
+    one_time: bool
+    change_on_first_login: bool
+    valid_days: int
+    length: int
+    delivery: str
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    department: str | None
+    may_refuse: bool
+
+
+@dataclass(frozen=True)
+class PickupRules:
+    department: str | None
+    identity_document: bool
+    signed_receipt: bool
+    sign_application: bool
+
+
+@dataclass(frozen=True)
+class EnrolmentRules:
+    steps: tuple[str, ...]
+    """Ordered steps; leading filing steps are alternatives the applicant picks from."""
+    channels: frozenset[str]
+    eligible: frozenset[str]
+    notify_by: tuple[str, ...]
+    filed_with: str | None
+    review: ReviewRules
+    pickup: PickupRules
+    accept_regulations_at_filing: bool
+
+    @property
+    def manager_creates(self) -> bool:
+        return self.steps == ("manager_creates",)
+
+    def has_step(self, step: str) -> bool:
+        return step in self.steps
+
+
+@dataclass(frozen=True)
+class RecoveryRules:
+    method: str
+    department: str | None
+    identity_document: bool
+    new_identifier: bool
+    email_link_valid: timedelta
+
+
+@dataclass(frozen=True)
+class DisputeRules:
+    department: str | None
+    channels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class LedgerRules:
+    balance_as_of: str
+    simulate_current_month: bool
+    choose_association: bool
+    choose_month: bool
+    components: tuple[str, ...]
+    lag_disclaimer: bool
+    disputes: DisputeRules
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    trigger: str
+    unblock: str
+    """How the account is unblocked (the rule's own choice or blocking.unblock_by)."""
+    action: str | None = None
+    """block_now or staff_decides; None for failed_logins, which locks automatically."""
+    threshold: int | None = None
+    within: timedelta | None = None
+    lock_for: timedelta | None = None
+    """failed_logins lock length; None = until staff unblock the account."""
+    channels: frozenset[str] = frozenset()
+    report_deadline: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockingRules:
+    decided_by: str
+    unblock_by: str
+    self_block: bool
+    rules: tuple[BlockRule, ...]
+
+    def rule(self, trigger: str) -> BlockRule | None:
+        return next((rule for rule in self.rules if rule.trigger == trigger), None)
+
+
+@dataclass(frozen=True)
+class RevocationRules:
+    channels: frozenset[str]
+    reasons: frozenset[str]
+    choices: frozenset[str]
+    handled_by: str | None
+    auto_on_title_end: bool
+
+    @property
+    def residents_may_apply(self) -> bool:
+        return bool(self.channels)
+
+
+@dataclass(frozen=True)
+class NotificationRules:
+    enabled: frozenset[str]
+    phone_fallback: str | None
+    """Department that gets a call task when the resident has no e-mail; None = no calls."""
+
+
+@dataclass(frozen=True)
+class Notices:
+    """Tenant wordings shown to residents (None where the tenant has none)."""
+
+    balance_disclaimer: str | None
+    balance_lag: str | None
+    availability: str | None
+    confidentiality: str | None
+    lost_credentials: str | None
+    data_protection: str | None
+    questions: str | None
+
+
+@dataclass(frozen=True)
+class RegulationRules:
+    version: str | None
+    accept_at_first_login: bool
+    reaccept_on_new_version: bool
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    idle_timeout: timedelta
+    absolute_timeout: timedelta
+
+
+@dataclass(frozen=True)
+class HandledBy:
+    """Department that handles each kind of resident request (None = default contact)."""
+
+    fault_reports: str | None
+    occupant_changes: str | None
+    meter_readings: str | None
+    contact_corrections: str | None
+    questions: str | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One tenant's validated policy: the merged ``extends`` chain, typed."""
+
+    name: str
+    source: str
+    extends_chain: tuple[str, ...]
+    """Names from the root preset to this policy, e.g. ('base', 'brzeg')."""
+    description: str | None
+    navigation: tuple[str, ...]
+    """Top-level tabs in display order; may contain 'home'."""
+    home: tuple[str, ...]
+    """Panels of the Home page, in order (empty when there is no Home page)."""
+    password: PasswordRules
+    identifier: IdentifierRules
+    initial_password: InitialPasswordRules
+    enrolment: EnrolmentRules
+    recovery: RecoveryRules
+    ledger: LedgerRules
+    blocking: BlockingRules
+    revocation: RevocationRules
+    notifications: NotificationRules
+    notices: Notices
+    regulations: RegulationRules
+    session: SessionRules
+    handled_by: HandledBy
+    _data: dict = field(repr=False, compare=False)
+
+    @property
+    def tabs(self) -> frozenset[str]:
+        """Every feature shown, whether as its own tab or as a Home panel."""
+        return frozenset(self.navigation + self.home) - {HOME}
+
+    def shows(self, tab: str) -> bool:
+        if tab not in TABS:
+            raise ValueError(f"unknown tab {tab!r}; known: {', '.join(TABS)}")
+        return tab in self.tabs
+
+    def notifies(self, kind: str) -> bool:
+        if kind not in NOTIFICATIONS:
+            raise ValueError(f"unknown notification {kind!r}; known: {', '.join(NOTIFICATIONS)}")
+        return kind in self.notifications.enabled
+
+    @property
+    def waivers(self) -> list[str]:
+        """Human-readable notes on every waiver of a platform rule."""
+        reason = self.password.below_platform_floor
+        return [] if reason is None else [f'password is below the platform floor (waiver: "{reason}")']
+
+    def departments_referenced(self) -> set[str]:
+        """Every department key named anywhere in the policy."""
+        return department_keys(PolicySchema(), self._data)
+
+    def as_dict(self) -> dict:
+        """A copy of the merged, validated data (durations as timedelta)."""
+        return copy.deepcopy(self._data)
+
+
+def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> Policy:
+    """The typed Policy for ``data``, which PolicySchema has loaded in full."""
+    return Policy(
+        name=name,
+        source=source,
+        extends_chain=chain,
+        description=data["description"],
+        navigation=tuple(data["tabs"]),
+        home=tuple(data["home"]),
+        password=_password(data["password"]),
+        identifier=IdentifierRules(**data["identifier"]),
+        initial_password=InitialPasswordRules(**data["initial_password"]),
+        enrolment=_enrolment(data["enrolment"]),
+        recovery=RecoveryRules(**data["recovery"]),
+        ledger=_ledger(data["ledger"]),
+        blocking=_blocking(data["blocking"]),
+        revocation=_revocation(data["revocation"]),
+        notifications=_notifications(data["notifications"]),
+        notices=Notices(**data["notices"]),
+        regulations=RegulationRules(**data["regulations"]),
+        session=SessionRules(**data["session"]),
+        handled_by=HandledBy(**data["handled_by"]),
+        _data=copy.deepcopy(data),
+    )
+
+
+def _password(data: dict) -> PasswordRules:
+    values = {key: value for key, value in data.items() if key not in ("require", "classes")}
+    return PasswordRules(
+        require=ClassCounts(**data["require"]),
+        classes_at_least=data["classes"]["at_least"],
+        classes_of=tuple(data["classes"]["of"]),
+        **values,
+    )
+
+
+def _enrolment(data: dict) -> EnrolmentRules:
+    return EnrolmentRules(
+        steps=tuple(data["steps"]),
+        channels=frozenset(data["channels"]),
+        eligible=frozenset(data["eligible"]),
+        notify_by=tuple(data["notify_by"]),
+        filed_with=data["filed_with"],
+        review=ReviewRules(**data["review"]),
+        pickup=PickupRules(**data["pickup"]),
+        accept_regulations_at_filing=data["accept_regulations_at_filing"],
+    )
+
+
+def _ledger(data: dict) -> LedgerRules:
+    disputes = data["disputes"]
+    return LedgerRules(
+        **{key: value for key, value in data.items() if key not in ("components", "disputes")},
+        components=tuple(data["components"]),
+        disputes=DisputeRules(disputes["department"], frozenset(disputes["channels"])),
+    )
+
+
+def _blocking(data: dict) -> BlockingRules:
+    rules = tuple(_block_rule(rule, data["unblock_by"]) for rule in data["rules"])
+    return BlockingRules(data["decided_by"], data["unblock_by"], data["self_block"], rules)
+
+
+def _block_rule(data: dict, default_unblock: str) -> BlockRule:
+    values = dict(data, unblock=data["unblock"] or default_unblock)
+    if "channels" in values:
+        values["channels"] = frozenset(values["channels"])
+    if values.get("lock_for") == UNTIL_STAFF_UNBLOCKS:
+        values["lock_for"] = None
+    return BlockRule(**values)
+
+
+def _revocation(data: dict) -> RevocationRules:
+    return RevocationRules(
+        channels=frozenset(data["channels"]),
+        reasons=frozenset(data["reasons"]),
+        choices=frozenset(data["choices"]),
+        handled_by=data["handled_by"],
+        auto_on_title_end=data["auto_on_title_end"],
+    )
+
+
+def _notifications(data: dict) -> NotificationRules:
+    enabled = frozenset(kind for kind in NOTIFICATIONS if data[kind])
+    return NotificationRules(enabled=enabled, phone_fallback=data["phone_fallback"])

@@ -1,0 +1,40 @@
+"""Tenancy: which tenant a request, task or command runs for, and fail-closed scoping.
+
+The whole public face is re-exported here; nothing outside this package re-implements it.
+"""
+
+from .context import (
+    TenantRequired,
+    cross_tenant,
+    cross_tenant_active,
+    current_tenant,
+    current_tenant_or_none,
+    require_tenant,
+    tenant_scope,
+)
+from .directory import TenantDirectory, normalize_host
+from .scoping import TenantScoped
+from .snapshot import ACTIVE, SUSPENDED, TenantSnapshot
+from .urls import admin_url, site_url, tenant_url
+from .web import (
+    ADMIN_SITE,
+    SESSION_SITE_KEY,
+    TenantMisconfigured,
+    TenantSuspended,
+    UnknownHost,
+    admin_only,
+    any_site,
+    directory,
+    init_app,
+    on_admin_site,
+    site_key,
+)
+
+__all__ = [
+    "ACTIVE", "ADMIN_SITE", "SESSION_SITE_KEY", "SUSPENDED", "TenantDirectory",
+    "TenantMisconfigured", "TenantRequired", "TenantScoped", "TenantSnapshot",
+    "TenantSuspended", "UnknownHost", "admin_only", "admin_url", "any_site", "cross_tenant",
+    "cross_tenant_active", "current_tenant", "current_tenant_or_none", "directory", "init_app",
+    "normalize_host", "on_admin_site", "require_tenant", "site_key", "site_url",
+    "tenant_scope", "tenant_url",
+]

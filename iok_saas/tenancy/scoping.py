@@ -1,0 +1,88 @@
+"""Fail-closed row scoping for tenant-owned models.
+
+Every model that mixes in ``TenantScoped`` gets ``tenant_id = <current tenant>`` added to
+each ORM SELECT/UPDATE/DELETE, and new rows are stamped with the current tenant. With no
+tenant in scope the query raises ``TenantRequired`` instead of returning every tenant's
+rows; platform code that really needs all tenants says so with ``cross_tenant(reason)``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, event, inspect
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+
+from .context import TenantRequired, cross_tenant_active, current_tenant_or_none
+
+
+class TenantScoped:
+    """Mixin for tenant-owned tables: NOT NULL tenant_id, indexed, filtered automatically."""
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
+    return [m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria of the parent query propagate to these loads
+    models = _touches_tenant_data(state)
+    if not models or cross_tenant_active():
+        return
+    tenant = current_tenant_or_none()
+    if tenant is None:
+        raise TenantRequired(f"query of {', '.join(models)} with no tenant in scope")
+    if state.is_insert:
+        _check_bulk_rows(state, tenant.id)
+        return
+    tenant_id = tenant.id
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+    )
+
+
+def _check_bulk_rows(state: ORMExecuteState, tenant_id: int) -> None:
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    for row in rows:
+        if row.get("tenant_id") != tenant_id:
+            raise TenantRequired("bulk insert rows must carry the current tenant_id")
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard(session: Session, flush_context, instances) -> None:
+    tenant = current_tenant_or_none()
+    bypass = cross_tenant_active()
+    for obj in session.new:
+        if isinstance(obj, TenantScoped):
+            _stamp_new(obj, tenant, bypass)
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped):
+            _guard_existing(obj, tenant, bypass)
+
+
+def _stamp_new(obj: TenantScoped, tenant, bypass: bool) -> None:
+    if tenant is None:
+        if bypass and obj.tenant_id is not None:
+            return
+        raise TenantRequired(f"new {type(obj).__name__} with no tenant in scope")
+    if obj.tenant_id is None:
+        obj.tenant_id = tenant.id
+    elif obj.tenant_id != tenant.id:
+        raise TenantRequired(f"new {type(obj).__name__} belongs to another tenant")
+
+
+def _guard_existing(obj: TenantScoped, tenant, bypass: bool) -> None:
+    history = inspect(obj).attrs.tenant_id.history
+    if history.deleted:
+        raise TenantRequired(f"{type(obj).__name__}.tenant_id may not change")
+    if bypass:
+        return
+    if tenant is None or obj.tenant_id != tenant.id:
+        raise TenantRequired(f"{type(obj).__name__} changed outside its tenant's scope")

@@ -1,0 +1,46 @@
+"""An immutable picture of one tenant, safe to share between requests and threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from iok_saas.policy import Policy
+
+ACTIVE = "active"
+SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, eq=False)
+class TenantSnapshot:
+    id: int
+    slug: str
+    short_name: str
+    legal_name: str
+    status: str
+    canonical_host: str
+    hosts: tuple[str, ...]
+    profile: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    policy: Policy | None = None
+    policy_errors: tuple[str, ...] = ()
+    locale: str = "pl"
+
+    @property
+    def suspended(self) -> bool:
+        return self.status == SUSPENDED
+
+    @property
+    def misconfigured(self) -> bool:
+        return bool(self.policy_errors)
+
+    def info(self, key: str, default: Any = None) -> Any:
+        """A value of the manifest profile (address, contact, branding, departments…)."""
+        return self.profile.get(key, default)
+
+    def department(self, key: str) -> dict | None:
+        return next((d for d in self.info("departments", ()) if d.get("key") == key), None)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug} #{self.id}>"

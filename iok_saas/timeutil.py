@@ -1,0 +1,19 @@
+"""Timezone-aware time: stored in UTC, shown in Europe/Warsaw."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def local(moment: datetime) -> datetime:
+    return as_utc(moment).astimezone(WARSAW)

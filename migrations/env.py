@@ -1,0 +1,44 @@
+"""Alembic environment: runs inside the Flask app, on the app's engine and metadata."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+log = logging.getLogger("alembic.env")
+
+database = current_app.extensions["migrate"].db
+migrate_options = current_app.extensions["migrate"].configure_args
+
+
+def _skip_empty_revision(ctx, revision, directives):
+    """`flask db migrate` with no model change writes no empty file."""
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        log.info("no changes in schema detected")
+
+
+def run_offline() -> None:
+    context.configure(url=database.engine.url, target_metadata=database.metadata,
+                      literal_binds=True, **migrate_options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    options = dict(migrate_options)
+    options.setdefault("process_revision_directives", _skip_empty_revision)
+    with database.engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=database.metadata, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

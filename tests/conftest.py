@@ -1,0 +1,114 @@
+"""Shared fixtures: an app on a real database (SQLite by default, PostgreSQL when
+IOK_TEST_DATABASE_URL says so), the five tenants synced from the repo's files, and
+test clients bound to a host name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from iok_saas import create_app
+from iok_saas.config import REPO_ROOT
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.tenants.services import sync_from_files
+
+from .services import require_service
+
+TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("IOK_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    _ensure_postgres_database(url)
+    return url
+
+
+def _ensure_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": target.database})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = _database_url(tmp_path_factory)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "IOK_VAR_DIR": tmp_path,
+        "RATELIMIT_ENABLED": False,
+        # Same-process changes invalidate at once; a long interval keeps tests deterministic.
+        "IOK_TENANT_CACHE_SECONDS": 3600,
+    })
+    with app.app_context():
+        _empty_all_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def synced(app):
+    """The five shipped tenants, loaded exactly as `flask tenants sync` loads them."""
+    with app.app_context():
+        report = sync_from_files(REPO_ROOT / "tenants", REPO_ROOT / "policies", Actor.cli("test"))
+        assert not report.invalid_policies, report.invalid_policies
+    return app
+
+
+@pytest.fixture
+def host_client(app):
+    """host_client('brzeg.localhost') -> a test client whose requests carry that Host."""
+
+    def make(host: str):
+        return app.test_client(base_url=f"http://{host}")
+
+    return make
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A reachable PostgreSQL server's URL (skip, or fail in CI, when there is none)."""
+    return require_service("postgres")
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for the test body (requests push their own as usual)."""
+    with app.app_context():
+        yield

@@ -1,0 +1,42 @@
+"""Real services for tests: skipped with a reason on a machine that lacks them,
+mandatory (a failure) when IOK_REQUIRE_SERVICES=1, as .ci/run sets it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+DEFAULTS = {
+    "postgres": ("IOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    "redis": ("IOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+}
+
+
+def require_service(name: str) -> str:
+    variable, default = DEFAULTS[name]
+    url = os.environ.get(variable, default)
+    problem = _probe(name, url)
+    if problem is None:
+        return url
+    message = f"{name} is not reachable at {url} ({problem}); set {variable}"
+    if os.environ.get("IOK_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {message}")
+    pytest.skip(message)
+
+
+def _probe(name: str, url: str) -> str | None:
+    try:
+        if name == "postgres":
+            engine = create_engine(url, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+        else:
+            import redis
+
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable here"
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return None

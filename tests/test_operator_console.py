@@ -1,0 +1,160 @@
+"""The operator console on the admin host: login, onboarding, policy edits, suspension."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.models import PlatformAuditEvent
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.operator.services import create_operator
+from iok_saas.modules.staff.models import StaffMember
+from iok_saas.modules.tenants.models import Tenant
+from iok_saas.tenancy import cross_tenant
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+PASSWORD = "operator-secret-123"
+
+NEW_POLICY = """\
+extends: base
+tabs: [ledger, water_meters]
+password:
+  min_length: 10
+  min_digits: 2
+"""
+
+
+@pytest.fixture
+def console(synced, host_client):
+    with synced.app_context():
+        create_operator("ops@example.test", "Ops", PASSWORD, Actor.cli("test"))
+    client = host_client("admin.localhost")
+    page = client.post("/operator/login", data={"email": "ops@example.test",
+                                                "password": PASSWORD})
+    assert page.status_code == 302
+    return client
+
+
+def onboarding_form(**overrides):
+    data = {
+        "slug": "lesna-polana", "short_name": "SM Leśna Polana",
+        "legal_name": "Spółdzielnia Mieszkaniowa „Leśna Polana”", "kind": "housing_cooperative",
+        "hosts": "iok.lesna-polana.example", "street": "ul. Sosnowa 1", "postal_code": "00-950",
+        "city": "Warszawa", "email": "biuro@lesna-polana.example", "phone": "22 000 00 00",
+        "departments": "finance: Dział Finansowy\nsecretariat: Sekretariat",
+        "primary_color": "#2d5a27", "accent_color": "#e0a800", "logo_text": "LP",
+        "regulations_version": "2026-11-01", "regulations_title": "Regulamin IOK",
+        "regulations_text": "## Zasady\n\n1. Dostęp mają właściciele lokali.",
+        "policy_preset": "base", "policy_source": NEW_POLICY,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_console_requires_an_operator_login(synced, host_client):
+    client = host_client("admin.localhost")
+    assert "/operator/login" in client.get("/operator/").headers["Location"]
+    bad = client.post("/operator/login", data={"email": "nobody@example.test",
+                                               "password": "whatever-123456"})
+    assert "Nieprawidłowy e-mail lub hasło" in bad.get_data(as_text=True)
+
+
+def test_console_lists_the_five_cooperatives(console):
+    html = console.get("/operator/").get_data(as_text=True)
+    for name in ("MZMK Brzeg", "Siarkowiec", "Gdyni", "Zielone Wzgórza", "Kuźniki"):
+        assert name in html
+
+
+def test_onboarding_a_sixth_cooperative_serves_its_host_at_once(console, host_client):
+    before = host_client("lesna-polana.localhost").get("/")
+    assert before.status_code == 404
+    page = console.post("/operator/tenants/new", data=onboarding_form())
+    assert page.status_code == 302, page.get_data(as_text=True)
+    for host in ("lesna-polana.localhost", "iok.lesna-polana.example"):
+        html = host_client(host).get("/").get_data(as_text=True)
+        assert "Leśna Polana" in html
+    css = host_client("lesna-polana.localhost").get("/branding.css").get_data(as_text=True)
+    assert "#2d5a27" in css
+    event = db.session.scalar(select(PlatformAuditEvent).where(
+        PlatformAuditEvent.action == "tenant.create"
+    ).order_by(PlatformAuditEvent.id.desc()))
+    assert event.actor == "operator:ops@example.test"
+    assert event.after["policy_source"] == NEW_POLICY
+
+
+def test_onboarding_accepts_an_uploaded_policy_file(console, host_client):
+    data = onboarding_form(policy_source="")
+    data["policy_file"] = (io.BytesIO(NEW_POLICY.encode()), "lesna.yaml")
+    page = console.post("/operator/tenants/new", data=data,
+                        content_type="multipart/form-data")
+    assert page.status_code == 302
+    assert host_client("lesna-polana.localhost").get("/").status_code == 200
+
+
+def test_onboarding_with_a_broken_policy_writes_nothing_and_says_why(console, host_client):
+    broken = "extends: base\npassword:\n  min_lenght: 10\n"
+    page = console.post("/operator/tenants/new", data=onboarding_form(policy_source=broken))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Nie zapisano" in html
+    assert "password.min_lenght" in html and ":3:" in html
+    assert 'value="SM Leśna Polana"' in html  # what was typed is kept
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None
+    assert host_client("lesna-polana.localhost").get("/").status_code == 404
+
+
+def test_onboarding_refuses_a_host_that_belongs_to_another_tenant(console):
+    page = console.post("/operator/tenants/new", data=onboarding_form(hosts="iok.mzmk-brzeg.pl"))
+    assert "iok.mzmk-brzeg.pl already belongs to tenant 'brzeg'" in page.get_data(as_text=True)
+
+
+def test_policy_edit_is_validated_and_takes_effect_without_restart(console, host_client):
+    bad = console.post("/operator/tenants/kuzniki/policy",
+                       data={"policy_source": "extends: nowhere\n"})
+    assert bad.status_code == 422
+    assert "nowhere" in bad.get_data(as_text=True)
+    assert host_client("kuzniki.localhost").get("/").status_code == 200
+    good = console.post("/operator/tenants/kuzniki/policy",
+                        data={"policy_source": NEW_POLICY.replace("10", "12")})
+    assert good.status_code == 302
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "kuzniki"))
+    assert "min_length: 12" in tenant.policy_source
+
+
+def test_suspend_and_resume_from_the_console_are_audited(console, host_client):
+    console.post("/operator/tenants/siarkowiec/status/suspend", data={"reason": "Awaria"})
+    assert host_client("siarkowiec.localhost").get("/").status_code == 503
+    console.post("/operator/tenants/siarkowiec/status/resume", data={"reason": "Naprawione"})
+    assert host_client("siarkowiec.localhost").get("/").status_code == 200
+    actions = db.session.scalars(select(PlatformAuditEvent.action).order_by(
+        PlatformAuditEvent.id)).all()
+    assert actions[-2:] == ["tenant.suspend", "tenant.resume"]
+    last = db.session.scalar(select(PlatformAuditEvent).order_by(PlatformAuditEvent.id.desc()))
+    assert last.before == {"status": "suspended"}
+    assert last.after == {"status": "active", "reason": "Naprawione"}
+
+
+def test_first_staff_administrator_gets_a_one_time_password_shown_once(console):
+    page = console.post("/operator/tenants/gdynia/first-admin", data={
+        "login": "k.nowak", "full_name": "Katarzyna Nowak", "email": "",
+        "department": "accounting"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "k.nowak" in html and "Hasło jednorazowe" in html
+    with cross_tenant("test"):
+        member = db.session.scalar(select(StaffMember).where(StaffMember.login == "k.nowak"))
+    assert member.role == "admin" and member.must_change_password
+    assert member.password_hash.startswith("$argon2id$")
+    assert "Hasło jednorazowe" not in console.get("/operator/tenants/gdynia").get_data(
+        as_text=True)
+
+
+def test_console_forms_are_protected_by_csrf(synced, host_client):
+    synced.config["WTF_CSRF_ENABLED"] = True
+    page = host_client("admin.localhost").post(
+        "/operator/login", data={"email": "ops@example.test", "password": PASSWORD})
+    assert page.status_code == 400

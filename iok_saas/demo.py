@@ -35,6 +35,5 @@ def urls() -> None:
     click.echo(f"    login: {DEMO_OPERATOR[0]}  password: {DEMO_OPERATOR[2]}")
     for tenant in directory().all():
         click.echo(f"  {tenant.short_name:28} {site_url(tenant.canonical_host, 'site.start')}")
-    scheme = current_app.config["IOK_URL_SCHEME"]
-    click.echo(f"  Unknown host (platform 404): {scheme}://nowhere.localhost"
-               f"{':' + current_app.config['IOK_PUBLIC_PORT'] if current_app.config['IOK_PUBLIC_PORT'] else ''}/\n")
+    base = current_app.config["IOK_BASE_DOMAIN"]
+    click.echo(f"  Unknown host (platform 404): {site_url(f'nowhere.{base}', 'site.start')}\n")

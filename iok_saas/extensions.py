@@ -1,5 +1,8 @@
 """Flask extensions, created unbound; create_app binds them."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -8,9 +11,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from datetime import datetime
-from decimal import Decimal
-
 from sqlalchemy import DateTime, MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase, registry
 

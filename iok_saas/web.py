@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 
 from .tenancy import admin_only, any_site, current_tenant_or_none, on_admin_site
 
@@ -18,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     admin_only(app, operator_bp.name)
     any_site(app, site_bp.name)
     app.context_processor(_shell_context)
+    app.jinja_env.globals["get_locale"] = get_locale
 
 
 def _shell_context() -> dict:

@@ -67,7 +67,9 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigFileError([format_message(source, (), f"YAML syntax error: {problem}", line)])
+        raise ConfigFileError(
+            [format_message(source, (), f"YAML syntax error: {problem}", line)]
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError([format_message(source, (), f"YAML error: {exc}")]) from None
     finally:

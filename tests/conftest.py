@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -16,6 +17,7 @@ from iok_saas.config import REPO_ROOT
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.services import sync_from_files
+from iok_saas.tenancy import cross_tenant
 
 from .services import require_service
 
@@ -72,9 +74,10 @@ def app(database_url, tmp_path):
 
 
 def _empty_all_tables() -> None:
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    db.session.commit()
+    with cross_tenant("test set-up: start from empty tables"):
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
 
 
 @pytest.fixture
@@ -86,12 +89,30 @@ def synced(app):
     return app
 
 
+class HostClient(FlaskClient):
+    """A test client whose requests go to one host name, as a browser tab would."""
+
+    def __init__(self, *args, host: str = "localhost", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.host = host
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], str):
+            kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+    def session_transaction(self, *args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().session_transaction(*args, **kwargs)
+
+
 @pytest.fixture
 def host_client(app):
     """host_client('brzeg.localhost') -> a test client whose requests carry that Host."""
+    app.test_client_class = HostClient
 
-    def make(host: str):
-        return app.test_client(base_url=f"http://{host}")
+    def make(host: str) -> HostClient:
+        return app.test_client(host=host)
 
     return make
 

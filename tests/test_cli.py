@@ -77,10 +77,10 @@ def test_create_suspend_resume_from_the_cli(app, host_client, repo_root, tmp_pat
 
 
 def test_operators_create(app):
-    ok = run(app, "operators", "create", "root@example.test", "--name", "Root",
+    ok = run(app, "operators", "create", "root@example.com", "--name", "Root",
              "--password", "a-long-password")
     assert ok.exit_code == 0
-    short = app.test_cli_runner().invoke(args=["operators", "create", "x@example.test",
+    short = app.test_cli_runner().invoke(args=["operators", "create", "x@example.com",
                                                "--name", "X", "--password", "short"])
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 

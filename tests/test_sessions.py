@@ -14,9 +14,9 @@ pytestmark = pytest.mark.usefixtures("ctx")
 
 @pytest.fixture
 def operator_client(synced, host_client):
-    create_operator("ops@example.test", "Ops", "operator-secret-123", Actor.cli("test"))
+    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
     client = host_client("admin.localhost")
-    response = client.post("/operator/login", data={"email": "ops@example.test",
+    response = client.post("/operator/login", data={"email": "ops@example.com",
                                                     "password": "operator-secret-123"})
     return client, response
 
@@ -32,11 +32,11 @@ def test_session_cookie_is_host_only_httponly_and_samesite(operator_client):
 
 
 def test_login_starts_a_new_session(synced, host_client):
-    create_operator("ops@example.test", "Ops", "operator-secret-123", Actor.cli("test"))
+    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
     client = host_client("admin.localhost")
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
-    client.post("/operator/login", data={"email": "ops@example.test",
+    client.post("/operator/login", data={"email": "ops@example.com",
                                          "password": "operator-secret-123"})
     with client.session_transaction() as sess:
         assert "planted" not in sess

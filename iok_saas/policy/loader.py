@@ -23,7 +23,6 @@ from iok_saas.yamlsource import (
     flatten_errors,
     format_message,
     load_yaml,
-    validation_messages,
 )
 
 from .model import Policy, build_policy
@@ -124,7 +123,8 @@ def _parse(text: str, source: str, errors: list[str]) -> YamlDocument | None:
     try:
         PolicySchema().load(doc.data, partial=True)
     except ValidationError as exc:
-        errors.extend(validation_messages(doc, exc.messages))
+        found = sorted(flatten_errors(exc.messages), key=lambda item: doc.line_of(item[0]) or 0)
+        errors.extend(doc.error(path, message) for path, message in found)
     return doc
 
 
@@ -186,17 +186,21 @@ def _validate_merged(merged: dict, owners: Owners, chain: list[YamlDocument]) ->
     try:
         return PolicySchema().load(merged)
     except ValidationError as exc:
-        messages = [_merged_message(path, message, owners, chain)
-                    for path, message in flatten_errors(exc.messages)]
-        raise PolicyError(messages) from None
+        found = [_locate(path, message, owners, chain)
+                 for path, message in flatten_errors(exc.messages)]
+        found.sort(key=lambda item: (chain.index(item[0]), item[0].line_of(item[1]) or 0))
+        raise PolicyError([doc.error(path, message) for doc, path, message in found]) from None
 
 
-def _merged_message(path: KeyPath, message: str, owners: Owners,
-                    chain: list[YamlDocument]) -> str:
+def _locate(path: KeyPath, message: str, owners: Owners,
+            chain: list[YamlDocument]) -> tuple[YamlDocument, KeyPath, str]:
+    """The file to blame for an error in the merged data, and the message to show."""
     if message == REQUIRED_MESSAGE:
         names = " -> ".join(Path(doc.source).stem for doc in chain)
         where = f" after merging extends chain {names}" if len(chain) > 1 else ""
-        return chain[-1].error(path, f"required key is missing{where}")
+        return chain[-1], path, f"required key is missing{where}"
     owner = next((owners[path[:end]] for end in range(len(path), 0, -1)
                   if path[:end] in owners), chain[-1])
-    return owner.error(path, message)
+    if owner is not chain[-1]:
+        message = f"{message} (merged into {chain[-1].source})"
+    return owner, path, message

@@ -360,7 +360,9 @@ class Policy:
     def waivers(self) -> list[str]:
         """Human-readable notes on every waiver of a platform rule."""
         reason = self.password.below_platform_floor
-        return [] if reason is None else [f'password is below the platform floor (waiver: "{reason}")']
+        if reason is None:
+            return []
+        return [f'password is below the platform floor (waiver: "{reason}")']
 
     def departments_referenced(self) -> set[str]:
         """Every department key named anywhere in the policy."""

@@ -260,15 +260,19 @@ class CheckedSchema(Schema):
 
 
 def raise_problems(problems: list[Problem]) -> None:
-    """Raise one ValidationError whose nested messages follow each problem's key path."""
+    """Raise one ValidationError whose nested messages follow each problem's key path.
+
+    Messages sit under marshmallow's ``_schema`` key so that one node can carry its own
+    message and its children's (e.g. ``steps`` and ``steps[0]``).
+    """
     if not problems:
         return
     tree: dict = {}
     for path, message in problems:
         node = tree
-        for part in path[:-1]:
+        for part in path:
             node = node.setdefault(part, {})
-        node.setdefault(path[-1], []).append(message)
+        node.setdefault("_schema", []).append(message)
     raise ValidationError(tree)
 
 
@@ -526,7 +530,9 @@ class BlockRule(fields.Field):
             raise ValidationError("Not a rule: write a mapping with a trigger and its settings.")
         trigger = value.get("trigger")
         if trigger not in RULE_SCHEMAS:
-            raise ValidationError({"trigger": [f"Must be one of: {', '.join(BLOCK_TRIGGERS)}."]})
+            known = ", ".join(BLOCK_TRIGGERS)
+            problem = "Missing: every rule needs one" if trigger is None else "Must be one"
+            raise ValidationError({"trigger": [f"{problem} of: {known}."]})
         return RULE_SCHEMAS[trigger]().load(value)
 
 

@@ -8,8 +8,9 @@ rows; platform code that really needs all tenants says so with ``cross_tenant(re
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, event, inspect
+from sqlalchemy import ForeignKey, Table, event, inspect
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from .context import TenantRequired, cross_tenant_active, current_tenant_or_none
 
@@ -22,8 +23,32 @@ class TenantScoped:
     )
 
 
+def _tenant_tables() -> dict[str, str]:
+    """Table name -> model name of every tenant-owned model mapped so far."""
+    found: dict[str, str] = {}
+    pending = list(TenantScoped.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        table = getattr(cls, "__table__", None)
+        if table is not None:
+            found[table.name] = cls.__name__
+    return found
+
+
 def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
-    return [m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+    """Tenant-owned models anywhere in the statement: entities, columns, FROM, subqueries.
+
+    Walking the statement (not just ``all_mappers``) also catches a bare
+    ``select(func.count()).select_from(Model)`` or a column inside a function.
+    """
+    tables = _tenant_tables()
+    found = {m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantScoped)}
+    for element in visitors.iterate(state.statement):
+        table = element if isinstance(element, Table) else getattr(element, "table", None)
+        if isinstance(table, Table) and table.name in tables:
+            found.add(tables[table.name])
+    return sorted(found)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -36,6 +61,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
     tenant = current_tenant_or_none()
     if tenant is None:
         raise TenantRequired(f"query of {', '.join(models)} with no tenant in scope")
+    if not state.is_orm_statement:
+        # Plain Core statements get no automatic criteria, so they are refused outright.
+        raise TenantRequired(f"Core statement on {', '.join(models)}: use an ORM statement")
     if state.is_insert:
         _check_bulk_rows(state, tenant.id)
         return

@@ -1,7 +1,7 @@
 """tenants, operators, staff, audit
 
 Revision ID: 71b46c95d943
-Revises: 
+Revises:
 Create Date: 2026-11-21 05:13:15.875569
 
 """

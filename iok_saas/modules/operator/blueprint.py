@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from iok_saas.extensions import limiter
 from iok_saas.modules.auth.identity import register_user_kind
@@ -61,7 +62,7 @@ def index():
 @bp.route("/tenants/new", methods=["GET", "POST"])
 def new_tenant():
     form = TenantForm()
-    form.policy_preset.choices = [(p, p) for p in tenants.presets()]
+    form.policy_preset.choices = [SelectChoice(p) for p in tenants.presets()]
     problems: list[str] = []
     if form.validate_on_submit():
         try:
@@ -103,7 +104,7 @@ def _tenant_or_404(slug: str):
 
 def _first_admin_form(snapshot) -> FirstAdminForm:
     form = FirstAdminForm()
-    form.department.choices = [(d["key"], d.get("name") or d["key"])
+    form.department.choices = [SelectChoice(d["key"], d.get("name") or d["key"])
                                for d in snapshot.info("departments", [])]
     return form
 

@@ -3,7 +3,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Podaj kolor w formacie #RRGGBB."))
@@ -24,8 +32,8 @@ class TenantForm(FlaskForm):
     short_name = StringField(_l("Nazwa skrócona"), validators=[DataRequired(), Length(max=120)])
     legal_name = StringField(_l("Pełna nazwa"), validators=[DataRequired(), Length(max=300)])
     kind = SelectField(_l("Rodzaj"), choices=[
-        ("housing_cooperative", _l("Spółdzielnia mieszkaniowa")),
-        ("association_manager", _l("Zarządca wspólnot mieszkaniowych"))])
+        SelectChoice("housing_cooperative", _l("Spółdzielnia mieszkaniowa")),
+        SelectChoice("association_manager", _l("Zarządca wspólnot mieszkaniowych"))])
     hosts = TextAreaField(_l("Własne domeny (jedna w wierszu)"), validators=[Optional()])
     street = StringField(_l("Ulica i numer"), validators=[DataRequired()])
     postal_code = StringField(_l("Kod pocztowy"), validators=[

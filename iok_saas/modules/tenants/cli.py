@@ -64,7 +64,8 @@ def create(manifest: Path, policy_file: Path | None) -> None:
     """Onboard a tenant from a manifest file."""
     try:
         parsed = load_manifest(manifest)
-        policy_file = policy_file or current_app.config["IOK_POLICIES_DIR"] / f"{parsed.policy}.yaml"
+        policies_dir = current_app.config["IOK_POLICIES_DIR"]
+        policy_file = policy_file or policies_dir / f"{parsed.policy}.yaml"
         if not policy_file.is_file():
             _fail([f"{policy_file}: no such policy file"])
         tenant = services.create_tenant(parsed, policy_file.read_text(encoding="utf-8"), _actor())

@@ -7,7 +7,7 @@ FLASK  := $(VENV)/bin/flask --app iok_saas
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
 DEMO_PORT ?= 5000
 
-.PHONY: install demo test lint translations clean
+.PHONY: install demo test lint translations i18n-update clean
 
 install: $(STAMP) translations
 
@@ -19,7 +19,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $@
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d iok_saas/translations
+	$(VENV)/bin/pybabel compile --statistics -d iok_saas/translations 2>&1 | tail -n 1
 
 demo: install
 	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) db upgrade
@@ -37,3 +37,9 @@ lint: install
 
 clean:
 	rm -rf $(VENV) var *.egg-info
+
+# After changing UI text: refresh the catalogue, then translate the new entries in
+# iok_saas/translations/en/LC_MESSAGES/messages.po (tests/test_i18n.py fails on empty ones).
+i18n-update: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o iok_saas/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i iok_saas/translations/messages.pot -d iok_saas/translations --no-fuzzy-matching

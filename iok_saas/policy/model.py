@@ -17,6 +17,7 @@ from random import Random
 
 from .schema import (
     CHARACTER_CLASSES,
+    FILING_STEPS,
     HOME,
     IDENTIFIER_LETTERS,
     NOTIFICATIONS,
@@ -202,6 +203,16 @@ class EnrolmentRules:
 
     def has_step(self, step: str) -> bool:
         return step in self.steps
+
+    @property
+    def filing_steps(self) -> tuple[str, ...]:
+        """The ways to file an application; the applicant picks one of them."""
+        return tuple(s for s in self.steps if s in FILING_STEPS)
+
+    @property
+    def later_steps(self) -> tuple[str, ...]:
+        """What follows the filing, in order."""
+        return tuple(s for s in self.steps if s not in FILING_STEPS)
 
 
 @dataclass(frozen=True)

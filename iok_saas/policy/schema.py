@@ -630,9 +630,9 @@ def shown_tabs(data: dict) -> set[str]:
 def _tab_problems(data: dict) -> list[Problem]:
     problems: list[Problem] = []
     if data["home"] and HOME not in data["tabs"]:
-        problems.append((("tabs",), "home has panels, so list home among the tabs."))
+        problems.append((("home",), "has panels, so list home among the tabs too."))
     if not data["home"] and HOME in data["tabs"]:
-        problems.append((("home",), "tabs lists home, so home needs at least one panel."))
+        problems.append((("tabs",), "lists home, but home has no panels."))
     shown = shown_tabs(data)
     if "meter_submission" in shown and "water_meters" not in shown:
         problems.append((("tabs",), "meter_submission needs water_meters shown too."))

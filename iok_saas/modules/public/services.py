@@ -22,15 +22,20 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _filing_texts() -> dict[str, str]:
+    return {
+        "electronic_form": _("przez formularz elektroniczny"),
+        "paper_application": _("na papierze w biurze (formularz można pobrać lub wypełnić "
+                               "na miejscu)"),
+        "in_person_request": _("osobiście w biurze, z dokumentem tożsamości"),
+    }
+
+
 def _step_texts() -> dict[str, str]:
     return {
         "manager_creates": _("Konto zakłada zarządca dla każdego właściciela lokalu — "
                              "nie trzeba składać wniosku. Login jest nadawany automatycznie "
                              "i się nie zmienia."),
-        "electronic_form": _("Wypełnij wniosek o dostęp przez formularz elektroniczny. "
-                             "Wysłanie wniosku oznacza akceptację regulaminu."),
-        "paper_application": _("Złóż wniosek papierowy w biurze spółdzielni "
-                               "(formularz do pobrania lub na miejscu)."),
         "confirm_email": _("Potwierdź adres e-mail, klikając odnośnik z wiadomości, "
                            "którą od nas otrzymasz."),
         "staff_review": _("Pracownicy sprawdzą podane dane i Twój tytuł prawny do lokalu."),
@@ -43,8 +48,16 @@ def _step_texts() -> dict[str, str]:
 
 def access_guide(tenant: TenantSnapshot) -> list[str]:
     """How a resident gets access, step by step, as the tenant's policy orders it."""
+    enrolment = tenant.policy.enrolment
+    steps = []
+    if enrolment.filing_steps:
+        ways = _filing_texts()
+        steps.append(_("Złóż wniosek o dostęp: %(ways)s.",
+                       ways=_(" albo ").join(ways[s] for s in enrolment.filing_steps)))
+        if enrolment.accept_regulations_at_filing:
+            steps.append(_("Złożenie wniosku oznacza akceptację regulaminu serwisu."))
     texts = _step_texts()
-    steps = [texts[s] for s in tenant.policy.enrolment.steps if s in texts]
+    steps += [texts[s] for s in enrolment.later_steps if s in texts]
     if tenant.policy.initial_password.change_on_first_login:
         steps.append(_("Przy pierwszym logowaniu ustaw własne hasło w miejsce hasła "
                        "początkowego."))

@@ -1,0 +1,119 @@
+"""Language choice (Polish by default, English on request) and the English catalogue."""
+
+from __future__ import annotations
+
+import pytest
+from babel.messages.pofile import read_po
+
+from iok_saas.config import REPO_ROOT
+from iok_saas.i18n import LANGUAGE_COOKIE
+
+HOST = "brzeg.localhost"
+EN_PO = REPO_ROOT / "iok_saas" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+
+def _html(client, path: str = "/") -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def _switch(client, code: str, next_url: str | None = "/"):
+    query = {} if next_url is None else {"next": next_url}
+    return client.get(f"/lang/{code}", query_string=query)
+
+
+def test_start_page_is_polish_by_default(synced, host_client):
+    html = _html(host_client(HOST))
+    assert '<html lang="pl">' in html
+    assert "Jak uzyskać dostęp" in html
+    assert "How to get access" not in html
+
+
+def test_switching_to_english_sets_the_cookie_and_translates_the_page(synced, host_client):
+    client = host_client(HOST)
+    response = _switch(client, "en")
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/", f"http://{HOST}/")
+    cookie = client.get_cookie(LANGUAGE_COOKIE, domain=HOST)
+    assert cookie is not None and cookie.value == "en"
+
+    html = _html(client)
+    assert '<html lang="en">' in html
+    assert "How to get access" in html
+    assert "Jak uzyskać dostęp" not in html
+
+
+def test_switching_back_to_polish(synced, host_client):
+    client = host_client(HOST)
+    _switch(client, "en")
+    assert '<html lang="en">' in _html(client)
+
+    response = _switch(client, "pl")
+    assert response.status_code == 302
+    html = _html(client)
+    assert '<html lang="pl">' in html
+    assert "Jak uzyskać dostęp" in html
+
+
+@pytest.mark.parametrize("unsafe", [
+    "//evil.example/",
+    "https://evil.example/",
+    "http://evil.example/",
+    "/\\evil.example/",
+    "evil.example",
+    "",
+])
+def test_unsafe_next_redirects_to_the_start_page_on_the_same_host(synced, host_client, unsafe):
+    response = _switch(host_client(HOST), "en", unsafe)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location in ("/", f"http://{HOST}/")
+    assert "evil" not in location
+
+
+def test_missing_next_redirects_to_the_start_page(synced, host_client):
+    response = _switch(host_client(HOST), "en", None)
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/", f"http://{HOST}/")
+
+
+def test_safe_next_is_kept(synced, host_client):
+    response = _switch(host_client(HOST), "en", "/regulamin")
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/regulamin", f"http://{HOST}/regulamin")
+
+
+@pytest.mark.parametrize("code", ["de", "xx", "EN"])
+def test_unknown_language_leaves_the_choice_unchanged(synced, host_client, code):
+    client = host_client(HOST)
+    response = _switch(client, code)
+    assert response.status_code == 302
+    assert client.get_cookie(LANGUAGE_COOKIE, domain=HOST) is None
+    assert '<html lang="pl">' in _html(client)
+
+    _switch(client, "en")
+    _switch(client, code)
+    assert client.get_cookie(LANGUAGE_COOKIE, domain=HOST).value == "en"
+    assert '<html lang="en">' in _html(client)
+
+
+def _english_catalog():
+    with EN_PO.open("rb") as f:
+        return read_po(f, locale="en")
+
+
+def test_every_message_has_an_english_translation():
+    catalog = _english_catalog()
+    assert not catalog.fuzzy, "remove the '#, fuzzy' flag from the catalogue header"
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated, "untranslated messages in en/messages.po:\n" + "\n".join(
+        map(str, untranslated))
+    assert not fuzzy, "fuzzy messages in en/messages.po:\n" + "\n".join(map(str, fuzzy))
+
+
+def test_english_translations_keep_the_placeholders():
+    problems = [f"{message.id!r}: {'; '.join(map(str, errors))}"
+                for message, errors in _english_catalog().check()]
+    assert not problems, "\n".join(problems)

@@ -1,9 +1,15 @@
 """Every model module, imported once so metadata (and Alembic) sees all tables."""
 
-from .modules.audit.models import PlatformAuditEvent
+from .modules.accounts.models import AccountBlock, ResidentAccount
+from .modules.audit.models import AuditEvent, PlatformAuditEvent
+from .modules.auth.models import LoginAttempt, PasswordHistory, UserSession
+from .modules.housing.models import Association, Person, Title, Unit
 from .modules.operator.models import Operator
 from .modules.staff.models import StaffMember
 from .modules.tenants.models import PlatformState, Tenant, TenantHost
 
-__all__ = ["Operator", "PlatformAuditEvent", "PlatformState", "StaffMember", "Tenant",
-           "TenantHost"]
+__all__ = [
+    "AccountBlock", "Association", "AuditEvent", "LoginAttempt", "Operator", "PasswordHistory",
+    "Person", "PlatformAuditEvent", "PlatformState", "ResidentAccount", "StaffMember", "Tenant",
+    "TenantHost", "Title", "Unit", "UserSession",
+]

@@ -99,6 +99,8 @@ def _refuse_unservable(tenant: TenantSnapshot) -> None:
 
 def _drop_foreign_session() -> None:
     """A session minted on another site (a copied cookie) is worth nothing here."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return  # anonymous visitor: leave the session untouched (no Vary: Cookie)
     bound = session.get(SESSION_SITE_KEY)
     if bound is not None and bound != g.iok_site:
         session.clear()

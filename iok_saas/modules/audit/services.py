@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from iok_saas.extensions import db
 
-from .models import PlatformAuditEvent
+from .models import AuditEvent, PlatformAuditEvent
 
 
 @dataclass(frozen=True)
@@ -26,3 +28,21 @@ def record_platform_event(actor: Actor, action: str, *, tenant_id: int | None = 
         operator_id=actor.operator_id, actor=actor.label, action=action,
         tenant_id=tenant_id, before=before, after=after,
     ))
+
+
+def record_event(actor: Actor | str, action: str, subject: object, *,
+                 before: dict | None = None, after: dict | None = None) -> None:
+    """A tenant-level audit row for ``subject`` (any model with an id), in the caller's
+    transaction and the current tenant."""
+    db.session.add(AuditEvent(
+        actor=actor.label if isinstance(actor, Actor) else actor, action=action,
+        subject_type=type(subject).__name__, subject_id=subject.id, before=before, after=after,
+    ))
+
+
+def events_of(subject: object, limit: int = 200) -> list[AuditEvent]:
+    query = (select(AuditEvent)
+             .where(AuditEvent.subject_type == type(subject).__name__,
+                    AuditEvent.subject_id == subject.id)
+             .order_by(AuditEvent.id.desc()).limit(limit))
+    return list(db.session.scalars(query))

@@ -28,6 +28,7 @@ class StaffMember(UserMixin, TenantScoped, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=True)
     password_expires_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_id(self) -> str:

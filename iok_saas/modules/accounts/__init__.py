@@ -1,0 +1,1 @@
+"""Resident accounts: identifiers, credentials, states, blocks, recovery — all per policy."""

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from iok_saas.extensions import db
+from iok_saas.modules.housing.models import Person
+from iok_saas.tenancy import TenantScoped
+from iok_saas.timeutil import utcnow
+
+# Account states; every transition is audited.
+PENDING = "pending"            # prepared, credentials not handed over yet
+MUST_CHANGE = "must_change"    # initial one-time password issued; first login pending
+ACTIVE = "active"
+BLOCKED = "blocked"
+REVOKED = "revoked"            # permanent: access removed
+STATES = (PENDING, MUST_CHANGE, ACTIVE, BLOCKED, REVOKED)
+
+
+class ResidentAccount(UserMixin, TenantScoped, db.Model):
+    __table_args__ = (UniqueConstraint("tenant_id", "login"),
+                      UniqueConstraint("tenant_id", "person_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # The initial password's expiry (None once the resident chose their own).
+    initial_password_expires_at: Mapped[datetime | None]
+    # Serial printed on the latest credentials letter; recovery by document checks it.
+    letter_number: Mapped[str | None] = mapped_column(String(32))
+    password_changed_at: Mapped[datetime | None]
+    regulations_version: Mapped[str | None] = mapped_column(String(40))
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship()
+
+    def get_id(self) -> str:
+        return f"resident:{self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (MUST_CHANGE, ACTIVE)
+
+
+class AccountBlock(TenantScoped, db.Model):
+    """Why and by whom an account was blocked, and how the block ended."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(500))
+    blocked_by: Mapped[str] = mapped_column(String(200))
+    blocked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[str | None] = mapped_column(String(200))
+    lift_method: Mapped[str | None] = mapped_column(String(40))

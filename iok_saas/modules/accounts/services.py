@@ -1,0 +1,334 @@
+"""Resident accounts: every rule comes from the current tenant's policy.
+
+Each public function owns its transaction and writes an audit event for every state change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from flask import current_app
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.auth.login import check_password
+from iok_saas.modules.auth.models import RESIDENT, PasswordHistory
+from iok_saas.modules.auth.password_check import PlatformFloor, check_new_password
+from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
+from iok_saas.modules.auth.sessions import end_sessions
+from iok_saas.modules.housing.models import Person
+from iok_saas.tenancy import current_tenant
+from iok_saas.timeutil import as_utc, utcnow
+
+from .models import (
+    ACTIVE,
+    BLOCKED,
+    MUST_CHANGE,
+    PENDING,
+    REVOKED,
+    AccountBlock,
+    ResidentAccount,
+)
+
+IDENTIFIER_ATTEMPTS = 100
+
+
+class AccountError(Exception):
+    """A request the rules do not allow; ``code`` names which rule (the UI words it)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What goes on the printed letter; the password exists nowhere else."""
+
+    account: ResidentAccount
+    login: str
+    password: str
+    valid_until: datetime
+    letter_number: str
+
+
+class LoginOutcome(Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+    BLOCKED = "blocked"
+    REVOKED = "revoked"
+    NOT_READY = "not_ready"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    account: ResidentAccount | None = None
+    locked_until: datetime | None = None
+
+
+def _policy():
+    return current_tenant.policy
+
+
+def _view(account: ResidentAccount) -> dict:
+    return {"state": account.state, "login": account.login}
+
+
+def find_by_login(login: str) -> ResidentAccount | None:
+    return db.session.scalar(select(ResidentAccount).where(
+        ResidentAccount.login == login.strip()))
+
+
+def get_account(account_id: int) -> ResidentAccount | None:
+    return db.session.get(ResidentAccount, account_id)
+
+
+# --- creation and credentials --------------------------------------------------------------
+
+def new_login() -> str:
+    rules = _policy().identifier
+    for _ in range(IDENTIFIER_ATTEMPTS):
+        login = rules.generate()
+        if find_by_login(login) is None:
+            return login
+    raise AccountError("identifiers_exhausted", f"no free identifier for format {rules.format}")
+
+
+def create_account(person: Person, actor: str) -> ResidentAccount:
+    """A pending account for ``person`` (one per person per tenant)."""
+    existing = db.session.scalar(select(ResidentAccount).where(
+        ResidentAccount.person_id == person.id))
+    if existing is not None:
+        raise AccountError("account_exists", existing.login)
+    account = ResidentAccount(login=new_login(), person_id=person.id, state=PENDING)
+    db.session.add(account)
+    db.session.flush()
+    record_event(actor, "account.create", account, after=_view(account))
+    db.session.commit()
+    return account
+
+
+def issue_credentials(account: ResidentAccount, actor: str, reason: str) -> Credentials:
+    """A new one-time initial password (and letter number); ends the account's sessions."""
+    if account.state == REVOKED:
+        raise AccountError("revoked")
+    rules = _policy().initial_password
+    password = one_time_password(rules.length)
+    before = _view(account)
+    account.password_hash = hash_password(password)
+    account.initial_password_expires_at = utcnow() + timedelta(days=rules.valid_days)
+    account.letter_number = f"{current_tenant.slug[:3].upper()}-{secrets.token_hex(4).upper()}"
+    account.state = MUST_CHANGE
+    account.locked_until = None
+    end_sessions(RESIDENT, account.id, "credentials_reissued")
+    record_event(actor, "account.credentials", account, before=before,
+                 after={**_view(account), "reason": reason,
+                        "letter_number": account.letter_number})
+    db.session.commit()
+    return Credentials(account, account.login, password, account.initial_password_expires_at,
+                       account.letter_number)
+
+
+# --- login ---------------------------------------------------------------------------------
+
+def authenticate(login: str, password: str, client: str | None) -> LoginResult:
+    account = find_by_login(login)
+    check = check_password(account, RESIDENT, login.strip(), password, client)
+    if check.lock_needs_staff:
+        _block(account, "failed_logins", None, "too many failed logins", "system")
+    db.session.commit()
+    if check.locked_until:
+        return LoginResult(LoginOutcome.LOCKED, account, check.locked_until)
+    if not check.ok:
+        return LoginResult(LoginOutcome.INVALID)
+    outcome = _state_outcome(account)
+    return LoginResult(outcome, account if outcome is LoginOutcome.OK else None)
+
+
+def _state_outcome(account: ResidentAccount) -> LoginOutcome:
+    if account.state == BLOCKED:
+        return LoginOutcome.BLOCKED
+    if account.state == REVOKED:
+        return LoginOutcome.REVOKED
+    if account.state == PENDING:
+        return LoginOutcome.NOT_READY
+    expires = account.initial_password_expires_at
+    if account.state == MUST_CHANGE and expires and as_utc(expires) < utcnow():
+        return LoginOutcome.EXPIRED
+    return LoginOutcome.OK
+
+
+def pending_first_login_steps(account: ResidentAccount) -> list[str]:
+    """What the resident must do before anything else: 'password', 'regulations'."""
+    steps = []
+    if account.state == MUST_CHANGE:
+        steps.append("password")
+    if (_policy().regulations.accept_at_first_login
+            and account.regulations_version != current_regulations_version()):
+        steps.append("regulations")
+    return steps
+
+
+def current_regulations_version() -> str | None:
+    return (current_tenant.info("regulations") or {}).get("version")
+
+
+def accept_regulations(account: ResidentAccount) -> None:
+    before = {"regulations_version": account.regulations_version}
+    account.regulations_version = current_regulations_version()
+    record_event(f"resident:{account.login}", "account.regulations", account, before=before,
+                 after={"regulations_version": account.regulations_version})
+    db.session.commit()
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+def password_problems(account: ResidentAccount, new_password: str) -> list[str]:
+    rules = _policy().password
+    history = db.session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_kind == RESIDENT, PasswordHistory.user_id == account.id)
+        .order_by(PasswordHistory.id.desc()).limit(rules.history)).all()
+    person = account.person
+    return check_new_password(
+        new_password, rules=rules, floor=PlatformFloor.from_config(current_app.config),
+        login=account.login, names=[person.first_name, person.last_name],
+        cooperative_names=[current_tenant.short_name, current_tenant.legal_name],
+        previous_hashes=history, current_hash=account.password_hash)
+
+
+def change_password(account: ResidentAccount, current: str, new: str) -> list[str]:
+    """Errors (Polish, one per broken rule), or [] once the password is changed.
+
+    The current password is required even at first login (it is the initial one); every
+    other session of the account ends.
+    """
+    if not verify_password(account.password_hash, current):
+        return ["current_password"]
+    problems = password_problems(account, new)
+    if problems:
+        return problems
+    before = _view(account)
+    db.session.add(PasswordHistory(user_kind=RESIDENT, user_id=account.id,
+                                   password_hash=account.password_hash))
+    account.password_hash = hash_password(new)
+    account.password_changed_at = utcnow()
+    account.initial_password_expires_at = None
+    if account.state == MUST_CHANGE:
+        account.state = ACTIVE
+    end_sessions(RESIDENT, account.id, "password_changed", keep_current=True)
+    record_event(f"resident:{account.login}", "account.password", account, before=before,
+                 after=_view(account))
+    db.session.commit()
+    return []
+
+
+# --- blocking ------------------------------------------------------------------------------
+
+def may_decide_blocks(department: str) -> bool:
+    return department == _policy().blocking.decided_by
+
+
+def block(account: ResidentAccount, trigger: str, channel: str | None, reason: str,
+          staff) -> AccountBlock:
+    """Staff block an account; only the policy's deciding department may."""
+    if not may_decide_blocks(staff.department):
+        raise AccountError("not_allowed", _policy().blocking.decided_by)
+    if account.state in (BLOCKED, REVOKED):
+        raise AccountError("already_blocked")
+    entry = _block(account, trigger, channel, reason, f"staff:{staff.login}")
+    db.session.commit()
+    return entry
+
+
+def self_block(account: ResidentAccount, reason: str) -> AccountBlock:
+    """The resident blocks their own account at once (lost password, someone knows it)."""
+    if not _policy().blocking.self_block:
+        raise AccountError("not_allowed")
+    entry = _block(account, "reported_lost", "self", reason, f"resident:{account.login}")
+    db.session.commit()
+    return entry
+
+
+def _block(account: ResidentAccount, trigger: str, channel: str | None, reason: str,
+           actor: str) -> AccountBlock:
+    before = _view(account)
+    account.state = BLOCKED
+    entry = AccountBlock(account_id=account.id, trigger=trigger, channel=channel,
+                         reason=reason, blocked_by=actor)
+    db.session.add(entry)
+    end_sessions(RESIDENT, account.id, "blocked")
+    record_event(actor, "account.block", account, before=before,
+                 after={**_view(account), "trigger": trigger, "channel": channel,
+                        "reason": reason})
+    return entry
+
+
+def open_block(account: ResidentAccount) -> AccountBlock | None:
+    return db.session.scalar(select(AccountBlock).where(
+        AccountBlock.account_id == account.id, AccountBlock.lifted_at.is_(None))
+        .order_by(AccountBlock.id.desc()))
+
+
+def unblock_method(account: ResidentAccount) -> str:
+    """How this block ends under the policy (the trigger's own rule, else the default)."""
+    entry = open_block(account)
+    rule = _policy().blocking.rule(entry.trigger) if entry else None
+    return rule.unblock if rule else _policy().blocking.unblock_by
+
+
+def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials | None:
+    """Lift the block the way the policy says; returns new credentials when it issues them."""
+    if not may_decide_blocks(staff.department):
+        raise AccountError("not_allowed", _policy().blocking.decided_by)
+    if account.state != BLOCKED:
+        raise AccountError("not_blocked")
+    method = unblock_method(account)
+    if method == "initial_document" and evidence.strip().upper() != (account.letter_number or ""):
+        raise AccountError("document_mismatch")
+    entry = open_block(account)
+    if entry is not None:
+        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), \
+            f"staff:{staff.login}", method
+    actor = f"staff:{staff.login}"
+    if method == "staff_unblock":
+        before = _view(account)
+        account.state = ACTIVE if account.password_changed_at else MUST_CHANGE
+        account.locked_until = None
+        record_event(actor, "account.unblock", account, before=before,
+                     after={**_view(account), "method": method})
+        db.session.commit()
+        return None
+    record_event(actor, "account.unblock", account, before={"state": BLOCKED},
+                 after={"method": method})
+    return issue_credentials(account, actor, f"unblock:{method}")
+
+
+def reset(account: ResidentAccount, staff, request_note: str, evidence: str = "") -> Credentials:
+    """Recovery by staff per the policy: in person, written request or initial document."""
+    method = _policy().recovery.method
+    if method == "initial_document" and evidence.strip().upper() != (account.letter_number or ""):
+        raise AccountError("document_mismatch")
+    if account.state == BLOCKED and open_block(account) is not None:
+        open_block(account).lifted_at = utcnow()
+    return issue_credentials(account, f"staff:{staff.login}", f"recovery:{method}: {request_note}")
+
+
+def revoke(account: ResidentAccount, staff, reason: str) -> None:
+    if account.state == REVOKED:
+        raise AccountError("already_revoked")
+    before = _view(account)
+    account.state = REVOKED
+    account.password_hash = None
+    end_sessions(RESIDENT, account.id, "revoked")
+    record_event(f"staff:{staff.login}", "account.revoke", account, before=before,
+                 after={**_view(account), "reason": reason})
+    db.session.commit()

@@ -1,0 +1,86 @@
+"""Server-side sessions for tenant users: start, end, idle/absolute timeouts.
+
+The signed cookie holds only a random session id; the row decides whether it is still
+valid, so logout, a block or a password change end a session on its very next request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import update
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import SESSION_SITE_KEY, current_tenant, site_key
+from iok_saas.timeutil import as_utc, utcnow
+
+from .models import UserSession
+
+SESSION_ID_KEY = "iok_sid"
+# Writing last_seen on every request would turn each page view into a write.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def start_session(user, user_kind: str) -> None:
+    """A fresh session for a successful login (never reuse the pre-login one)."""
+    session.clear()
+    row = UserSession(id=secrets.token_urlsafe(32), user_kind=user_kind, user_id=user.id,
+                      client=(request.user_agent.string or "")[:200])
+    db.session.add(row)
+    db.session.commit()
+    session[SESSION_ID_KEY] = row.id
+    session[SESSION_SITE_KEY] = site_key()
+    session.permanent = True
+    login_user(user)
+
+
+def end_current_session(reason: str = "logout") -> None:
+    sid = session.get(SESSION_ID_KEY)
+    row = db.session.get(UserSession, sid) if sid else None
+    if row is not None and row.ended_at is None:
+        row.ended_at, row.end_reason = utcnow(), reason
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_sessions(user_kind: str, user_id: int, reason: str, keep_current: bool = False) -> None:
+    """End every open session of one user (in the caller's transaction)."""
+    query = update(UserSession).where(
+        UserSession.user_kind == user_kind, UserSession.user_id == user_id,
+        UserSession.ended_at.is_(None),
+    ).values(ended_at=utcnow(), end_reason=reason)
+    if keep_current and session.get(SESSION_ID_KEY):
+        query = query.where(UserSession.id != session[SESSION_ID_KEY])
+    db.session.execute(query, execution_options={"synchronize_session": False})
+
+
+def load_session_user(user_kind: str, user_id: int, load: Callable[[int], object | None]):
+    """The user behind this request's session, or None when the session is over."""
+    sid = session.get(SESSION_ID_KEY)
+    row = db.session.get(UserSession, sid) if sid else None
+    if row is None or row.ended_at is not None or (row.user_kind, row.user_id) != (
+            user_kind, user_id):
+        return None
+    now = utcnow()
+    rules = current_tenant.policy.session
+    if (now - as_utc(row.last_seen_at) > rules.idle_timeout
+            or now - as_utc(row.created_at) > rules.absolute_timeout):
+        return _end_row(row, "timeout")
+    user = load(user_id)
+    if user is None or not user.is_active:
+        return _end_row(row, "inactive")
+    if now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def _end_row(row: UserSession, reason: str) -> None:
+    row.ended_at, row.end_reason = utcnow(), reason
+    db.session.commit()
+    return None

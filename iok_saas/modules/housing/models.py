@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import TenantScoped
+
+RESIDENTIAL = "residential"
+COMMERCIAL = "commercial"
+TITLE_KINDS = ("owner", "tenant", "member")
+
+
+class Association(TenantScoped, db.Model):
+    """A homeowners' association (wspólnota) or a building/estate of a cooperative."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(100))
+
+    units: Mapped[list[Unit]] = relationship(back_populates="association")
+
+
+class Unit(TenantScoped, db.Model):
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), index=True)
+    street: Mapped[str] = mapped_column(String(200))
+    building_number: Mapped[str] = mapped_column(String(20))
+    unit_number: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), default=RESIDENTIAL)
+    # The flat's individual bank account (26 digits, NRB) for payments.
+    bank_account: Mapped[str | None] = mapped_column(String(26))
+
+    association: Mapped[Association] = relationship(back_populates="units")
+
+    @property
+    def label(self) -> str:
+        number = f"{self.building_number}/{self.unit_number}" if self.unit_number \
+            else self.building_number
+        return f"{self.street} {number}, {self.city}"
+
+
+class Person(TenantScoped, db.Model):
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(150))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+    titles: Mapped[list[Title]] = relationship(back_populates="person")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Title(TenantScoped, db.Model):
+    """A person's legal title to a unit (owner, tenant, member), valid over a period."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+
+    person: Mapped[Person] = relationship(back_populates="titles")
+    unit: Mapped[Unit] = relationship()
+
+    def current_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

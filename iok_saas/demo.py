@@ -1,6 +1,13 @@
-"""`flask demo …`: fictional demo data and the URLs and logins to try it with."""
+"""`flask demo …`: fictional demo data and the URLs and logins to try it with.
+
+Every resident and staff member here is invented. Demo passwords are fixed and printed so a
+newcomer can log in; real accounts only ever get random one-time passwords.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import click
 from flask import current_app
@@ -8,23 +15,118 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
+from .modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, AccountBlock, ResidentAccount
+from .modules.accounts.services import new_login
 from .modules.audit.services import Actor
+from .modules.auth.passwords import hash_password
+from .modules.housing.models import Association, Person, Title, Unit
 from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
-from .tenancy import admin_url, directory, site_url
+from .modules.staff.models import ROLE_ADMIN, ROLE_STAFF, StaffMember
+from .tenancy import TenantSnapshot, admin_url, directory, site_url, tenant_scope
+from .timeutil import utcnow
 
 demo_cli = AppGroup("demo", help="Demo data for trying the platform locally.")
 
 DEMO_OPERATOR = ("operator@iok.localhost", "Operator Demo", "demo-operator-2026")
+# Meets every shipped policy and the platform floor (length, 4 digits, mixed case, special).
+RESIDENT_PASSWORD = "Lipa-2026-Kwiat"
+INITIAL_PASSWORD = "Start-2468-Dom"
+STAFF_PASSWORD = "Biuro-2026-Demo"
+DEMO_PREFIX = "DEMO-"
+
+
+@dataclass(frozen=True)
+class DemoResident:
+    first_name: str
+    last_name: str
+    street: str
+    building: str
+    flat: str
+    state: str  # active | must_change | blocked | locked
+
+
+RESIDENTS = (
+    DemoResident("Anna", "Nowicka", "ul. Lipowa", "3", "12", ACTIVE),
+    DemoResident("Piotr", "Zalewski", "ul. Lipowa", "3", "14", MUST_CHANGE),
+    DemoResident("Katarzyna", "Wróblewska", "ul. Klonowa", "8", "2", BLOCKED),
+    DemoResident("Tomasz", "Jabłoński", "ul. Klonowa", "8", "5", "locked"),
+    DemoResident("Magdalena", "Kurowska", "ul. Klonowa", "8", "7", ACTIVE),
+)
 
 
 @demo_cli.command("load")
 def load() -> None:
-    """Create the demo operator (idempotent); tenants come from `flask tenants sync`."""
+    """Create the demo operator, staff and residents (idempotent)."""
     email, name, password = DEMO_OPERATOR
     if db.session.scalar(select(Operator.id).where(Operator.email == email)) is None:
         create_operator(email, name, password, Actor.cli("demo"))
+    for tenant in directory().all():
+        if tenant.policy is None:
+            continue
+        with tenant_scope(tenant):
+            if _has_demo_data():
+                continue
+            _load_staff(tenant)
+            _load_residents(tenant)
+            db.session.commit()
     click.echo("demo data ready")
+
+
+def _has_demo_data() -> bool:
+    return db.session.scalar(
+        select(Person.id).where(Person.external_id.like(f"{DEMO_PREFIX}%")).limit(1)) is not None
+
+
+def _load_staff(tenant: TenantSnapshot) -> None:
+    deciding = tenant.policy.blocking.decided_by
+    other = next((d["key"] for d in tenant.info("departments", []) if d["key"] != deciding),
+                 deciding)
+    for login, full_name, department, role in (
+            ("admin", "Administrator Demo", deciding, ROLE_ADMIN),
+            ("pracownik", "Pracownik Demo", other, ROLE_STAFF)):
+        db.session.add(StaffMember(login=login, full_name=full_name, department=department,
+                                   role=role, password_hash=hash_password(STAFF_PASSWORD),
+                                   must_change_password=False))
+
+
+def _load_residents(tenant: TenantSnapshot) -> None:
+    city = (tenant.info("address") or {}).get("city", "Miasto")
+    associations: dict[str, Association] = {}
+    for index, demo in enumerate(RESIDENTS, start=1):
+        association = associations.get(demo.street) or Association(
+            external_id=f"{DEMO_PREFIX}A{len(associations) + 1}",
+            name=f"Wspólnota Mieszkaniowa {demo.street} {demo.building}",
+            street=f"{demo.street} {demo.building}", postal_code=None, city=city)
+        associations[demo.street] = association
+        unit = Unit(external_id=f"{DEMO_PREFIX}U{index}", association=association,
+                    street=demo.street, building_number=demo.building, unit_number=demo.flat,
+                    city=city, bank_account=f"{index:02d}" + "1020" * 6)
+        person = Person(external_id=f"{DEMO_PREFIX}P{index}", first_name=demo.first_name,
+                        last_name=demo.last_name, email=f"{demo.first_name.lower()}@example.com")
+        db.session.add_all([unit, person])
+        db.session.flush()
+        db.session.add(Title(external_id=f"{DEMO_PREFIX}T{index}", person_id=person.id,
+                             unit_id=unit.id, kind="owner", valid_from=date(2019, 5, 1)))
+        _demo_account(tenant, person, demo.state)
+
+
+def _demo_account(tenant: TenantSnapshot, person: Person, state: str) -> None:
+    fresh = state == MUST_CHANGE
+    account = ResidentAccount(
+        login=new_login(), person_id=person.id, state=ACTIVE if state == "locked" else state,
+        password_hash=hash_password(INITIAL_PASSWORD if fresh else RESIDENT_PASSWORD),
+        initial_password_expires_at=utcnow() + timedelta(days=30) if fresh else None,
+        password_changed_at=None if fresh else utcnow(),
+        regulations_version=None if fresh else (tenant.info("regulations") or {}).get("version"),
+        locked_until=utcnow() + timedelta(hours=1) if state == "locked" else None,
+        letter_number=f"{DEMO_PREFIX}{person.id}")
+    db.session.add(account)
+    db.session.flush()
+    if state == BLOCKED:
+        db.session.add(AccountBlock(account_id=account.id, trigger="misuse", channel="phone",
+                                    reason="Demo: zgłoszenie telefoniczne",
+                                    blocked_by="staff:admin"))
 
 
 @demo_cli.command("urls")
@@ -34,6 +136,32 @@ def urls() -> None:
     click.echo(f"  Operator console: {admin_url('operator.index')}")
     click.echo(f"    login: {DEMO_OPERATOR[0]}  password: {DEMO_OPERATOR[2]}")
     for tenant in directory().all():
-        click.echo(f"  {tenant.short_name:28} {site_url(tenant.canonical_host, 'site.start')}")
+        click.echo(f"\n  {tenant.short_name}: {site_url(tenant.canonical_host, 'site.start')}")
+        click.echo(f"    staff: {site_url(tenant.canonical_host, 'staff.login')}  "
+                   f"logins admin / pracownik, password {STAFF_PASSWORD}")
+        for login, name, state in _demo_logins(tenant):
+            password = INITIAL_PASSWORD if state == MUST_CHANGE else RESIDENT_PASSWORD
+            click.echo(f"    resident {login:10} {name:24} {_state_label(state):38} {password}")
     base = current_app.config["IOK_BASE_DOMAIN"]
-    click.echo(f"  Unknown host (platform 404): {site_url(f'nowhere.{base}', 'site.start')}\n")
+    click.echo(f"\n  Unknown host (platform 404): {site_url(f'nowhere.{base}', 'site.start')}\n")
+
+
+def _demo_logins(tenant: TenantSnapshot) -> list[tuple[str, str, str]]:
+    with tenant_scope(tenant):
+        rows = db.session.execute(
+            select(ResidentAccount.login, Person.first_name, Person.last_name,
+                   ResidentAccount.state, ResidentAccount.locked_until)
+            .join(Person, Person.id == ResidentAccount.person_id)
+            .where(Person.external_id.like(f"{DEMO_PREFIX}%"))
+            .order_by(Person.external_id)).all()
+    return [(login, f"{first} {last}", "locked" if locked else state)
+            for login, first, last, state, locked in rows]
+
+
+def _state_label(state: str) -> str:
+    return {
+        ACTIVE: "active",
+        MUST_CHANGE: "first login: must change password",
+        BLOCKED: "blocked (staff must unblock)",
+        "locked": "locked for an hour (failed logins)",
+    }[state]

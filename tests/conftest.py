@@ -4,6 +4,7 @@ test clients bound to a host name."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from pathlib import Path
 
@@ -99,7 +100,9 @@ class HostClient(FlaskClient):
     def open(self, *args, **kwargs):
         if args and isinstance(args[0], str):
             kwargs.setdefault("base_url", f"http://{self.host}")
-        return super().open(*args, **kwargs)
+        # A fresh context: each request gets its own app context, ``g`` and DB session,
+        # as in a real server, even while the test body holds an app context open.
+        return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
 
     def session_transaction(self, *args, **kwargs):
         kwargs.setdefault("base_url", f"http://{self.host}")

@@ -12,17 +12,22 @@ from enum import Enum
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.auth.login import check_password
 from iok_saas.modules.auth.models import RESIDENT, PasswordHistory
-from iok_saas.modules.auth.password_check import PlatformFloor, check_new_password
+from iok_saas.modules.auth.password_check import (
+    PlatformFloor,
+    check_new_password,
+    describe_rules,
+)
 from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
 from iok_saas.modules.auth.sessions import end_sessions
-from iok_saas.modules.housing.models import Person
+from iok_saas.modules.housing.models import Person, Title
 from iok_saas.tenancy import current_tenant
-from iok_saas.timeutil import as_utc, utcnow
+from iok_saas.timeutil import WARSAW, as_utc, utcnow
 
 from .models import (
     ACTIVE,
@@ -196,7 +201,7 @@ def password_problems(account: ResidentAccount, new_password: str) -> list[str]:
     history = db.session.scalars(
         select(PasswordHistory.password_hash)
         .where(PasswordHistory.user_kind == RESIDENT, PasswordHistory.user_id == account.id)
-        .order_by(PasswordHistory.id.desc()).limit(rules.history)).all()
+        .order_by(PasswordHistory.id.desc()).limit(rules.history)).all()[::-1]
     person = account.person
     return check_new_password(
         new_password, rules=rules, floor=PlatformFloor.from_config(current_app.config),
@@ -332,3 +337,17 @@ def revoke(account: ResidentAccount, staff, reason: str) -> None:
     record_event(f"staff:{staff.login}", "account.revoke", account, before=before,
                  after={**_view(account), "reason": reason})
     db.session.commit()
+
+
+def current_titles(account: ResidentAccount) -> list[Title]:
+    """The resident's titles valid today, with their units (what the portal may show)."""
+    today = utcnow().astimezone(WARSAW).date()
+    titles = db.session.scalars(
+        select(Title).where(Title.person_id == account.person_id)
+        .options(selectinload(Title.unit))).all()
+    return [t for t in titles if t.current_on(today)]
+
+
+def password_rules_text() -> list[str]:
+    """The tenant's password requirements as Polish sentences (forms, letters)."""
+    return describe_rules(_policy().password, PlatformFloor.from_config(current_app.config))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from iok_saas.i18n import LANGUAGE_COOKIE
+from iok_saas.modules.accounts.forms import LoginForm
 from iok_saas.tenancy import current_tenant, on_admin_site
 
 from . import services
@@ -17,7 +18,8 @@ bp = Blueprint("public", __name__, template_folder="templates")
 def start():
     if on_admin_site():
         return redirect(url_for("operator.index"))
-    return render_template("public/start.html", access=services.access_guide(current_tenant))
+    return render_template("public/start.html", access=services.access_guide(current_tenant),
+                           login_form=LoginForm())
 
 
 @site_bp.get("/lang/<code>")

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from iok_saas.extensions import limiter
+from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.auth.models import RESIDENT
+from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
+from iok_saas.tenancy import current_tenant, current_tenant_or_none
+
+from . import services
+from .forms import LoginForm, PasswordChangeForm, RegulationsForm, SelfBlockForm
+from .models import ResidentAccount
+from .services import LoginOutcome
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+register_user_kind("resident", lambda account_id: load_session_user(
+    RESIDENT, account_id, services.get_account) if current_tenant_or_none() else None)
+
+# Reachable before the first-login steps are done.
+FIRST_LOGIN_ENDPOINTS = {"accounts.first_login", "accounts.logout", "public.regulations",
+                         "public.branding_css", "public.logo", "site.set_language"}
+
+
+def first_login_gate():
+    """Until the password is changed and the terms accepted, nothing else opens."""
+    user = current_user._get_current_object()
+    if not isinstance(user, ResidentAccount) or request.endpoint in FIRST_LOGIN_ENDPOINTS:
+        return None
+    if request.endpoint and request.endpoint.rpartition(".")[2] == "static":
+        return None
+    if services.pending_first_login_steps(user):
+        return redirect(url_for("accounts.first_login"))
+    return None
+
+
+def _login_key() -> str:
+    return f"{current_tenant.id}:{request.form.get('login', '').strip()}"
+
+
+@bp.route("/logowanie", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"], key_func=_login_key)
+def login():
+    if isinstance(current_user._get_current_object(), ResidentAccount):
+        return redirect(url_for("accounts.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = services.authenticate(form.login.data, form.password.data, request.remote_addr)
+        if result.outcome is LoginOutcome.OK:
+            start_session(result.account, RESIDENT)
+            return redirect(url_for("accounts.dashboard"))
+        flash(_login_message(result), "error")
+    return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+def _login_message(result: services.LoginResult) -> str:
+    if result.outcome is LoginOutcome.LOCKED:
+        return _("Zbyt wiele nieudanych prób logowania. Konto jest zablokowane do "
+                 "%(time)s.", time=format_datetime(result.locked_until, "HH:mm"))
+    messages = {
+        LoginOutcome.INVALID: _("Nieprawidłowy identyfikator lub hasło."),
+        LoginOutcome.BLOCKED: _("Konto jest zablokowane. Skontaktuj się z biurem, aby "
+                                "odzyskać dostęp."),
+        LoginOutcome.REVOKED: _("Dostęp do tego konta został wyłączony."),
+        LoginOutcome.NOT_READY: _("Konto nie jest jeszcze aktywne — odbierz dane dostępowe "
+                                  "w biurze."),
+        LoginOutcome.EXPIRED: _("Hasło początkowe wygasło. Skontaktuj się z biurem, aby "
+                                "otrzymać nowe."),
+    }
+    return messages[result.outcome]
+
+
+@bp.post("/wyloguj")
+def logout():
+    end_current_session("logout")
+    flash(_("Wylogowano."), "success")
+    return redirect(url_for("site.start"))
+
+
+@bp.route("/pierwsze-logowanie", methods=["GET", "POST"])
+@login_required
+def first_login():
+    account = current_user
+    steps = services.pending_first_login_steps(account)
+    if not steps:
+        return redirect(url_for("accounts.dashboard"))
+    password_form = PasswordChangeForm(prefix="pw")
+    regulations_form = RegulationsForm(prefix="reg")
+    errors: list[str] = []
+    if "password" in steps and password_form.submit.data and password_form.validate():
+        errors = _change_password(account, password_form)
+        if not errors:
+            flash(_("Hasło zostało zmienione."), "success")
+            return redirect(url_for("accounts.first_login"))
+    elif steps == ["regulations"] and regulations_form.submit.data \
+            and regulations_form.validate():
+        services.accept_regulations(account)
+        flash(_("Dziękujemy. Regulamin został zaakceptowany."), "success")
+        return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/first_login.html", steps=steps, errors=errors,
+                           password_form=password_form, regulations_form=regulations_form,
+                           rules=services.password_rules_text())
+
+
+def _change_password(account, form: PasswordChangeForm) -> list[str]:
+    problems = services.change_password(account, form.current.data, form.new.data)
+    if problems == ["current_password"]:
+        form.current.errors.append(_("Obecne hasło jest nieprawidłowe."))
+        return [_("Obecne hasło jest nieprawidłowe.")]
+    return problems
+
+
+@bp.get("/konto")
+@login_required
+def dashboard():
+    return render_template("accounts/dashboard.html", account=current_user,
+                           titles=services.current_titles(current_user))
+
+
+@bp.route("/konto/haslo", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        errors = _change_password(current_user, form)
+        if not errors:
+            flash(_("Hasło zostało zmienione. Inne sesje tego konta zostały zakończone."),
+                  "success")
+            return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/change_password.html", form=form, errors=errors,
+                           rules=services.password_rules_text())
+
+
+@bp.route("/konto/zablokuj", methods=["GET", "POST"])
+@login_required
+def self_block():
+    if not current_tenant.policy.blocking.self_block:
+        abort(404)
+    form = SelfBlockForm()
+    if form.validate_on_submit():
+        services.self_block(current_user, form.reason.data or "")
+        end_current_session("self_block")
+        flash(_("Konto zostało zablokowane. Aby odzyskać dostęp, skontaktuj się z biurem."),
+              "success")
+        return redirect(url_for("site.start"))
+    return render_template("accounts/self_block.html", form=form)

@@ -1,0 +1,163 @@
+"""Back-office forms; every label and message is Polish (lazy, so English works too)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+REQUIRED_REASON = _l("Podaj powód.")
+
+
+class CreateAccountForm(FlaskForm):
+    submit = SubmitField(_l("Utwórz konto"))
+
+
+class IssueCredentialsForm(FlaskForm):
+    reason = StringField(_l("Powód wydania danych dostępowych"),
+                         default=_l("Wydanie danych dostępowych"),
+                         validators=[DataRequired(REQUIRED_REASON), Length(max=300)],
+                         description=_l("Zapisywany w historii konta. Dotychczasowe hasło "
+                                        "przestanie działać, a sesje mieszkańca zostaną "
+                                        "zakończone."))
+    submit = SubmitField(_l("Wydaj dane dostępowe (PDF)"))
+
+
+class BlockForm(FlaskForm):
+    trigger = SelectField(_l("Przyczyna blokady"),
+                          validators=[DataRequired(_l("Wybierz przyczynę blokady."))])
+    channel = SelectField(_l("Jak wpłynęło zgłoszenie"), validators=[Optional()])
+    reason = TextAreaField(_l("Uzasadnienie"),
+                           validators=[DataRequired(_l("Opisz, dlaczego konto jest blokowane.")),
+                                       Length(max=500, message=_l("Najwyżej 500 znaków."))])
+    submit = SubmitField(_l("Zablokuj konto"))
+
+
+class UnblockForm(FlaskForm):
+    evidence = StringField(_l("Numer dokumentu z pisma z danymi dostępowymi"),
+                           validators=[Optional(), Length(max=32)],
+                           description=_l("Numer wydrukowany przy tytule pisma, np. BRZ-1A2B3C4D."))
+    submit = SubmitField(_l("Odblokuj konto"))
+
+
+class ResetForm(FlaskForm):
+    request_note = StringField(_l("Zgłoszenie"),
+                               validators=[DataRequired(_l("Opisz zgłoszenie mieszkańca.")),
+                                           Length(max=300)])
+    evidence = StringField(_l("Numer dokumentu z pisma z danymi dostępowymi"),
+                           validators=[Optional(), Length(max=32)])
+    identity_checked = BooleanField(_l("Sprawdziłem(-am) dokument tożsamości mieszkańca"))
+    submit = SubmitField(_l("Wydaj nowe dane dostępowe (PDF)"))
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Powód usunięcia dostępu"),
+                           validators=[DataRequired(REQUIRED_REASON),
+                                       Length(max=500, message=_l("Najwyżej 500 znaków."))])
+    confirm = BooleanField(
+        _l("Rozumiem, że usunięcie dostępu jest trwałe: mieszkaniec nie zaloguje się już tym "
+           "identyfikatorem."),
+        validators=[DataRequired(_l("Zaznacz potwierdzenie, aby usunąć dostęp."))])
+    submit = SubmitField(_l("Usuń dostęp na stałe"))
+
+
+class BatchForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Utwórz konta i wydrukuj pisma z danymi dostępowymi dla wszystkich tych osób"),
+        validators=[DataRequired(_l("Zaznacz potwierdzenie, aby utworzyć konta."))])
+    submit = SubmitField(_l("Utwórz konta i pobierz pisma (PDF)"))
+
+
+class StaffForm(FlaskForm):
+    login = StringField(_l("Login"), filters=[lambda v: v.strip().lower() if v else v],
+                        validators=[
+        DataRequired(_l("Podaj login.")),
+        Regexp(r"^[a-z0-9][a-z0-9._-]{2,79}$",
+               message=_l("Login: 3–80 znaków — małe litery, cyfry, kropka, podkreślenie "
+                          "lub myślnik; na początku litera lub cyfra."))],
+                        render_kw={"autocomplete": "off"})
+    full_name = StringField(_l("Imię i nazwisko"), validators=[
+        DataRequired(_l("Podaj imię i nazwisko.")), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[
+        Optional(), Email(_l("Podaj poprawny adres e-mail.")), Length(max=254)])
+    department = SelectField(_l("Dział"), validators=[DataRequired(_l("Wybierz dział."))])
+    role = SelectField(_l("Rola"), choices=[
+        ("staff", _l("Pracownik")), ("admin", _l("Administrator (zarządza pracownikami)"))],
+        default="staff")
+    submit = SubmitField(_l("Dodaj pracownika"))
+
+
+# --- Polish wording of the account vocabulary (codes come from the models and the policy) ---
+
+STATE_LABELS = {
+    "pending": _l("Przygotowane — dane dostępowe niewydane"),
+    "must_change": _l("Dane wydane — czeka na pierwsze logowanie"),
+    "active": _l("Aktywne"),
+    "blocked": _l("Zablokowane"),
+    "revoked": _l("Dostęp usunięty"),
+}
+
+TRIGGER_LABELS = {
+    "failed_logins": _l("Zbyt wiele nieudanych logowań"),
+    "reported_lost": _l("Zgłoszona utrata danych dostępowych lub ich poznanie przez kogoś"),
+    "misuse": _l("Korzystanie niezgodne z zasadami lub z prawem"),
+    "settlements_ceased": _l("Zarządca nie prowadzi już rozliczeń z mieszkańcem"),
+    "title_ended": _l("Wygasł tytuł prawny do lokalu"),
+    "written_request": _l("Pisemny wniosek mieszkańca"),
+}
+
+CHANNEL_LABELS = {
+    "phone": _l("Telefonicznie"),
+    "in_person": _l("Osobiście"),
+    "written": _l("Pisemnie"),
+    "email": _l("E-mailem"),
+    "self": _l("Sam mieszkaniec w serwisie"),
+}
+
+UNBLOCK_LABELS = {
+    "new_credentials_in_person": _l("Nowe dane dostępowe wydawane osobiście (pismo PDF)"),
+    "staff_unblock": _l("Odblokowanie przez pracownika — hasło mieszkańca się nie zmienia"),
+    "new_password_on_written_request": _l("Nowe hasło na pisemny wniosek (pismo PDF)"),
+    "initial_document": _l("Na podstawie pisma z danymi dostępowymi — sprawdź numer "
+                           "dokumentu (pismo PDF z nowym hasłem)"),
+}
+
+RECOVERY_LABELS = {
+    "in_person": _l("Nowe dane dostępowe wydawane osobiście w biurze"),
+    "written_request": _l("Nowe hasło na pisemny wniosek mieszkańca"),
+    "initial_document": _l("Na podstawie pisma z danymi dostępowymi (numer dokumentu)"),
+    "email": _l("Mieszkaniec sam ustawia nowe hasło przez link wysłany e-mailem"),
+}
+
+TITLE_LABELS = {
+    "owner": _l("właściciel"),
+    "tenant": _l("najemca"),
+    "member": _l("członek spółdzielni"),
+}
+
+ACTION_LABELS = {
+    "account.create": _l("Utworzenie konta"),
+    "account.credentials": _l("Wydanie danych dostępowych"),
+    "account.block": _l("Blokada"),
+    "account.unblock": _l("Odblokowanie"),
+    "account.revoke": _l("Usunięcie dostępu"),
+    "account.password": _l("Zmiana hasła przez mieszkańca"),
+    "account.regulations": _l("Akceptacja regulaminu"),
+}
+
+ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Pracownik")}
+
+ACCOUNT_ERRORS = {
+    "not_allowed": _l("Blokady i odblokowania zatwierdza wyłącznie: %(department)s. "
+                      "Twój dział nie może tego zrobić."),
+    "already_blocked": _l("To konto jest już zablokowane albo dostęp do niego usunięto."),
+    "not_blocked": _l("To konto nie jest zablokowane."),
+    "document_mismatch": _l("Numer dokumentu nie zgadza się z numerem ostatniego pisma "
+                            "z danymi dostępowymi tego konta."),
+    "revoked": _l("Dostęp do tego konta usunięto na stałe — nie można wydać nowych danych."),
+    "already_revoked": _l("Dostęp do tego konta został już usunięty."),
+    "account_exists": _l("Ta osoba ma już konto (identyfikator %(detail)s)."),
+    "identifiers_exhausted": _l("Brak wolnych identyfikatorów w formacie ustalonym w polityce. "
+                                "Skontaktuj się z operatorem platformy."),
+}

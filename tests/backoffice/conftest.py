@@ -1,0 +1,92 @@
+"""Back-office fixtures: tenant data built inside the tenant's scope, staff signed in."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.auth.passwords import hash_password
+from iok_saas.modules.housing.models import Association, Person, Title, Unit
+from iok_saas.modules.staff.models import StaffMember
+from iok_saas.modules.staff.services import create_first_admin
+from iok_saas.tenancy import directory, tenant_scope
+
+STAFF_PASSWORD = "Biuro-haslo-2026!"
+_serial = itertools.count(1)
+
+
+def tenant(slug: str):
+    return next(t for t in directory().all() if t.slug == slug)
+
+
+def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
+                street: str = "ul. Lipowa", building: str = "3", flat: str | None = "12",
+                valid_from: date = date(2020, 1, 1), valid_to: date | None = None) -> int:
+    """A person with a title (current unless ``valid_to`` is past) to a new unit."""
+    with tenant_scope(tenant(slug)):
+        n = next(_serial)
+        assoc = Association(external_id=f"BA{n}", name=f"Wspólnota {street} {building}",
+                            street=f"{street} {building}", postal_code="49-300", city="Brzeg")
+        unit = Unit(external_id=f"BU{n}", association=assoc, street=street,
+                    building_number=building, unit_number=flat, city="Brzeg")
+        person = Person(external_id=f"BP{n}", first_name=first, last_name=last,
+                        email=f"osoba{n}@example.com")
+        db.session.add_all([assoc, unit, person])
+        db.session.flush()
+        db.session.add(Title(external_id=f"BT{n}", person_id=person.id, unit_id=unit.id,
+                             kind="owner", valid_from=valid_from, valid_to=valid_to))
+        db.session.commit()
+        return person.id
+
+
+def make_staff(slug: str, login: str, department: str, role: str = "admin") -> int:
+    """A staff member with a known, already-changed password."""
+    snapshot = tenant(slug)
+    member, _ = create_first_admin(snapshot, login, f"Pracownik {login}", None, department,
+                                   Actor.cli("test"))
+    with tenant_scope(snapshot):
+        member = db.session.get(StaffMember, member.id)
+        member.password_hash = hash_password(STAFF_PASSWORD)
+        member.must_change_password = False
+        member.password_expires_at = None
+        member.role = role
+        db.session.commit()
+        return member.id
+
+
+def staff_login(client, login: str, password: str = STAFF_PASSWORD):
+    return client.post("/staff/logowanie", data={"login": login, "password": password})
+
+
+@pytest.fixture
+def staff_client(synced, host_client):
+    """staff_client('brzeg', 'a.nowak', 'finance', role='admin') -> a signed-in browser."""
+
+    def make(slug: str, login: str, department: str, role: str = "admin"):
+        make_staff(slug, login, department, role)
+        client = host_client(f"{slug}.localhost")
+        response = staff_login(client, login)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.headers["Location"].endswith("/staff/")
+        return client
+
+    return make
+
+
+def pdf_text(data: bytes) -> list[str]:
+    """The text of each page of a PDF."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def letter_credentials(page_text: str) -> tuple[str, str]:
+    """(login, initial password) as printed in a credentials letter page."""
+    login = re.search(r"Identyfikator \(login\):?\s*(\S+)", page_text).group(1)
+    password = re.search(r"Hasło początkowe:?\s*(\S+)", page_text).group(1)
+    return login, password

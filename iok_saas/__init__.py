@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
     from .modules.tenants.services import load_snapshots, load_version
+    from .tasks import celery_init_app
     from .tenancy import TenantDirectory
     from .tenancy import init_app as init_tenancy
     from .web import register_blueprints
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     init_tenancy(app, TenantDirectory(load_snapshots, load_version,
                                       app.config["IOK_TENANT_CACHE_SECONDS"]))
+    celery_init_app(app)
     register_blueprints(app)
     register_error_pages(app)
     register_cli(app)

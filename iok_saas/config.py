@@ -67,8 +67,52 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_LOCALE": "pl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
         "IOK_LANGUAGES": ("pl", "en"),
+        # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app it served.
+        "RATELIMIT_ENABLED": _env_bool("IOK_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("IOK_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "REDIS_URL": os.environ.get("IOK_REDIS_URL"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        **_mail_settings(production),
+        "CELERY": _celery_settings(os.environ.get("IOK_REDIS_URL")),
+    }
+
+
+def _mail_settings(production: bool) -> dict:
+    return {
+        # "file": .eml files in <var>/outbox (the demo shows them); "smtp": a real server.
+        "IOK_MAIL_TRANSPORT": os.environ.get("IOK_MAIL_TRANSPORT",
+                                             "smtp" if production else "file"),
+        "IOK_MAIL_FROM": os.environ.get("IOK_MAIL_FROM", "iok@localhost"),
+        "IOK_MAIL_DOMAIN": os.environ.get("IOK_MAIL_DOMAIN", "iok.localhost"),
+        "IOK_SMTP_HOST": os.environ.get("IOK_SMTP_HOST", "127.0.0.1"),
+        "IOK_SMTP_PORT": _env_int("IOK_SMTP_PORT", 25),
+        "IOK_SMTP_USERNAME": os.environ.get("IOK_SMTP_USERNAME"),
+        "IOK_SMTP_PASSWORD": os.environ.get("IOK_SMTP_PASSWORD"),
+        # none | starttls | ssl
+        "IOK_SMTP_SECURITY": os.environ.get("IOK_SMTP_SECURITY", "none"),
+        "IOK_SMTP_TIMEOUT": float(os.environ.get("IOK_SMTP_TIMEOUT", "20")),
+    }
+
+
+def _celery_settings(redis_url: str | None) -> dict:
+    """With Redis, a real worker and beat deliver; without it, tasks run in-process."""
+    return {
+        "broker_url": redis_url or "memory://",
+        "task_always_eager": redis_url is None,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        # A task is acknowledged only after it ran: a killed worker's task is redelivered.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": 300},
+        # Publishing must not hang a web request when Redis is down: the sweeper catches up.
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
+                                      "interval_step": 0.2, "interval_max": 0.2},
+        "beat_schedule": {
+            "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
+        },
     }

@@ -1,6 +1,6 @@
 """Flask extensions, created unbound; create_app binds them."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask_babel import Babel
@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import DateTime, MetaData, Numeric
+from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -24,11 +24,28 @@ NAMING_CONVENTION = {
 }
 
 
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which drops the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use iok_saas.timeutil.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     # Times are always timezone-aware; money is exact (grosze never pass through float).
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
-        type_annotation_map={datetime: DateTime(timezone=True), Decimal: Numeric(14, 2)},
+        type_annotation_map={datetime: UtcDateTime(), Decimal: Numeric(14, 2)},
     )
 
 

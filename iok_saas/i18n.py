@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 from .tenancy import current_tenant_or_none
 
@@ -11,7 +11,7 @@ LANGUAGE_COOKIE = "iok_lang"
 
 def select_locale() -> str:
     languages = current_app.config["IOK_LANGUAGES"]
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
     if chosen in languages:
         return chosen
     tenant = current_tenant_or_none()

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from .modules.accounts.blueprint import bp as accounts_bp
     from .modules.accounts.blueprint import first_login_gate
     from .modules.backoffice.blueprint import bp as backoffice_bp
+    from .modules.notifications.blueprint import bp as notifications_bp
     from .modules.operator.blueprint import bp as operator_bp
     from .modules.public.blueprint import bp as public_bp
     from .modules.public.blueprint import site_bp
@@ -25,7 +26,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(backoffice_bp, url_prefix="/staff")
     app.before_request(first_login_gate)
     app.register_blueprint(operator_bp, url_prefix="/operator")
-    admin_only(app, operator_bp.name)
+    app.register_blueprint(notifications_bp, url_prefix="/operator/poczta")
+    admin_only(app, operator_bp.name, notifications_bp.name)
     any_site(app, site_bp.name)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from iok_saas.extensions import UtcDateTime
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -22,6 +24,13 @@ def _skip_empty_revision(ctx, revision, directives):
         log.info("no changes in schema detected")
 
 
+def _render_item(type_, obj, _autogen_context):
+    """Write the app's UtcDateTime as the plain column type it stores."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_offline() -> None:
     context.configure(url=database.engine.url, target_metadata=database.metadata,
                       literal_binds=True, **migrate_options)
@@ -32,6 +41,7 @@ def run_offline() -> None:
 def run_online() -> None:
     options = dict(migrate_options)
     options.setdefault("process_revision_directives", _skip_empty_revision)
+    options.setdefault("render_item", _render_item)
     with database.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=database.metadata, **options)
         with context.begin_transaction():

@@ -174,7 +174,7 @@ def test_a_department_that_does_not_decide_cannot_block(staff_client, finance):
 
     page = text(secretariat.get(f"/staff/osoby/{person}"))
     assert "O blokowaniu i odblokowaniu kont decyduje: Wydział Finansowy" in page
-    assert 'action="/staff/osoby/%d/blokada"' % person not in page
+    assert f'action="/staff/osoby/{person}/blokada"' not in page
 
     refused = secretariat.post(f"/staff/osoby/{person}/blokada", data={
         "block-trigger": "misuse", "block-channel": "", "block-reason": "Nadużycie"})
@@ -292,8 +292,7 @@ def test_revoke_needs_a_confirmation_and_is_permanent(finance, host_client):
 
     refused_login = resident_log_in(host_client("brzeg.localhost"), login, password)
     assert refused_login.status_code != 302
-    # revoke() clears the password hash, so the login answers "invalid" (not "revoked")
-    assert "Nieprawidłowy identyfikator lub hasło" in text(refused_login)
+    assert "Dostęp do tego konta został wyłączony" in text(refused_login)
     refused = finance.post(f"/staff/osoby/{person}/dane-dostepowe",
                            data={"issue-reason": "ponownie"})
     assert refused.status_code == 409 and "usunięto na stałe" in text(refused)

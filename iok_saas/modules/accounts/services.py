@@ -26,7 +26,8 @@ from iok_saas.modules.auth.password_check import (
 from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
 from iok_saas.modules.auth.sessions import end_sessions
 from iok_saas.modules.housing.models import Person, Title
-from iok_saas.tenancy import current_tenant
+from iok_saas.modules.notifications.services import notify
+from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import WARSAW, as_utc, utcnow
 
 from .models import (
@@ -121,10 +122,16 @@ def create_account(person: Person, actor: str) -> ResidentAccount:
     return account
 
 
-def issue_credentials(account: ResidentAccount, actor: str, reason: str) -> Credentials:
-    """A new one-time initial password (and letter number); ends the account's sessions."""
+def issue_credentials(account: ResidentAccount, actor: str, reason: str,
+                      *, unblocking: bool = False) -> Credentials:
+    """A new one-time initial password (and letter number); ends the account's sessions.
+
+    A blocked account gets new credentials only as the way its block is lifted (unblock()).
+    """
     if account.state == REVOKED:
         raise AccountError("revoked")
+    if account.state == BLOCKED and not unblocking:
+        raise AccountError("blocked")
     rules = _policy().initial_password
     password = one_time_password(rules.length)
     before = _view(account)
@@ -232,8 +239,16 @@ def change_password(account: ResidentAccount, current: str, new: str) -> list[st
     end_sessions(RESIDENT, account.id, "password_changed", keep_current=True)
     record_event(f"resident:{account.login}", "account.password", account, before=before,
                  after=_view(account))
+    if before["state"] == ACTIVE:  # a first-login change is not news to the resident
+        _notify(account, "password_changed")
     db.session.commit()
     return []
+
+
+def _notify(account: ResidentAccount, kind: str, **context) -> None:
+    person = account.person
+    notify(kind, to_email=person.email, to_name=person.full_name, phone=person.phone,
+           **context)
 
 
 # --- blocking ------------------------------------------------------------------------------
@@ -249,6 +264,11 @@ def block(account: ResidentAccount, trigger: str, channel: str | None, reason: s
         raise AccountError("not_allowed", _policy().blocking.decided_by)
     if account.state in (BLOCKED, REVOKED):
         raise AccountError("already_blocked")
+    rule = _policy().blocking.rule(trigger)
+    if rule is None or trigger == "failed_logins":
+        raise AccountError("unknown_trigger", trigger)
+    if rule.channels and channel not in rule.channels:
+        raise AccountError("channel_not_allowed", channel or "")
     entry = _block(account, trigger, channel, reason, f"staff:{staff.login}")
     db.session.commit()
     return entry
@@ -274,6 +294,7 @@ def _block(account: ResidentAccount, trigger: str, channel: str | None, reason: 
     record_event(actor, "account.block", account, before=before,
                  after={**_view(account), "trigger": trigger, "channel": channel,
                         "reason": reason})
+    _notify(account, "account_blocked", reason=reason)
     return entry
 
 
@@ -310,29 +331,51 @@ def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials 
         account.locked_until = None
         record_event(actor, "account.unblock", account, before=before,
                      after={**_view(account), "method": method})
+        _notify(account, "account_unblocked", new_credentials=False,
+                link=tenant_url("accounts.login"))
         db.session.commit()
         return None
     record_event(actor, "account.unblock", account, before={"state": BLOCKED},
                  after={"method": method})
-    return issue_credentials(account, actor, f"unblock:{method}")
+    _notify(account, "account_unblocked", new_credentials=True, link=tenant_url("accounts.login"))
+    _renew_login_if_required(account, actor)
+    return issue_credentials(account, actor, f"unblock:{method}", unblocking=True)
 
 
 def reset(account: ResidentAccount, staff, request_note: str, evidence: str = "") -> Credentials:
-    """Recovery by staff per the policy: in person, written request or initial document."""
-    method = _policy().recovery.method
-    if method == "initial_document" and evidence.strip().upper() != (account.letter_number or ""):
+    """Recovery by staff per the policy: in person, written request or initial document.
+
+    A blocked account is recovered through unblock(), which follows the blocking rules.
+    """
+    recovery = _policy().recovery
+    if recovery.method == "email":
+        raise AccountError("self_service")
+    if recovery.method == "initial_document" and \
+            evidence.strip().upper() != (account.letter_number or ""):
         raise AccountError("document_mismatch")
-    if account.state == BLOCKED and open_block(account) is not None:
-        open_block(account).lifted_at = utcnow()
-    return issue_credentials(account, f"staff:{staff.login}", f"recovery:{method}: {request_note}")
+    _renew_login_if_required(account, f"staff:{staff.login}")
+    return issue_credentials(account, f"staff:{staff.login}",
+                             f"recovery:{recovery.method}: {request_note}")
+
+
+def _renew_login_if_required(account: ResidentAccount, actor: str) -> None:
+    """Some cooperatives hand out a new identifier along with every replacement password."""
+    if not _policy().recovery.new_identifier:
+        return
+    before = _view(account)
+    account.login = new_login()
+    record_event(actor, "account.new_login", account, before=before, after=_view(account))
 
 
 def revoke(account: ResidentAccount, staff, reason: str) -> None:
     if account.state == REVOKED:
         raise AccountError("already_revoked")
     before = _view(account)
+    entry = open_block(account)
+    if entry is not None:
+        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), \
+            f"staff:{staff.login}", "revoked"
     account.state = REVOKED
-    account.password_hash = None
     end_sessions(RESIDENT, account.id, "revoked")
     record_event(f"staff:{staff.login}", "account.revoke", account, before=before,
                  after={**_view(account), "reason": reason})

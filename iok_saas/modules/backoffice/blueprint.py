@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
@@ -46,6 +47,7 @@ ISSUE_STATES = (PENDING, MUST_CHANGE, ACTIVE)
 BLOCK_STATES = (PENDING, MUST_CHANGE, ACTIVE)
 RESET_STATES = (MUST_CHANGE, ACTIVE)
 CONTACT_CHANNELS = ("phone", "in_person", "written", "email")
+BATCH_LIST_SHOWN = 200
 
 
 @bp.context_processor
@@ -112,10 +114,10 @@ def _block_form(**kwargs) -> F.BlockForm:
     form = F.BlockForm(prefix="block", **kwargs)
     triggers = [rule.trigger for rule in current_tenant.policy.blocking.rules
                 if rule.trigger != "failed_logins"]
-    form.trigger.choices = [("", _("— wybierz —"))] + [
-        (t, str(F.TRIGGER_LABELS.get(t, t))) for t in triggers]
-    form.channel.choices = [("", _("— nie dotyczy —"))] + [
-        (c, str(F.CHANNEL_LABELS[c])) for c in CONTACT_CHANNELS]
+    form.trigger.choices = [SelectChoice("", _("— wybierz —"))] + [
+        SelectChoice(t, F.TRIGGER_LABELS.get(t, t)) for t in triggers]
+    form.channel.choices = [SelectChoice("", _("— nie dotyczy —"))] + [
+        SelectChoice(c, F.CHANNEL_LABELS[c]) for c in CONTACT_CHANNELS]
     return form
 
 
@@ -359,17 +361,15 @@ def batch():
     if not _batch_available():
         abort(404)
     form = F.BatchForm()
-    persons = services.persons_without_account()
-    status = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        elif not persons:
-            flash(_("Wszystkie osoby z tytułem prawnym do lokalu mają już konta."), "info")
-            return redirect(url_for("backoffice.batch"))
-        else:
-            return _create_batch(persons, form)
-    return render_template("backoffice/batch.html", form=form, persons=persons), status
+    if request.method == "POST" and form.validate_on_submit():
+        return _create_batch(services.persons_without_account(), form)
+    return _batch_page(form, status=422 if request.method == "POST" else 200)
+
+
+def _batch_page(form: F.BatchForm, status: int = 200, error: str | None = None):
+    return render_template(
+        "backoffice/batch.html", form=form, count=services.count_persons_without_account(),
+        persons=services.persons_without_account(limit=BATCH_LIST_SHOWN), error=error), status
 
 
 def _create_batch(persons: list[Person], form: F.BatchForm):
@@ -385,9 +385,7 @@ def _create_batch(persons: list[Person], form: F.BatchForm):
             if created:
                 message += " " + _("Utworzone dotąd konta (%(count)s) czekają na wydanie "
                                    "danych na stronach osób.", count=len(created))
-            return render_template("backoffice/batch.html", form=form,
-                                   persons=services.persons_without_account(),
-                                   error=message), 409
+            return _batch_page(form, 409, message)
     if not created:
         flash(_("Wszystkie osoby z tytułem prawnym do lokalu mają już konta."), "info")
         return redirect(url_for("backoffice.batch"))
@@ -405,8 +403,8 @@ def staff():
         return render_template("backoffice/forbidden.html"), 403
     departments = current_tenant.info("departments", []) or []
     form = F.StaffForm()
-    form.department.choices = [("", _("— wybierz —"))] + [
-        (d["key"], d.get("name") or d["key"]) for d in departments]
+    form.department.choices = [SelectChoice("", _("— wybierz —"))] + [
+        SelectChoice(d["key"], d.get("name") or d["key"]) for d in departments]
     created = password = None
     status = 200
     if request.method == "POST":
@@ -417,7 +415,7 @@ def staff():
                     member, form.login.data, form.full_name.data, form.email.data,
                     form.department.data, form.role.data)
             except staff_services.StaffError as exc:
-                _staff_error(form, str(exc))
+                getattr(form, exc.field).errors.append(str(exc))
             else:
                 status = 200
                 fresh = F.StaffForm(formdata=None)
@@ -429,15 +427,3 @@ def staff():
     if password:
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _staff_error(form: F.StaffForm, message: str) -> None:
-    """StaffError carries English text only; put it on the field it concerns, in Polish."""
-    if "already exists" in message:
-        form.login.errors.append(_("Ten login jest już zajęty — wybierz inny."))
-    elif message.startswith("login"):
-        form.login.errors.append(str(form.login.validators[1].message))
-    elif "department" in message:
-        form.department.errors.append(_("Wybierz dział z listy."))
-    else:
-        form.login.errors.append(_("Nie dodano pracownika: %(detail)s", detail=message))

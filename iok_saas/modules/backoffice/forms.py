@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 REQUIRED_REASON = _l("Podaj powód.")
@@ -83,7 +91,8 @@ class StaffForm(FlaskForm):
         Optional(), Email(_l("Podaj poprawny adres e-mail.")), Length(max=254)])
     department = SelectField(_l("Dział"), validators=[DataRequired(_l("Wybierz dział."))])
     role = SelectField(_l("Rola"), choices=[
-        ("staff", _l("Pracownik")), ("admin", _l("Administrator (zarządza pracownikami)"))],
+        SelectChoice("staff", _l("Pracownik")),
+        SelectChoice("admin", _l("Administrator (zarządza pracownikami)"))],
         default="staff")
     submit = SubmitField(_l("Dodaj pracownika"))
 
@@ -144,6 +153,7 @@ ACTION_LABELS = {
     "account.revoke": _l("Usunięcie dostępu"),
     "account.password": _l("Zmiana hasła przez mieszkańca"),
     "account.regulations": _l("Akceptacja regulaminu"),
+    "account.new_login": _l("Nadanie nowego identyfikatora"),
 }
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Pracownik")}
@@ -158,6 +168,12 @@ ACCOUNT_ERRORS = {
     "revoked": _l("Dostęp do tego konta usunięto na stałe — nie można wydać nowych danych."),
     "already_revoked": _l("Dostęp do tego konta został już usunięty."),
     "account_exists": _l("Ta osoba ma już konto (identyfikator %(detail)s)."),
+    "blocked": _l("Konto jest zablokowane — nowe dane wydaje się przy odblokowaniu, zgodnie "
+                  "z zasadami blokad."),
+    "self_service": _l("W tej spółdzielni mieszkańcy sami ustawiają nowe hasło przez "
+                       "odnośnik wysyłany e-mailem."),
+    "unknown_trigger": _l("Ten powód blokady nie występuje w zasadach tej spółdzielni."),
+    "channel_not_allowed": _l("Zasady tej spółdzielni nie przewidują zgłoszenia tą drogą."),
     "identifiers_exhausted": _l("Brak wolnych identyfikatorów w formacie ustalonym w polityce. "
                                 "Skontaktuj się z operatorem platformy."),
 }

@@ -132,11 +132,11 @@ def _has_account():
     return exists().where(ResidentAccount.person_id == Person.id)
 
 
-def persons_without_account() -> list[Person]:
+def persons_without_account(limit: int | None = None) -> list[Person]:
     """Persons who hold a title valid today but have no account yet (by name)."""
     return list(db.session.scalars(
         select(Person).where(_current_title_exists(today()), ~_has_account())
-        .order_by(Person.last_name, Person.first_name, Person.id)))
+        .order_by(Person.last_name, Person.first_name, Person.id).limit(limit)))
 
 
 def count_persons_without_account() -> int:

@@ -22,13 +22,16 @@ register_user_kind("operator", lambda op_id: services.load_operator(op_id)
                    if on_admin_site() else None)
 
 
-@bp.before_request
-def _operators_only():
+def operators_only():
+    """before_request of every admin-host blueprint except the login page."""
     if request.endpoint == "operator.login":
         return None
     if not isinstance(current_user._get_current_object(), Operator):
         return redirect(url_for("operator.login", next=request.full_path))
     return None
+
+
+bp.before_request(operators_only)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -145,7 +148,7 @@ def first_admin(slug: str):
             directory().get(record.id), form.login.data, form.full_name.data, form.email.data,
             form.department.data, services.actor_of(current_user))
     except StaffError as exc:
-        form.login.errors.append(str(exc))
+        getattr(form, exc.field).errors.append(str(exc))
         return _tenant_page(slug, admin_form=form, status=422)
     return _tenant_page(slug, new_admin={"login": member.login, "password": password})
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from iok_saas.extensions import db
@@ -24,7 +25,11 @@ LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 
 
 class StaffError(ValueError):
-    pass
+    """A refused staff-account change; ``field`` is the form field it concerns."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def create_first_admin(tenant: TenantSnapshot, login: str, full_name: str, email: str | None,
@@ -108,7 +113,7 @@ def create_staff(admin: StaffMember, login: str, full_name: str, email: str | No
                  department: str, role: str) -> tuple[StaffMember, str]:
     """A staff administrator adds a colleague, who gets a one-time password."""
     if not admin.is_admin:
-        raise StaffError("only a staff administrator may add staff")
+        raise StaffError("login", _("Tylko administrator może dodawać pracowników."))
     login = login.strip().lower()
     _check_new_staff(login, department)
     password = one_time_password(12)
@@ -127,11 +132,13 @@ def create_staff(admin: StaffMember, login: str, full_name: str, email: str | No
 
 def _check_new_staff(login: str, department: str) -> None:
     if not LOGIN_PATTERN.match(login):
-        raise StaffError("login: 3–80 characters: lower-case letters, digits, '.', '_' or '-'")
+        raise StaffError("login", _("Login: 3–80 znaków — małe litery, cyfry, kropka, "
+                                    "podkreślenie lub myślnik."))
     if current_tenant.department(department) is None:
-        raise StaffError(f"department '{department}' is not defined for {current_tenant.slug}")
+        raise StaffError("department", _("Dział „%(key)s” nie istnieje w tej spółdzielni.",
+                                         key=department))
     if db.session.scalar(select(StaffMember.id).where(StaffMember.login == login)):
-        raise StaffError(f"login '{login}' already exists")
+        raise StaffError("login", _("Login „%(login)s” jest już zajęty.", login=login))
 
 
 def list_staff() -> list[StaffMember]:

@@ -1,0 +1,88 @@
+"""Queueing notifications: render now, store in the caller's transaction, send after commit."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from iok_saas.extensions import db
+from iok_saas.markup import plain_text_to_html
+from iok_saas.tenancy import current_tenant
+
+from .models import OutboxMessage, StaffTask
+
+_PENDING_DISPATCH = "iok_outbox_dispatch"
+
+
+def notify(kind: str, *, to_email: str | None, to_name: str, phone: str | None = None,
+           **context) -> OutboxMessage | StaffTask | None:
+    """The policy's notification ``kind`` for one resident, if the tenant switched it on.
+
+    No e-mail address: the policy's phone-fallback department gets a call task instead.
+    """
+    policy = current_tenant.policy
+    if not policy.notifies(kind):
+        return None
+    subject, text = render_notification(kind, to_name=to_name, **context)
+    if to_email:
+        return queue_email(kind, to_email, to_name, subject, text)
+    if policy.notifications.phone_fallback:
+        task = StaffTask(department=policy.notifications.phone_fallback, kind=f"call:{kind}",
+                         title=f"{to_name}: {subject}", details=text, phone=phone)
+        db.session.add(task)
+        return task
+    return None
+
+
+def render_notification(kind: str, **context) -> tuple[str, str]:
+    """(subject, text) from templates/notifications/email/<kind>.txt, in the tenant's
+    language; the template's first line is the subject."""
+    with force_locale(current_tenant.locale):
+        rendered = render_template(f"notifications/email/{kind}.txt", **context)
+    subject, _, body = rendered.strip().partition("\n")
+    return f"[{current_tenant.short_name}] {subject.strip()}", body.strip() + "\n"
+
+
+def queue_email(kind: str, to_email: str, to_name: str | None, subject: str,
+                text: str) -> OutboxMessage:
+    """An outbox row in the caller's transaction; it is sent after that transaction commits."""
+    with force_locale(current_tenant.locale):
+        html = render_template("notifications/email/_layout.html", subject=subject,
+                               body=plain_text_to_html(text))
+    message = OutboxMessage(delivery_key=uuid.uuid4().hex, kind=kind, to_address=to_email,
+                            to_name=to_name, subject=subject, text_body=text,
+                            html_body=html)
+    db.session.add(message)
+    return message
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_new_messages(session: Session, _flush_context) -> None:
+    for obj in session.new:
+        if isinstance(obj, OutboxMessage):
+            session.info.setdefault(_PENDING_DISPATCH, []).append((obj.id, obj.tenant_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    for message_id, tenant_id in session.info.pop(_PENDING_DISPATCH, []):
+        _dispatch(message_id, tenant_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_DISPATCH, None)
+
+
+def _dispatch(message_id: int, tenant_id: int) -> None:
+    from .tasks import deliver_message
+
+    try:
+        deliver_message.delay(message_id, tenant_id)
+    except Exception as exc:  # noqa: BLE001 - the row is safe; the sweeper will send it
+        current_app.logger.warning("outbox %s not handed to the broker (%s); the sweeper "
+                                   "will send it", message_id, exc)

@@ -12,8 +12,16 @@ from iok_saas.modules.auth.sessions import end_current_session, load_session_use
 from iok_saas.tenancy import current_tenant, current_tenant_or_none
 
 from . import services
-from .forms import LoginForm, PasswordChangeForm, RegulationsForm, SelfBlockForm
+from .forms import (
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    RecoveryRequestForm,
+    RegulationsForm,
+    SelfBlockForm,
+)
 from .models import ResidentAccount
+from .recovery import RecoveryLinkError, account_for_link, request_link
 from .services import LoginOutcome
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -150,3 +158,39 @@ def self_block():
               "success")
         return redirect(url_for("site.start"))
     return render_template("accounts/self_block.html", form=form)
+
+
+@bp.route("/nie-pamietam-hasla", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def forgot_password():
+    """What to do when the password is lost, as the tenant's policy says; for e-mail
+    recovery, the form that sends the link."""
+    recovery = current_tenant.policy.recovery
+    form = RecoveryRequestForm() if recovery.method == "email" else None
+    if form is not None and form.validate_on_submit():
+        request_link(form.login.data, form.email.data)
+        flash(_("Jeśli identyfikator i adres e-mail pasują do konta, wysłaliśmy na ten adres "
+                "odnośnik do ustawienia nowego hasła."), "success")
+        return redirect(url_for("accounts.login"))
+    department = current_tenant.department(recovery.department) if recovery.department else None
+    return render_template("accounts/forgot_password.html", recovery=recovery, form=form,
+                           department=department)
+
+
+@bp.route("/nowe-haslo/<token>", methods=["GET", "POST"])
+def recover(token: str):
+    if current_tenant.policy.recovery.method != "email":
+        abort(404)
+    try:
+        account = account_for_link(token)
+    except RecoveryLinkError:
+        return render_template("accounts/recovery_link_invalid.html"), 410
+    form = NewPasswordForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        errors = services.set_password_from_link(account, form.new.data)
+        if not errors:
+            flash(_("Nowe hasło zostało ustawione. Możesz się zalogować."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/recover.html", form=form, errors=errors,
+                           rules=services.password_rules_text())

@@ -225,6 +225,15 @@ def change_password(account: ResidentAccount, current: str, new: str) -> list[st
     """
     if not verify_password(account.password_hash, current):
         return ["current_password"]
+    return _set_password(account, new, keep_current_session=True)
+
+
+def set_password_from_link(account: ResidentAccount, new: str) -> list[str]:
+    """Self-service recovery: the signed link stood in for the current password."""
+    return _set_password(account, new, keep_current_session=False)
+
+
+def _set_password(account: ResidentAccount, new: str, keep_current_session: bool) -> list[str]:
     problems = password_problems(account, new)
     if problems:
         return problems
@@ -234,9 +243,10 @@ def change_password(account: ResidentAccount, current: str, new: str) -> list[st
     account.password_hash = hash_password(new)
     account.password_changed_at = utcnow()
     account.initial_password_expires_at = None
+    account.locked_until = None
     if account.state == MUST_CHANGE:
         account.state = ACTIVE
-    end_sessions(RESIDENT, account.id, "password_changed", keep_current=True)
+    end_sessions(RESIDENT, account.id, "password_changed", keep_current=keep_current_session)
     record_event(f"resident:{account.login}", "account.password", account, before=before,
                  after=_view(account))
     if before["state"] == ACTIVE:  # a first-login change is not news to the resident

@@ -92,6 +92,8 @@ def _mail_settings(production: bool) -> dict:
         # none | starttls | ssl
         "IOK_SMTP_SECURITY": os.environ.get("IOK_SMTP_SECURITY", "none"),
         "IOK_SMTP_TIMEOUT": float(os.environ.get("IOK_SMTP_TIMEOUT", "20")),
+        # How long a worker may hold a message before another one may try it again.
+        "IOK_OUTBOX_LEASE_SECONDS": _env_int("IOK_OUTBOX_LEASE_SECONDS", 120),
     }
 
 
@@ -99,6 +101,8 @@ def _celery_settings(redis_url: str | None) -> dict:
     """With Redis, a real worker and beat deliver; without it, tasks run in-process."""
     return {
         "broker_url": redis_url or "memory://",
+        # Modules whose tasks a worker registers at start.
+        "include": ["iok_saas.modules.notifications.tasks"],
         "task_always_eager": redis_url is None,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -113,6 +117,7 @@ def _celery_settings(redis_url: str | None) -> dict:
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
                                       "interval_step": 0.2, "interval_max": 0.2},
         "beat_schedule": {
-            "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 30.0},
+            "sweep-outbox": {"task": "notifications.sweep_outbox",
+                             "schedule": float(os.environ.get("IOK_OUTBOX_SWEEP_SECONDS", "30"))},
         },
     }

@@ -23,7 +23,6 @@ from iok_saas.timeutil import utcnow
 from .models import FAILED, PENDING, SENDING, SENT, OutboxMessage
 from .transports import configured_transport
 
-LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=2)
@@ -54,12 +53,13 @@ def deliver(message_id: int, tenant_id: int) -> str:
 
 def _claim(session: Session, message_id: int) -> bool:
     now = utcnow()
+    lease = timedelta(seconds=current_app.config["IOK_OUTBOX_LEASE_SECONDS"])
     claimed = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, or_(
             (OutboxMessage.state == PENDING) & (OutboxMessage.next_attempt_at <= now),
             (OutboxMessage.state == SENDING) & (OutboxMessage.lease_until < now)))
-        .values(state=SENDING, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1),
+        .values(state=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1),
         execution_options={"synchronize_session": False}).rowcount
     session.commit()
     return claimed == 1

@@ -1,4 +1,7 @@
-"""gunicorn settings for the web nodes (`gunicorn -c deploy/gunicorn.conf.py 'iok_saas:create_app()'`)."""
+"""gunicorn settings for the web nodes.
+
+    gunicorn -c deploy/gunicorn.conf.py 'iok_saas:create_app()'
+"""
 
 import multiprocessing
 import os

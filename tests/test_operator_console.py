@@ -159,3 +159,17 @@ def test_console_forms_are_protected_by_csrf(synced, host_client):
     page = host_client("admin.localhost").post(
         "/operator/login", data={"email": "ops@example.com", "password": PASSWORD})
     assert page.status_code == 400
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("slug", "admin", "slug 'admin' is reserved for the platform"),
+    ("hosts", "gdynia.localhost", "host gdynia.localhost is inside the platform's domain"),
+    ("hosts", "admin.localhost", "host admin.localhost is inside the platform's domain"),
+])
+def test_onboarding_refuses_names_the_platform_keeps(console, field, value, message):
+    data = onboarding_form(**{field: value})
+    if field == "slug":
+        data["policy_source"] = NEW_POLICY
+    page = console.post("/operator/tenants/new", data=data)
+    assert message in html.unescape(page.get_data(as_text=True))
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "admin")) is None

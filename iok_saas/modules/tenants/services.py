@@ -166,9 +166,26 @@ def _apply_manifest(tenant: Tenant, manifest: Manifest, policy_source: str) -> N
     ]
 
 
+# Subdomains the platform keeps for itself.
+RESERVED_SLUGS = frozenset({"admin", "www", "api", "static", "mail", "smtp", "status"})
+
+
+def _reserved_name_problems(manifest: Manifest) -> list[str]:
+    """A tenant may not take the admin host, nor a custom host that shadows the platform's
+    own <slug>.<base domain> names."""
+    config = current_app.config
+    base, admin = config["IOK_BASE_DOMAIN"], config["IOK_ADMIN_HOST"]
+    problems = []
+    if manifest.slug in RESERVED_SLUGS or f"{manifest.slug}.{base}" == admin:
+        problems.append(f"slug '{manifest.slug}' is reserved for the platform")
+    problems += [f"host {host} is inside the platform's domain {base}; use the slug instead"
+                 for host in manifest.hosts if host == admin or host.endswith(f".{base}")]
+    return problems
+
+
 def create_tenant(manifest: Manifest, policy_source: str, actor: Actor) -> Tenant:
     """Onboard a cooperative; the policy must validate before anything is written."""
-    problems = _host_conflicts(manifest.hosts, None)
+    problems = _reserved_name_problems(manifest) + _host_conflicts(manifest.hosts, None)
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == manifest.slug)):
         problems.append(f"slug '{manifest.slug}' is taken")
     problems += policy_problems(policy_source, manifest.policy, manifest.department_keys())
@@ -231,6 +248,9 @@ def sync_from_files(tenants_dir: Path, policies_dir: Path, actor: Actor) -> Sync
     report lists why, while every other tenant keeps serving.
     """
     manifests = load_manifest_dir(tenants_dir)
+    reserved = [problem for m in manifests for problem in _reserved_name_problems(m)]
+    if reserved:
+        raise TenantChangeError(reserved)
     _check_sync_hosts(manifests)
     report = SyncReport()
     existing = {t.slug: t for t in db.session.scalars(select(Tenant))}

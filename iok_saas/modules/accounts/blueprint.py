@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from iok_saas.extensions import limiter
 from iok_saas.modules.auth.identity import register_user_kind
@@ -44,6 +46,18 @@ def first_login_gate():
     if services.pending_first_login_steps(user):
         return redirect(url_for("accounts.first_login"))
     return None
+
+
+def resident_required(view):
+    """Like login_required, but only a resident's session opens resident pages."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), ResidentAccount):
+            return redirect(url_for("accounts.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def _login_key() -> str:
@@ -91,7 +105,7 @@ def logout():
 
 
 @bp.route("/pierwsze-logowanie", methods=["GET", "POST"])
-@login_required
+@resident_required
 def first_login():
     account = current_user
     steps = services.pending_first_login_steps(account)
@@ -124,14 +138,14 @@ def _change_password(account, form: PasswordChangeForm) -> list[str]:
 
 
 @bp.get("/konto")
-@login_required
+@resident_required
 def dashboard():
     return render_template("accounts/dashboard.html", account=current_user,
                            titles=services.current_titles(current_user))
 
 
 @bp.route("/konto/haslo", methods=["GET", "POST"])
-@login_required
+@resident_required
 def change_password():
     form = PasswordChangeForm()
     errors: list[str] = []
@@ -146,7 +160,7 @@ def change_password():
 
 
 @bp.route("/konto/zablokuj", methods=["GET", "POST"])
-@login_required
+@resident_required
 def self_block():
     if not current_tenant.policy.blocking.self_block:
         abort(404)

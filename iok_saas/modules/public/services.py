@@ -85,8 +85,8 @@ def monogram_svg(tenant: TenantSnapshot) -> str:
     label = escape(tenant.short_name)
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 48" role="img" '
-        f'aria-label="{label}"><rect width="120" height="48" rx="8" fill="{primary}"/>'
-        f'<rect x="6" y="38" width="108" height="4" rx="2" fill="{accent}"/>'
-        '<text x="60" y="30" font-family="sans-serif" font-size="20" font-weight="700" '
-        f'fill="#ffffff" text-anchor="middle">{text}</text></svg>'
+        f'aria-label="{label}"><rect width="120" height="48" rx="8" fill="#ffffff"/>'
+        f'<rect x="8" y="38" width="104" height="5" rx="2" fill="{accent}"/>'
+        '<text x="60" y="31" font-family="sans-serif" font-size="24" font-weight="700" '
+        f'fill="{primary}" text-anchor="middle">{text}</text></svg>'
     )

@@ -208,10 +208,10 @@ class HttpMeasurement(Measurement):
         return super().errors + self.unexpected_status
 
 
-def log_in(port: int, login: str, password: str) -> tuple[str, float]:
-    """POST the login form once: (the session cookie's value, seconds it took)."""
+def log_in(port: int, login: str, password: str) -> tuple[str, float, int]:
+    """POST the login form once: (the session cookie's value, seconds taken, body length)."""
     began = time.perf_counter()
-    status, headers, _body = http_request(port, "POST", LOGIN_PATH, TENANT_HOST,
+    status, headers, body = http_request(port, "POST", LOGIN_PATH, TENANT_HOST,
                                           urlencode({"login": login, "password": password}),
                                           FORM)
     took = time.perf_counter() - began
@@ -225,7 +225,7 @@ def log_in(port: int, login: str, password: str) -> tuple[str, float]:
     if SESSION_COOKIE not in cookies:
         raise BenchError(f"the login set no {SESSION_COOKIE} cookie: "
                          f"{headers.get_all('Set-Cookie')}")
-    return cookies[SESSION_COOKIE].value, took
+    return cookies[SESSION_COOKIE].value, took, len(body)
 
 
 def check_dashboard(port: int, cookie: str) -> int:
@@ -282,7 +282,7 @@ def measure_http(args: argparse.Namespace, tmp: Path, login: str,
                 timeout=LOGIN_WRK_TIMEOUT, script=SCRIPT, script_args=post)
         drain(1.0, warm)
         try:
-            cookie_value, _ = log_in(port, login, password)
+            cookie_value, _took, login_bytes = log_in(port, login, password)
             idle = [log_in(port, login, password)[1] * 1000 for _ in range(IDLE_LOGINS)]
             cookie = f"{SESSION_COOKIE}={cookie_value}"
             dashboard_bytes = check_dashboard(port, cookie)
@@ -290,11 +290,14 @@ def measure_http(args: argparse.Namespace, tmp: Path, login: str,
             raise BenchError(f"pre-check failed: {error!r}\n{tail(log)}") from error
 
         logins = load_with_wrk(f"login POST {LOGIN_PATH}", login_url, args, LOGIN_WRK_TIMEOUT,
-                               (), post, 0, process.pid)
+                               (), post, login_bytes, process.pid)
         drain(logins.requests_per_s, args.connections)
 
         # The session from before the login run is still valid: idle timeout 15 min.
-        check_dashboard(port, cookie)
+        try:
+            check_dashboard(port, cookie)
+        except OSError as error:
+            raise BenchError(f"pre-check failed: {error!r}\n{tail(log)}") from error
         run_wrk(dashboard_url, TENANT_HOST, WARMUP_SECONDS, args.connections, args.threads,
                 headers=(f"Cookie: {cookie}",), script=SCRIPT, script_args=("get",))
         dashboard = load_with_wrk(f"dashboard GET {DASHBOARD_PATH}", dashboard_url, args,

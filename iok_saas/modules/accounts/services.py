@@ -12,7 +12,7 @@ from enum import Enum
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
@@ -94,7 +94,9 @@ def find_by_login(login: str) -> ResidentAccount | None:
 
 
 def get_account(account_id: int) -> ResidentAccount | None:
-    return db.session.get(ResidentAccount, account_id)
+    # Every page shows the resident's name: load the person with the account.
+    return db.session.get(ResidentAccount, account_id,
+                          options=[joinedload(ResidentAccount.person)])
 
 
 # --- creation and credentials --------------------------------------------------------------

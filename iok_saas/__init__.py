@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_pages
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
+    from .security import init_app as init_security
     from .modules.tenants.services import load_snapshots, load_version
     from .tasks import celery_init_app
     from .tenancy import TenantDirectory
@@ -39,5 +40,6 @@ def create_app(config: dict | None = None) -> Flask:
     celery_init_app(app)
     register_blueprints(app)
     register_error_pages(app)
+    init_security(app)
     register_cli(app)
     return app

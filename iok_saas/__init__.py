@@ -21,8 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_pages
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
-    from .security import init_app as init_security
     from .modules.tenants.services import load_snapshots, load_version
+    from .security import init_app as init_security
     from .tasks import celery_init_app
     from .tenancy import TenantDirectory
     from .tenancy import init_app as init_tenancy

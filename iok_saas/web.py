@@ -13,6 +13,8 @@ def register_blueprints(app: Flask) -> None:
     from .modules.accounts.blueprint import bp as accounts_bp
     from .modules.accounts.blueprint import first_login_gate
     from .modules.backoffice.blueprint import bp as backoffice_bp
+    from .modules.enrolment.blueprint import bp as enrolment_bp
+    from .modules.enrolment.staff_blueprint import bp as enrolment_staff_bp
     from .modules.notifications.blueprint import bp as notifications_bp
     from .modules.operator.blueprint import bp as operator_bp
     from .modules.public.blueprint import bp as public_bp
@@ -24,6 +26,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(backoffice_bp, url_prefix="/staff")
+    app.register_blueprint(enrolment_bp)
+    app.register_blueprint(enrolment_staff_bp, url_prefix="/staff/wnioski")
     app.before_request(first_login_gate)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(notifications_bp, url_prefix="/operator/poczta")

@@ -619,7 +619,8 @@ class PolicySchema(CheckedSchema):
 
     def problems(self, data: dict) -> list[Problem]:
         return (_tab_problems(data) + _enrolment_link_problems(data)
-                + _notice_problems(data) + _title_end_problems(data))
+                + _notice_problems(data) + _title_end_problems(data)
+                + _revocation_block_problems(data))
 
 
 def shown_tabs(data: dict) -> set[str]:
@@ -675,6 +676,15 @@ def _title_end_problems(data: dict) -> list[Problem]:
     if blocks and data["revocation"]["auto_on_title_end"]:
         return [(("revocation", "auto_on_title_end"), "conflicts with the blocking rule for "
                  "title_ended: choose either blocking or removal when the title ends.")]
+    return []
+
+
+def _revocation_block_problems(data: dict) -> list[Problem]:
+    """An application to block access is carried out as a written_request block."""
+    triggers = {rule["trigger"] for rule in data["blocking"]["rules"]}
+    if "block" in data["revocation"]["choices"] and "written_request" not in triggers:
+        return [(("revocation", "choices"), "offers block: add a blocking rule with trigger "
+                 "written_request (the application is the resident's written request).")]
     return []
 
 

@@ -68,6 +68,6 @@ def test_revoked_residents_are_told_so_at_login(synced):
     account_id = resident("kuzniki")
     login, password = credentials("kuzniki", account_id)
     with tenant_scope(tenant("kuzniki")):
-        accounts.revoke(accounts.get_account(account_id), staff("board"), "sprzedaż lokalu")
+        accounts.revoke(accounts.get_account(account_id), "staff:s-board", "sprzedaż lokalu")
         result = accounts.authenticate(login, password, None)
         assert result.outcome is accounts.LoginOutcome.REVOKED

@@ -379,17 +379,17 @@ def _renew_login_if_required(account: ResidentAccount, actor: str) -> None:
     record_event(actor, "account.new_login", account, before=before, after=_view(account))
 
 
-def revoke(account: ResidentAccount, staff, reason: str) -> None:
+def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
+    """Remove access for good (``actor``: "staff:<login>" or a system job's name)."""
     if account.state == REVOKED:
         raise AccountError("already_revoked")
     before = _view(account)
     entry = open_block(account)
     if entry is not None:
-        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), \
-            f"staff:{staff.login}", "revoked"
+        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), actor, "revoked"
     account.state = REVOKED
     end_sessions(RESIDENT, account.id, "revoked")
-    record_event(f"staff:{staff.login}", "account.revoke", account, before=before,
+    record_event(actor, "account.revoke", account, before=before,
                  after={**_view(account), "reason": reason})
     db.session.commit()
 

@@ -313,7 +313,7 @@ def revoke(person_id: int):
     if not form.validate_on_submit():
         return _person_page(person, 422, revoke_form=form)
     try:
-        accounts.revoke(account, current_staff(), form.reason.data.strip())
+        accounts.revoke(account, f"staff:{current_staff().login}", form.reason.data.strip())
     except AccountError as exc:
         return _person_page(person, 409, _error_text(exc), revoke_form=form)
     flash(_("Dostęp do konta %(login)s został usunięty na stałe.", login=account.login),

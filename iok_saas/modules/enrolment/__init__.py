@@ -1,0 +1,1 @@
+"""Enrolment and revocation applications, driven by the tenant policy's ordered steps."""

@@ -1,0 +1,169 @@
+"""Enrolment fixtures: housing data and staff inside a tenant's scope, signed-in browsers,
+a real SMTP server on loopback, and readers for e-mails, pages and letters."""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.auth.passwords import hash_password
+from iok_saas.modules.enrolment.models import Application
+from iok_saas.modules.housing.models import Association, Person, Title, Unit
+from iok_saas.modules.staff.models import StaffMember
+from iok_saas.modules.staff.services import create_first_admin
+from iok_saas.tenancy import directory, tenant_scope
+
+from ..mailserver import MailServer
+
+STAFF_PASSWORD = "Biuro-haslo-2026!"
+_serial = itertools.count(1)
+
+
+def tenant(slug: str):
+    return next(t for t in directory().all() if t.slug == slug)
+
+
+def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
+                street: str = "ul. Lipowa", building: str | None = None,
+                flat: str | None = "12", kind: str = "owner",
+                valid_from: date = date(2020, 1, 1), valid_to: date | None = None,
+                email: str | None = None) -> int:
+    """A person with a title to a new unit (its own building number unless given)."""
+    with tenant_scope(tenant(slug)):
+        n = next(_serial)
+        building = building or str(100 + n)
+        assoc = Association(external_id=f"EA{n}", name=f"Budynek {street} {building}",
+                            street=f"{street} {building}", postal_code="00-001",
+                            city="Miasto")
+        unit = Unit(external_id=f"EU{n}", association=assoc, street=street,
+                    building_number=building, unit_number=flat, city="Miasto")
+        person = Person(external_id=f"EP{n}", first_name=first, last_name=last,
+                        email=email)
+        db.session.add_all([assoc, unit, person])
+        db.session.flush()
+        db.session.add(Title(external_id=f"ET{n}", person_id=person.id, unit_id=unit.id,
+                             kind=kind, valid_from=valid_from, valid_to=valid_to))
+        db.session.commit()
+        return person.id
+
+
+def make_staff(slug: str, login: str, department: str) -> StaffMember:
+    """A staff member with a known, already-changed password."""
+    snapshot = tenant(slug)
+    member, _ = create_first_admin(snapshot, login, f"Pracownik {login}", None, department,
+                                   Actor.cli("test"))
+    with tenant_scope(snapshot):
+        member = db.session.get(StaffMember, member.id)
+        member.password_hash = hash_password(STAFF_PASSWORD)
+        member.must_change_password = False
+        member.password_expires_at = None
+        db.session.commit()
+        db.session.refresh(member)
+        return member
+
+
+@pytest.fixture
+def staff_client(synced, host_client):
+    """staff_client('gdynia', 'k.nowak', 'accounting') -> a signed-in browser."""
+
+    def make(slug: str, login: str, department: str):
+        make_staff(slug, login, department)
+        client = host_client(f"{slug}.localhost")
+        response = client.post("/staff/logowanie", data={"login": login,
+                                                         "password": STAFF_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def mail(app):
+    server = MailServer().start()
+    app.config.update(server.config())
+    yield server
+    server.stop()
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_in(message, path: str) -> str:
+    """The path (and token) of the first link to ``path`` in an e-mail."""
+    link = re.search(rf"http://\S+{re.escape(path)}\S+", body(message)).group(0)
+    return "/" + link.split("/", 3)[3]
+
+
+def subjects(server: MailServer) -> list[str]:
+    return [m["Subject"] for m in server.messages]
+
+
+def wait_for_subject(server: MailServer, fragment: str, count: int):
+    """The newest message whose subject has ``fragment``, once ``count`` have arrived."""
+    messages = server.wait_for(count)
+    assert len(messages) >= count, subjects(server)
+    found = [m for m in messages if fragment in m["Subject"]]
+    assert found, subjects(server)
+    return found[-1]
+
+
+def applicant_form(first="Anna", last="Lis", street="ul. Lipowa", building="3", flat="12",
+                   city="Miasto", applicant_type="owner", email="anna.lis@example.com",
+                   phone="600 100 200", **extra) -> dict:
+    data = {"first_name": first, "last_name": last, "street": street,
+            "building_number": building, "flat_number": flat or "", "city": city,
+            "applicant_type": applicant_type, "phone": phone}
+    if email is not None:
+        data["email"] = email
+    data.update(extra)
+    return data
+
+
+def prefixed(prefix: str, data: dict) -> dict:
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
+def application(slug: str, number: str | None = None) -> Application:
+    """The tenant's application with ``number`` (the newest one without it), fresh."""
+    with tenant_scope(tenant(slug)):
+        query = select(Application).order_by(Application.id.desc())
+        if number:
+            query = query.where(Application.number == number)
+        found = db.session.scalars(query).first()
+        if found is not None:
+            db.session.refresh(found)
+        return found
+
+
+def all_applications(slug: str) -> list[Application]:
+    with tenant_scope(tenant(slug)):
+        return list(db.session.scalars(select(Application).order_by(Application.id)
+                                       .execution_options(populate_existing=True)))
+
+
+def version_on(page_html: str, prefix: str) -> str:
+    return re.search(rf'name="{prefix}-version"[^>]*value="(\d+)"', page_html).group(1)
+
+
+def pdf_text(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def letter_credentials(page_text: str) -> tuple[str, str]:
+    login = re.search(r"Identyfikator \(login\):?\s*(\S+)", page_text).group(1)
+    password = re.search(r"Hasło początkowe:?\s*(\S+)", page_text).group(1)
+    return login, password

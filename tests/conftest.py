@@ -20,6 +20,7 @@ from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.services import sync_from_files
 from iok_saas.tenancy import cross_tenant
 
+from .mailserver import MailServer
 from .services import require_service
 
 TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
@@ -136,3 +137,12 @@ def ctx(app):
     """An application context for the test body (requests push their own as usual)."""
     with app.app_context():
         yield
+
+
+@pytest.fixture
+def mail(app):
+    """A real SMTP server on loopback, and the app sending its e-mail there."""
+    server = MailServer().start()
+    app.config.update(server.config())
+    yield server
+    server.stop()

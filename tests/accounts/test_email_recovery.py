@@ -17,7 +17,6 @@ from iok_saas.modules.tenants.services import update_policy
 from iok_saas.tenancy import cross_tenant
 
 from ..factories import credentials, resident
-from ..mailserver import MailServer
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -27,14 +26,6 @@ def enable_email_recovery(slug):
     start = source.index("\nrecovery:")
     edited = source[:start] + re.sub(r"method: \w+", "method: email", source[start:], count=1)
     update_policy(slug, edited, Actor.cli("test"))
-
-
-@pytest.fixture
-def mail(app):
-    server = MailServer().start()
-    app.config.update(server.config())
-    yield server
-    server.stop()
 
 
 @pytest.fixture

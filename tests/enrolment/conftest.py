@@ -86,14 +86,6 @@ def staff_client(synced, host_client):
     return make
 
 
-@pytest.fixture
-def mail(app):
-    server = MailServer().start()
-    app.config.update(server.config())
-    yield server
-    server.stop()
-
-
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 

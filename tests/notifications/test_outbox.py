@@ -23,14 +23,6 @@ from ..mailserver import MailServer
 pytestmark = pytest.mark.usefixtures("ctx")
 
 
-@pytest.fixture
-def mail(app):
-    server = MailServer().start()
-    app.config.update(server.config())
-    yield server
-    server.stop()
-
-
 def block_resident(slug, account_id, department):
     with tenant_scope(tenant(slug)):
         staff = StaffMember(login=f"s{account_id}", full_name="S", department=department,

@@ -31,6 +31,7 @@ from iok_saas.modules.letters import (
     credentials_letters_pdf,
     letterhead_from_tenant,
 )
+from iok_saas.modules.notifications import services as notifications
 from iok_saas.modules.staff import services as staff_services
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -395,6 +396,25 @@ def _create_batch(persons: list[Person], form: F.BatchForm):
 
 
 # --- colleagues (staff administrators only) ------------------------------------------------
+
+@bp.get("/zadania")
+def tasks():
+    """Calls to make and other work the platform queued for the staff's department."""
+    member = current_staff()
+    return render_template("backoffice/tasks.html",
+                           tasks=notifications.open_tasks(None if member.is_admin
+                                                          else member.department))
+
+
+@bp.post("/zadania/<int:task_id>/wykonane")
+def task_done(task_id: int):
+    if notifications.complete_task(task_id, current_staff()):
+        flash(_("Zadanie oznaczone jako wykonane."), "success")
+    else:
+        flash(_("Tego zadania nie można zamknąć: jest już wykonane albo należy do innego "
+                "działu."), "error")
+    return redirect(url_for("backoffice.tasks"))
+
 
 @bp.route("/pracownicy", methods=["GET", "POST"])
 def staff():

@@ -6,12 +6,13 @@ import uuid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from iok_saas.extensions import db
 from iok_saas.markup import plain_text_to_html
 from iok_saas.tenancy import current_tenant
+from iok_saas.timeutil import utcnow
 
 from .models import OutboxMessage, StaffTask
 
@@ -86,3 +87,24 @@ def _dispatch(message_id: int, tenant_id: int) -> None:
     except Exception as exc:  # noqa: BLE001 - the row is safe; the sweeper will send it
         current_app.logger.warning("outbox %s not handed to the broker (%s); the sweeper "
                                    "will send it", message_id, exc)
+
+
+def open_tasks(department: str | None) -> list[StaffTask]:
+    """Tasks not yet done, oldest first: one department's, or every one (department=None)."""
+    query = select(StaffTask).where(StaffTask.done_at.is_(None)).order_by(StaffTask.id)
+    if department is not None:
+        query = query.where(StaffTask.department == department)
+    return list(db.session.scalars(query))
+
+
+def complete_task(task_id: int, staff) -> bool:
+    """Mark a task done; only its department (or an administrator) may. False = not allowed
+    or already done."""
+    task = db.session.get(StaffTask, task_id)
+    if task is None or task.done_at is not None:
+        return False
+    if not (staff.is_admin or staff.department == task.department):
+        return False
+    task.done_at, task.done_by = utcnow(), f"staff:{staff.login}"
+    db.session.commit()
+    return True

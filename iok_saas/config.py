@@ -94,6 +94,8 @@ def _mail_settings(production: bool) -> dict:
         "IOK_SMTP_TIMEOUT": float(os.environ.get("IOK_SMTP_TIMEOUT", "20")),
         # How long a worker may hold a message before another one may try it again.
         "IOK_OUTBOX_LEASE_SECONDS": _env_int("IOK_OUTBOX_LEASE_SECONDS", 120),
+        # The sweeper leaves a never-tried row alone this long (its task is likely queued).
+        "IOK_OUTBOX_SWEEP_GRACE_SECONDS": _env_int("IOK_OUTBOX_SWEEP_GRACE_SECONDS", 30),
     }
 
 

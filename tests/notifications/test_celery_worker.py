@@ -67,7 +67,8 @@ class Worker:
                     "IOK_VAR_DIR": str(var_dir), "IOK_MAIL_TRANSPORT": "smtp",
                     "IOK_SMTP_HOST": "127.0.0.1", "IOK_SMTP_PORT": str(mail.port),
                     "IOK_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-                    "IOK_OUTBOX_SWEEP_SECONDS": "1", "IOK_TENANT_CACHE_SECONDS": "0"}
+                    "IOK_OUTBOX_SWEEP_SECONDS": "1", "IOK_OUTBOX_SWEEP_GRACE_SECONDS": "1",
+                    "IOK_TENANT_CACHE_SECONDS": "0"}
         self.var_dir = var_dir
         self.name = name
         self.process: subprocess.Popen | None = None

@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,7 +52,6 @@ from .models import (
     Application,
 )
 
-NUMBER_ATTEMPTS = 5
 NUMBER_PREFIX = {ACCESS: "W", REVOCATION: "R"}
 IDENTITY_DOCUMENTS = ("id_card", "passport", "residence_card", "mobywatel", "driving_licence")
 _FILING = "filed"   # the state of a new row until its first step is entered (never committed)
@@ -572,36 +570,26 @@ def _commit() -> None:
         raise EnrolmentError("stale") from exc
 
 
-def _next_number(kind: str) -> str:
-    prefix = f"{NUMBER_PREFIX[kind]}/{today().year}/"
-    last = db.session.scalar(select(func.max(Application.number))
-                             .where(Application.number.like(f"{prefix}%")))
-    serial = int(last.rsplit("/", 1)[1]) + 1 if last else 1
-    return f"{prefix}{serial:06d}"
+def _number_for(application: Application) -> str:
+    """W/2026/000123: the row's own id makes the number unique without a race between
+    concurrent filings (numbers are increasing, with gaps where other tenants filed)."""
+    return f"{NUMBER_PREFIX[application.kind]}/{today().year}/{application.id:06d}"
 
 
 def _file(build: Callable[[], Application], actor: str, **details) -> Application:
-    """Insert a new application with the next free number (retried if a concurrent filing
-    took it) and enter its first step."""
-    for attempt in range(NUMBER_ATTEMPTS):
-        application = build()
-        application.number = _next_number(application.kind)
-        application.token_nonce = _nonce()
-        application.state = _FILING
-        db.session.add(application)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == NUMBER_ATTEMPTS - 1:
-                raise
-            continue
-        _advance(application, actor, None, "application.submit",
-                 before={"state": None}, filing_step=application.filing_step,
-                 channel=application.channel, **details)
-        db.session.commit()
-        return application
-    raise AssertionError("unreachable")
+    """Insert a new application, number it, and enter its first step (one transaction)."""
+    application = build()
+    application.number = f"pending-{_nonce()}"  # replaced once the row has its id
+    application.token_nonce = _nonce()
+    application.state = _FILING
+    db.session.add(application)
+    db.session.flush()
+    application.number = _number_for(application)
+    _advance(application, actor, None, "application.submit",
+             before={"state": None}, filing_step=application.filing_step,
+             channel=application.channel, **details)
+    db.session.commit()
+    return application
 
 
 # --- access applications ----------------------------------------------------------------------

@@ -96,12 +96,19 @@ def build_email(message: OutboxMessage, tenant: TenantSnapshot) -> EmailMessage:
 
 
 def due_messages(limit: int = 500) -> list[tuple[int, int]]:
-    """(id, tenant_id) of every row that should be (re)sent now, across tenants."""
+    """(id, tenant_id) of every row that should be (re)sent now, across tenants.
+
+    A row never tried is left alone for a grace period: its own task is probably still in
+    the queue, and sending it from here too would only make work for the claim to refuse.
+    """
     now = utcnow()
+    grace = timedelta(seconds=current_app.config["IOK_OUTBOX_SWEEP_GRACE_SECONDS"])
+    retry_due = (OutboxMessage.attempts > 0) & (OutboxMessage.next_attempt_at <= now)
+    forgotten = (OutboxMessage.attempts == 0) & (OutboxMessage.created_at <= now - grace)
     with cross_tenant("outbox sweeper lists due rows of every tenant"):
         rows = db.session.execute(
             select(OutboxMessage.id, OutboxMessage.tenant_id)
-            .where(or_((OutboxMessage.state == PENDING) & (OutboxMessage.next_attempt_at <= now),
+            .where(or_((OutboxMessage.state == PENDING) & or_(retry_due, forgotten),
                        (OutboxMessage.state == SENDING) & (OutboxMessage.lease_until < now)))
             .order_by(OutboxMessage.id).limit(limit)).all()
     return [(row.id, row.tenant_id) for row in rows]

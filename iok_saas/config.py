@@ -70,6 +70,8 @@ def from_environment() -> dict:
         # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app it served.
         "RATELIMIT_ENABLED": _env_bool("IOK_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("IOK_RATELIMIT_STORAGE_URL", "memory://"),
+        # A moving window: no burst of twice the limit around a minute boundary.
+        "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "REDIS_URL": os.environ.get("IOK_REDIS_URL"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -323,20 +323,25 @@ def unblock_method(account: ResidentAccount) -> str:
     return rule.unblock if rule else _policy().blocking.unblock_by
 
 
+def _require_letter(account: ResidentAccount, document_number: str) -> None:
+    """The resident shows the credentials letter; its printed number must be the latest."""
+    if document_number.strip().upper() != (account.letter_number or ""):
+        raise AccountError("document_mismatch")
+
+
 def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials | None:
     """Lift the block the way the policy says; returns new credentials when it issues them."""
     if not may_decide_blocks(staff.department):
         raise AccountError("not_allowed", _policy().blocking.decided_by)
     if account.state != BLOCKED:
         raise AccountError("not_blocked")
+    actor = f"staff:{staff.login}"
     method = unblock_method(account)
-    if method == "initial_document" and evidence.strip().upper() != (account.letter_number or ""):
-        raise AccountError("document_mismatch")
+    if method == "initial_document":
+        _require_letter(account, evidence)
     entry = open_block(account)
     if entry is not None:
-        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), \
-            f"staff:{staff.login}", method
-    actor = f"staff:{staff.login}"
+        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), actor, method
     if method == "staff_unblock":
         before = _view(account)
         account.state = ACTIVE if account.password_changed_at else MUST_CHANGE
@@ -362,9 +367,8 @@ def reset(account: ResidentAccount, staff, request_note: str, evidence: str = ""
     recovery = _policy().recovery
     if recovery.method == "email":
         raise AccountError("self_service")
-    if recovery.method == "initial_document" and \
-            evidence.strip().upper() != (account.letter_number or ""):
-        raise AccountError("document_mismatch")
+    if recovery.method == "initial_document":
+        _require_letter(account, evidence)
     _renew_login_if_required(account, f"staff:{staff.login}")
     return issue_credentials(account, f"staff:{staff.login}",
                              f"recovery:{recovery.method}: {request_note}")

@@ -19,6 +19,7 @@ from .modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, AccountBlock,
 from .modules.accounts.services import new_login
 from .modules.audit.services import Actor
 from .modules.auth.passwords import hash_password
+from .modules.enrolment.services import ApplicantData, submit
 from .modules.housing.models import Association, Person, Title, Unit
 from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
@@ -46,6 +47,9 @@ class DemoResident:
     state: str  # active | must_change | blocked | locked
 
 
+# Holds a title but has no account yet: the demo application in the staff queue is theirs.
+APPLICANT = DemoResident("Marek", "Kowalczyk", "ul. Klonowa", "8", "9", "applicant")
+
 RESIDENTS = (
     DemoResident("Anna", "Nowicka", "ul. Lipowa", "3", "12", ACTIVE),
     DemoResident("Piotr", "Zalewski", "ul. Lipowa", "3", "14", MUST_CHANGE),
@@ -70,6 +74,7 @@ def load() -> None:
             _load_staff(tenant)
             _load_residents(tenant)
             db.session.commit()
+            _file_demo_application(tenant)
     click.echo("demo data ready")
 
 
@@ -93,7 +98,7 @@ def _load_staff(tenant: TenantSnapshot) -> None:
 def _load_residents(tenant: TenantSnapshot) -> None:
     city = (tenant.info("address") or {}).get("city", "Miasto")
     associations: dict[str, Association] = {}
-    for index, demo in enumerate(RESIDENTS, start=1):
+    for index, demo in enumerate((*RESIDENTS, APPLICANT), start=1):
         association = associations.get(demo.street) or Association(
             external_id=f"{DEMO_PREFIX}A{len(associations) + 1}",
             name=f"Wspólnota Mieszkaniowa {demo.street} {demo.building}",
@@ -108,7 +113,8 @@ def _load_residents(tenant: TenantSnapshot) -> None:
         db.session.flush()
         db.session.add(Title(external_id=f"{DEMO_PREFIX}T{index}", person_id=person.id,
                              unit_id=unit.id, kind="owner", valid_from=date(2019, 5, 1)))
-        _demo_account(tenant, person, demo.state)
+        if demo.state != "applicant":
+            _demo_account(tenant, person, demo.state)
 
 
 def _demo_account(tenant: TenantSnapshot, person: Person, state: str) -> None:
@@ -127,6 +133,22 @@ def _demo_account(tenant: TenantSnapshot, person: Person, state: str) -> None:
         db.session.add(AccountBlock(account_id=account.id, trigger="misuse", channel="phone",
                                     reason="Demo: zgłoszenie telefoniczne",
                                     blocked_by="staff:admin"))
+
+
+def _file_demo_application(tenant: TenantSnapshot) -> None:
+    """One application waiting in the staff queue, filed the way the policy takes them."""
+    enrolment = tenant.policy.enrolment
+    if not enrolment.filing_steps:
+        return  # the manager creates accounts; nobody applies
+    channel = "electronic" if "electronic" in enrolment.channels else sorted(enrolment.channels)[0]
+    applicant_type = "owner" if "owner" in enrolment.eligible else sorted(enrolment.eligible)[0]
+    city = (tenant.info("address") or {}).get("city", "Miasto")
+    data = ApplicantData(first_name=APPLICANT.first_name, last_name=APPLICANT.last_name,
+                         applicant_type=applicant_type, street=APPLICANT.street,
+                         building_number=APPLICANT.building, flat_number=APPLICANT.flat,
+                         city=city, email="marek@example.com", phone="600 000 009")
+    submit(data, channel, "demo", regulations_accepted=True,
+           entered_by=None if channel == "electronic" else "staff:admin")
 
 
 @demo_cli.command("urls")

@@ -12,10 +12,12 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -350,3 +352,29 @@ def write_json(report: dict, prefix: str) -> Path:
     path = RESULTS_DIR / f"{prefix}-{report['timestamp'].replace(':', '')}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def bench_main(name: str, run, problems_of, print_report, args, *,
+               needs_wrk: bool = True, keep_logs: Path | None = None) -> int:
+    """The shared ending of every bench: run in a temporary folder, report, exit status
+    (0 measured, 1 a request or check failed, 2 could not run)."""
+    if needs_wrk and shutil.which("wrk") is None:
+        print(WRK_MISSING, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="iok-bench-") as tmp:
+        try:
+            report = run(args, Path(tmp))
+        except BenchError as error:
+            print(f"bench failed: {error}", file=sys.stderr)
+            return 2
+        finally:
+            if keep_logs:
+                keep_logs.mkdir(parents=True, exist_ok=True)
+                for log in Path(tmp).glob("*.log"):
+                    shutil.copy(log, keep_logs / log.name)
+    report["problems"] = problems_of(report)
+    print_report(report)
+    print(f"\nwritten: {write_json(report, name).relative_to(REPO)}")
+    for problem in report["problems"]:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if report["problems"] else 0

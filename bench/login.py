@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -34,13 +32,12 @@ from urllib.parse import urlencode
 # bench/ is sys.path[0] when this file is run as a script.
 from common import (
     BENCH,
-    REPO,
     WARMUP_SECONDS,
-    WRK_MISSING,
     WRK_TIMEOUT,
     BenchError,
     Measurement,
     OtherLoad,
+    bench_main,
     cpu_busy,
     database_url,
     export_server_environment,
@@ -58,7 +55,6 @@ from common import (
     wait_until_ready,
     warn_if_busy,
     warn_if_loaded,
-    write_json,
 )
 
 TENANT_HOST = "zielone-wzgorza.localhost"
@@ -407,22 +403,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
-    if shutil.which("wrk") is None:
-        print(WRK_MISSING, file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="iok-bench-") as tmp:
-        try:
-            report = run(args, Path(tmp))
-        except BenchError as error:
-            print(f"bench failed: {error}", file=sys.stderr)
-            return 2
-    report["problems"] = problems_of(report)
-    print_report(report)
-    print(f"\nwritten: {write_json(report, 'login').relative_to(REPO)}")
-    for problem in report["problems"]:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    return 1 if report["problems"] else 0
+    return bench_main("login", run, problems_of, print_report, parse_args())
 
 
 if __name__ == "__main__":

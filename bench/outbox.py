@@ -29,11 +29,9 @@ import argparse
 import contextlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -52,6 +50,7 @@ from common import (
     STOP_SECONDS,
     BenchError,
     OtherLoad,
+    bench_main,
     cpu_busy,
     database_url,
     export_server_environment,
@@ -66,7 +65,6 @@ from common import (
     wait_until_ready,
     warn_if_busy,
     warn_if_loaded,
-    write_json,
 )
 
 TENANT_HOST = "zielone-wzgorza.localhost"
@@ -725,23 +723,12 @@ def _terminate(signum, _frame) -> None:
 def main() -> int:
     args = parse_args()
     signal.signal(signal.SIGTERM, _terminate)
-    with tempfile.TemporaryDirectory(prefix="iok-bench-") as tmp:
-        try:
-            report = run(args, Path(tmp))
-        except BenchError as error:
-            print(f"bench failed: {error}", file=sys.stderr)
-            return 2
-        finally:
-            if args.keep_logs:
-                args.keep_logs.mkdir(parents=True, exist_ok=True)
-                for log in Path(tmp).glob("*.log"):
-                    shutil.copy(log, args.keep_logs / log.name)
-    report["problems"] = report["throughput"]["problems"] + report["forms"]["problems"]
-    print_report(report)
-    print(f"\nwritten: {write_json(report, 'outbox').relative_to(REPO)}")
-    for problem in report["problems"]:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    return 1 if report["problems"] else 0
+    return bench_main("outbox", run, _problems, print_report, args, needs_wrk=False,
+                      keep_logs=args.keep_logs)
+
+
+def _problems(report: dict) -> list[str]:
+    return report["throughput"]["problems"] + report["forms"]["problems"]
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ failed or the query count is not zero. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +24,10 @@ from common import (
     BENCH,
     REPO,
     WARMUP_SECONDS,
-    WRK_MISSING,
     BenchError,
     Measurement,
     OtherLoad,
+    bench_main,
     cpu_busy,
     database_url,
     export_server_environment,
@@ -44,7 +42,6 @@ from common import (
     wait_until_ready,
     warn_if_busy,
     warn_if_loaded,
-    write_json,
 )
 
 TENANT_HOST = "brzeg.localhost"
@@ -185,22 +182,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = parse_args()
-    if shutil.which("wrk") is None:
-        print(WRK_MISSING, file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="iok-bench-") as tmp:
-        try:
-            report = run(args, Path(tmp))
-        except BenchError as error:
-            print(f"bench failed: {error}", file=sys.stderr)
-            return 2
-    report["problems"] = problems_of(report)
-    print_report(report)
-    print(f"\nwritten: {write_json(report, 'web').relative_to(REPO)}")
-    for problem in report["problems"]:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    return 1 if report["problems"] else 0
+    return bench_main("web", run, problems_of, print_report, parse_args())
 
 
 if __name__ == "__main__":

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import itertools
-import re
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
@@ -21,10 +18,8 @@ from iok_saas.tenancy import directory, tenant_scope
 STAFF_PASSWORD = "Biuro-haslo-2026!"
 _serial = itertools.count(1)
 
-
 def tenant(slug: str):
     return next(t for t in directory().all() if t.slug == slug)
-
 
 def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
                 street: str = "ul. Lipowa", building: str = "3", flat: str | None = "12",
@@ -45,7 +40,6 @@ def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
         db.session.commit()
         return person.id
 
-
 def make_staff(slug: str, login: str, department: str, role: str = "admin") -> int:
     """A staff member with a known, already-changed password."""
     snapshot = tenant(slug)
@@ -60,10 +54,8 @@ def make_staff(slug: str, login: str, department: str, role: str = "admin") -> i
         db.session.commit()
         return member.id
 
-
 def staff_login(client, login: str, password: str = STAFF_PASSWORD):
     return client.post("/staff/logowanie", data={"login": login, "password": password})
-
 
 @pytest.fixture
 def staff_client(synced, host_client):
@@ -79,14 +71,3 @@ def staff_client(synced, host_client):
 
     return make
 
-
-def pdf_text(data: bytes) -> list[str]:
-    """The text of each page of a PDF."""
-    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
-
-
-def letter_credentials(page_text: str) -> tuple[str, str]:
-    """(login, initial password) as printed in a credentials letter page."""
-    login = re.search(r"Identyfikator \(login\):?\s*(\S+)", page_text).group(1)
-    password = re.search(r"Hasło początkowe:?\s*(\S+)", page_text).group(1)
-    return login, password

@@ -12,7 +12,8 @@ from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.tenancy import tenant_scope
 
-from .conftest import letter_credentials, make_person, pdf_text, tenant
+from ..letters_text import letter_credentials, pdf_text
+from .conftest import make_person, tenant
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -15,7 +15,8 @@ from iok_saas.modules.tenants.models import Tenant
 from iok_saas.modules.tenants.services import update_policy
 from iok_saas.tenancy import cross_tenant
 
-from .conftest import letter_credentials, make_person, pdf_text
+from ..letters_text import letter_credentials, pdf_text
+from .conftest import make_person
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -4,13 +4,11 @@ a real SMTP server on loopback, and readers for e-mails, pages and letters."""
 from __future__ import annotations
 
 import html
-import io
 import itertools
 import re
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from iok_saas.extensions import db
@@ -151,11 +149,3 @@ def version_on(page_html: str, prefix: str) -> str:
     return re.search(rf'name="{prefix}-version"[^>]*value="(\d+)"', page_html).group(1)
 
 
-def pdf_text(data: bytes) -> list[str]:
-    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
-
-
-def letter_credentials(page_text: str) -> tuple[str, str]:
-    login = re.search(r"Identyfikator \(login\):?\s*(\S+)", page_text).group(1)
-    password = re.search(r"Hasło początkowe:?\s*(\S+)", page_text).group(1)
-    return login, password

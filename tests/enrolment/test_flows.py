@@ -14,15 +14,14 @@ from iok_saas.modules.audit.services import events_of
 from iok_saas.modules.notifications.models import StaffTask
 from iok_saas.tenancy import tenant_scope
 
+from ..letters_text import letter_credentials, pdf_text
 from .conftest import (
     all_applications,
     applicant_form,
     application,
     body,
-    letter_credentials,
     link_in,
     make_person,
-    pdf_text,
     prefixed,
     tenant,
     text,

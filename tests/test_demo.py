@@ -42,3 +42,14 @@ def test_demo_loads_once_and_its_printed_logins_work(synced, host_client):
     other = host_client("gdynia.localhost")
     other.post("/logowanie", data={"login": fresh, "password": INITIAL_PASSWORD})
     assert other.get("/konto").headers["Location"].endswith("/pierwsze-logowanie")
+
+
+def test_the_printed_operator_login_opens_the_console(synced, host_client):
+    from iok_saas.demo import DEMO_OPERATOR
+
+    assert run(synced, "demo", "load").exit_code == 0
+    console = host_client("admin.localhost")
+    email, _, password = DEMO_OPERATOR
+    page = console.post("/operator/login", data={"email": email, "password": password})
+    assert page.status_code == 302
+    assert console.get("/operator/").status_code == 200

@@ -18,7 +18,9 @@ HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Podaj kolor w formacie #RR
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    # No format check here: signing in only compares with stored addresses, and the demo's
+    # operator@iok.localhost is a name the e-mail validator refuses as special-use.
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Hasło"), validators=[DataRequired()])
     submit = SubmitField(_l("Zaloguj"))
 

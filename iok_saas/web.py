@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import get_locale, lazy_gettext
 
 from .extensions import login_manager
@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     from .modules.public.blueprint import site_bp
     from .modules.staff.blueprint import bp as staff_bp
 
+    _register_portal(app)
     app.register_blueprint(site_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
@@ -40,5 +41,37 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
 
+# (feature module, URL prefix of its resident pages, URL prefix of its staff desk)
+PORTAL_MODULES = (
+    ("ledger", "/konto/saldo", None),
+    ("meters", "/konto/wodomierze", "/staff/odczyty"),
+    ("faults", "/konto/usterki", "/staff/usterki"),
+    ("occupants", "/konto/liczba-osob", "/staff/liczba-osob"),
+    ("announcements", "/konto/ogloszenia", "/staff/ogloszenia"),
+    ("contact", "/konto/dane", "/staff/korekty-danych"),
+    ("records", "/konto", None),
+    ("imports", None, "/staff/import"),
+)
+
+
+def _register_portal(app: Flask) -> None:
+    from importlib import import_module
+
+    from .modules.imports.api import bp as api_bp
+
+    for name, resident_prefix, staff_prefix in PORTAL_MODULES:
+        if resident_prefix:
+            module = import_module(f".modules.{name}.blueprint", __package__)
+            app.register_blueprint(module.bp, url_prefix=resident_prefix)
+        if staff_prefix:
+            module = import_module(f".modules.{name}.staff_blueprint", __package__)
+            app.register_blueprint(module.bp, url_prefix=staff_prefix)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
 def _shell_context() -> dict:
-    return {"tenant": current_tenant_or_none(), "on_admin_site": on_admin_site()}
+    from .modules.portal import resident_nav, staff_nav
+
+    return {"tenant": current_tenant_or_none(), "on_admin_site": on_admin_site(),
+            "resident_nav": resident_nav, "staff_nav": staff_nav,
+            "view_functions": current_app.view_functions}

@@ -91,6 +91,8 @@ NOTIFICATIONS = (
     "meter_reading_decided",
     "fault_status_changed",
     "announcement_published",
+    "occupants_change_decided",
+    "contact_correction_decided",
 )
 NOTICES = (
     "balance_disclaimer",

@@ -60,6 +60,7 @@ class Person(TenantScoped, db.Model):
     last_name: Mapped[str] = mapped_column(String(150))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    correspondence_address: Mapped[str | None] = mapped_column(String(300))
 
     titles: Mapped[list[Title]] = relationship(back_populates="person")
 

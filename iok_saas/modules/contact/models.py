@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import TenantScoped
+from iok_saas.timeutil import utcnow
+
+SUBMITTED = "submitted"
+DONE = "done"
+REJECTED = "rejected"
+STATES = (SUBMITTED, DONE, REJECTED)
+
+
+class ContactCorrection(TenantScoped, db.Model):
+    """A resident's request to correct the contact data the manager holds about them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # Field name -> the value the resident asks for (only the fields they changed).
+    requested: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=SUBMITTED)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    staff_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

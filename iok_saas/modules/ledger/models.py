@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import TenantScoped
+
+CHARGE = "charge"
+PAYMENT = "payment"
+CORRECTION = "correction"
+INTEREST = "interest"
+ENTRY_KINDS = (CHARGE, PAYMENT, CORRECTION, INTEREST)
+
+
+class LedgerEntry(TenantScoped, db.Model):
+    """One posted line of a unit's account with the manager.
+
+    ``amount`` is signed from the resident's side: charges and interest increase what is
+    owed (positive), payments decrease it (negative), corrections go either way. The balance
+    is the plain sum; positive means an amount due, negative an overpayment.
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      Index("ix_ledger_entry_unit_booking", "tenant_id", "unit_id",
+                            "booking_date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    booking_date: Mapped[date]
+    # The month the entry settles (first day of that month).
+    period: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(16))
+    # Which charge the line belongs to (rent, loan, water…), where the manager splits them.
+    component: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal]
+
+
+class ChargeSchedule(TenantScoped, db.Model):
+    """A monthly charge a unit owes while it is valid; posts on the due day.
+
+    The ledger uses it to include the current month's charges before they are posted when
+    the tenant's policy says to simulate them.
+    """
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    component: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    due_day: Mapped[int] = mapped_column(default=10)

@@ -1,0 +1,10 @@
+"""Staff desk of the meters feature (/staff/…): routes only."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from iok_saas.modules.staff.blueprint import staff_required
+
+bp = Blueprint("meters_staff", __name__, template_folder="templates")
+bp.before_request(staff_required)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import TenantScoped
+from iok_saas.timeutil import utcnow
+
+SUBMITTED = "submitted"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+STATES = (SUBMITTED, CONFIRMED, REJECTED)
+
+
+class OccupantsChange(TenantScoped, db.Model):
+    """A resident's declaration of how many people live in a unit from a given day."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    occupants: Mapped[int]
+    effective_from: Mapped[date]
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=SUBMITTED)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    staff_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,11 @@
+"""The resident portal's shape: which tabs a tenant shows, and which units a resident sees.
+
+Feature blueprints lean on these two faces and never re-check policy or titles themselves:
+``tab_required(tab)`` (resident signed in and the tab shown, else 404) and ``unit_or_404``.
+"""
+
+from .access import resident_units, unit_or_404
+from .tabs import RESIDENT_TABS, STAFF_DESKS, resident_nav, staff_nav, tab_required
+
+__all__ = ["RESIDENT_TABS", "STAFF_DESKS", "resident_nav", "resident_units", "staff_nav",
+           "tab_required", "unit_or_404"]

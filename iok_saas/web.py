@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import format_currency, get_locale, lazy_gettext
 
 from .extensions import login_manager
 from .tenancy import admin_only, any_site, current_tenant_or_none, on_admin_site
@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message_category = "info"
     app.context_processor(_shell_context)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["money"] = format_money
 
 
 # (feature module, URL prefix of its resident pages, URL prefix of its staff desk)
@@ -67,6 +68,11 @@ def _register_portal(app: Flask) -> None:
             module = import_module(f".modules.{name}.staff_blueprint", __package__)
             app.register_blueprint(module.bp, url_prefix=staff_prefix)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def format_money(amount) -> str:
+    """A Decimal amount in złoty, in the page's locale ("1 234,50 zł")."""
+    return format_currency(amount, "PLN")
 
 
 def _shell_context() -> dict:

@@ -122,6 +122,32 @@ def host_client(app):
 
 
 @pytest.fixture
+def resident_client(synced, host_client, ctx):
+    """resident_client('kuzniki') -> (signed-in browser, Resident) with a fresh unit."""
+    from .factories import active_resident, sign_in_resident
+
+    def make(slug: str, **person):
+        resident = active_resident(slug, **person)
+        client = host_client(f"{slug}.localhost")
+        return sign_in_resident(client, resident.login), resident
+
+    return make
+
+
+@pytest.fixture
+def office_client(synced, host_client, ctx):
+    """office_client('kuzniki', 'a.nowak') -> a staff member's signed-in browser."""
+    from .factories import sign_in_staff, staff
+
+    def make(slug: str, login: str = "biuro", department: str | None = None,
+             role: str = "admin"):
+        staff(slug, login, department, role)
+        return sign_in_staff(host_client(f"{slug}.localhost"), login)
+
+    return make
+
+
+@pytest.fixture
 def postgres_url() -> str:
     """A reachable PostgreSQL server's URL (skip, or fail in CI, when there is none)."""
     return require_service("postgres")

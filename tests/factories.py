@@ -5,12 +5,32 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from dataclasses import dataclass
+
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
+from iok_saas.modules.accounts.models import ACTIVE, ResidentAccount
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
+from iok_saas.modules.staff.models import StaffMember
+from iok_saas.modules.staff.services import create_first_admin
 from iok_saas.tenancy import directory, tenant_scope
+from iok_saas.timeutil import utcnow
 
 _serial = itertools.count(1)
+# Meets every shipped policy's rules and the platform floor.
+RESIDENT_PASSWORD = "Lipa-2026-Kwiat"
+STAFF_PASSWORD = "Biuro-haslo-2026!"
+
+
+@dataclass(frozen=True)
+class Resident:
+    account_id: int
+    person_id: int
+    unit_id: int
+    association_id: int
+    login: str
 
 
 def tenant(slug: str):
@@ -40,3 +60,69 @@ def credentials(slug: str, account_id: int):
         account = accounts.get_account(account_id)
         issued = accounts.issue_credentials(account, "test", "test")
         return issued.login, issued.password
+
+
+def active_resident(slug: str, first="Anna", last="Nowicka", flat="12",
+                    email: str | None = "") -> Resident:
+    """A person holding a current owner title to a new unit in a new association, with an
+    active account (password RESIDENT_PASSWORD, own password set, terms accepted)."""
+    snapshot = tenant(slug)
+    with tenant_scope(snapshot):
+        n = next(_serial)
+        assoc = Association(external_id=f"RA{n}", name=f"Wspólnota Lipowa {n}",
+                            street=f"ul. Lipowa {n}", postal_code="00-001", city="Miasto")
+        unit = Unit(external_id=f"RU{n}", association=assoc, street=f"ul. Lipowa {n}",
+                    building_number=str(n), unit_number=flat, city="Miasto",
+                    bank_account=f"{n:02d}" + "1140" * 6)
+        person = Person(external_id=f"RP{n}", first_name=first, last_name=last,
+                        email=f"mieszkaniec{n}@example.com" if email == "" else email)
+        db.session.add_all([assoc, unit, person])
+        db.session.flush()
+        db.session.add(Title(external_id=f"RT{n}", person_id=person.id, unit_id=unit.id,
+                             kind="owner", valid_from=date(2020, 1, 1)))
+        account = ResidentAccount(
+            login=accounts.new_login(), person_id=person.id, state=ACTIVE,
+            password_hash=hash_password(RESIDENT_PASSWORD), password_changed_at=utcnow(),
+            regulations_version=(snapshot.info("regulations") or {}).get("version"))
+        db.session.add(account)
+        db.session.commit()
+        return Resident(account.id, person.id, unit.id, assoc.id, account.login)
+
+
+def give_title(slug: str, person_id: int, unit_id: int, kind: str = "owner") -> None:
+    """Another current title for a person (a second flat, say)."""
+    with tenant_scope(tenant(slug)):
+        n = next(_serial)
+        db.session.add(Title(external_id=f"XT{n}", person_id=person_id, unit_id=unit_id,
+                             kind=kind, valid_from=date(2020, 1, 1)))
+        db.session.commit()
+
+
+def sign_in_resident(client, login: str, password: str = RESIDENT_PASSWORD):
+    response = client.post("/logowanie", data={"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "/pierwsze-logowanie" not in response.headers["Location"]
+    return client
+
+
+def staff(slug: str, login: str, department: str | None = None, role: str = "admin") -> int:
+    """A staff member with a known, already-changed password (STAFF_PASSWORD)."""
+    snapshot = tenant(slug)
+    department = department or snapshot.policy.blocking.decided_by
+    member, _ = create_first_admin(snapshot, login, f"Pracownik {login}", None, department,
+                                   Actor.cli("test"))
+    with tenant_scope(snapshot):
+        member = db.session.get(StaffMember, member.id)
+        member.password_hash = hash_password(STAFF_PASSWORD)
+        member.must_change_password = False
+        member.password_expires_at = None
+        member.role = role
+        db.session.commit()
+        return member.id
+
+
+def sign_in_staff(client, login: str, password: str = STAFF_PASSWORD):
+    response = client.post("/staff/logowanie", data={"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/staff/")
+    return client

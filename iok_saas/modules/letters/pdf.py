@@ -162,8 +162,7 @@ def credentials_letters_pdf(
 
 def _new_document(letterhead: Letterhead, issued_at: datetime.datetime) -> FPDF:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    for style, filename in FONT_FILES.items():
-        pdf.add_font(FONT, style=style, fname=str(FONT_DIR / filename))
+    add_fonts(pdf)
     pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
     pdf.set_auto_page_break(False)
     pdf.set_title(texts.TITLE)
@@ -173,6 +172,25 @@ def _new_document(letterhead: Letterhead, issued_at: datetime.datetime) -> FPDF:
     pdf.set_lang("pl-PL")
     pdf.set_creation_date(as_utc(issued_at))
     return pdf
+
+
+def add_fonts(pdf: FPDF) -> None:
+    """Registers the shipped DejaVu faces (regular and bold) as ``FONT``: Polish text renders."""
+    for style, filename in FONT_FILES.items():
+        pdf.add_font(FONT, style=style, fname=str(FONT_DIR / filename))
+
+
+def draw_letterhead(pdf: FPDF, letterhead: Letterhead) -> None:
+    """Draws the letterhead at the top of the current page; the cursor ends below its rule.
+
+    Shared by every printed document so they all look like the cooperative's paper.
+    """
+    _PageWriter(pdf, _palette(letterhead.primary_color), DENSITIES[0]).letterhead(letterhead)
+
+
+def heading_color(letterhead: Letterhead) -> RGB:
+    """The brand colour as used for headings (darkened until readable on white)."""
+    return _palette(letterhead.primary_color).ink
 
 
 def _fitting_density(trials: FPDF, page: _Page) -> _Density:

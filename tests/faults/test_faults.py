@@ -13,9 +13,9 @@ from sqlalchemy import select
 from iok_saas.extensions import db
 from iok_saas.modules.audit.models import AuditEvent
 from iok_saas.modules.faults.models import FaultReport
+from iok_saas.tenancy import tenant_scope
 
 from ..factories import tenant
-from iok_saas.tenancy import tenant_scope
 
 SHOWN = ("zielone-wzgorza", "kuzniki")
 HIDDEN = ("brzeg", "siarkowiec", "gdynia")

@@ -22,8 +22,16 @@ from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import utcnow
 
-from .models import IN_PROGRESS, NEW, PLACES, RESOLVED, STATUSES, FaultEvent, FaultPhoto, \
-    FaultReport
+from .models import (
+    IN_PROGRESS,
+    NEW,
+    PLACES,
+    RESOLVED,
+    STATUSES,
+    FaultEvent,
+    FaultPhoto,
+    FaultReport,
+)
 
 CATEGORIES = {
     "plumbing": _l("Hydraulika (woda, kanalizacja)"),

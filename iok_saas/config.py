@@ -106,7 +106,8 @@ def _celery_settings(redis_url: str | None) -> dict:
     return {
         "broker_url": redis_url or "memory://",
         # Modules whose tasks a worker registers at start.
-        "include": ["iok_saas.modules.notifications.tasks"],
+        "include": ["iok_saas.modules.notifications.tasks",
+                    "iok_saas.modules.announcements.tasks"],
         "task_always_eager": redis_url is None,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -123,5 +124,6 @@ def _celery_settings(redis_url: str | None) -> dict:
         "beat_schedule": {
             "sweep-outbox": {"task": "notifications.sweep_outbox",
                              "schedule": float(os.environ.get("IOK_OUTBOX_SWEEP_SECONDS", "30"))},
+            "send-due-announcements": {"task": "announcements.send_due", "schedule": 60.0},
         },
     }

@@ -2,6 +2,186 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, abort, render_template, request, session
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.auth.models import UserSession
+from iok_saas.modules.auth.sessions import SESSION_ID_KEY
+from iok_saas.modules.housing.models import Association
+from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.tenancy import current_tenant
+from iok_saas.timeutil import utcnow
+
+from . import services
+from .forms import LedgerChoiceForm
+from .payment_qr import qr_svg, transfer_payload
+from .statement_pdf import statement_pdf
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
+
+NO_STORE = {"Cache-Control": "private, no-store"}  # personal financial data
+
+
+def _choice() -> services.Choice:
+    """The resident's units (theirs only) and what they picked; another's id is a 404."""
+    units = resident_units()
+    association_ids = {unit.association_id for unit in units}
+    if association_ids:  # one query loads them all; unit.association then needs none
+        db.session.scalars(select(Association).where(Association.id.in_(association_ids))).all()
+    try:
+        return services.choose_unit(
+            units, current_tenant.policy.ledger.choose_association,
+            request.args.get("association", type=int), request.args.get("unit", type=int))
+    except services.NotYours:
+        abort(404)
+
+
+def _chosen_unit():
+    unit = _choice().unit
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _months() -> tuple:
+    raw = request.args.get("month")
+    chosen = services.parse_month(raw)
+    if raw and chosen is None:
+        abort(404)
+    return services.shown_months(current_tenant.policy.ledger.choose_month, chosen,
+                                 services.today_in_warsaw())
+
+
+def _balance(unit) -> services.Balance:
+    rules = current_tenant.policy.ledger
+    sid = session.get(SESSION_ID_KEY)
+    # Already loaded by the sign-in check of this request: the identity map answers.
+    row = db.session.get(UserSession, sid) if sid else None
+    as_of = services.balance_date(rules.balance_as_of, row.created_at if row else None)
+    return services.balance(unit.id, as_of, rules.simulate_current_month)
+
+
+def _payment(unit, balance: services.Balance) -> dict | None:
+    if not unit.bank_account:
+        return None
+    title = _("Opłaty lokal %(number)s", number=services.unit_short_number(unit))
+    return {
+        "account": services.grouped_account(unit.bank_account),
+        "recipient": current_tenant.legal_name or current_tenant.short_name,
+        "title": title,
+        "amount": balance.due,
+        "qr": len(services.grouped_account(unit.bank_account).replace(" ", "")) == 26,
+    }
+
+
+def _month_label(month) -> str:
+    return format_date(month, "LLLL yyyy")
+
+
+@bp.get("/")
+@tab_required("ledger")
+def index():
+    rules = current_tenant.policy.ledger
+    choice = _choice()
+    form = LedgerChoiceForm(formdata=None)
+    if rules.choose_association and len(choice.associations) > 1:
+        form.association.choices = [(a.id, f"{a.street}, {a.city}") for a in choice.associations]
+        form.association.data = choice.association.id if choice.association else None
+    else:
+        del form.association
+    if choice.units and len(choice.units) > 1:
+        form.unit.choices = [(u.id, u.label) for u in choice.units]
+        form.unit.data = choice.unit.id if choice.unit else None
+    else:
+        del form.unit
+    context = {"choice": choice, "form": form, "rules": rules}
+    if choice.unit is None:
+        del form.month
+        return render_template("ledger/index.html", **context)
+
+    unit = choice.unit
+    first_month, last_month = _months()
+    if rules.choose_month:
+        months = set(services.statement_months(unit.id))
+        months.add(services.month_start(services.today_in_warsaw()))
+        months.add(first_month)
+        form.month.choices = [(m.strftime("%Y-%m"), _month_label(m))
+                              for m in sorted(months, reverse=True)]
+        form.month.data = first_month.strftime("%Y-%m")
+    else:
+        del form.month
+    statement = services.statement(unit.id, first_month, last_month)
+    balance = _balance(unit)
+    query = {"unit": unit.id}
+    if rules.choose_month:
+        query["month"] = first_month.strftime("%Y-%m")
+    return render_template(
+        "ledger/index.html", **context, unit=unit, statement=statement, balance=balance,
+        components=balance.components(rules.components) if rules.components else [],
+        payment=_payment(unit, balance), disputes=services.dispute_info(current_tenant),
+        notices=current_tenant.policy.notices, query=query,
+        period_label=_period_label(first_month, last_month),
+    )
+
+
+def _period_label(first_month, last_month) -> str:
+    if first_month == last_month:
+        return _month_label(first_month)
+    return f"{_month_label(first_month)} – {_month_label(last_month)}"
+
+
+def _download_name(unit, first_month, last_month, extension: str) -> str:
+    months = first_month.strftime("%Y-%m")
+    if last_month != first_month:
+        months += "_" + last_month.strftime("%Y-%m")
+    number = services.unit_short_number(unit).replace("/", "-")
+    safe = "".join(ch for ch in number if ch.isalnum() or ch == "-")
+    return f"saldo-lokal-{safe}-{months}.{extension}"
+
+
+@bp.get("/wyciag.csv")
+@tab_required("ledger")
+def statement_csv():
+    unit = _chosen_unit()
+    first_month, last_month = _months()
+    statement = services.statement(unit.id, first_month, last_month)
+    body = services.statement_csv(statement, unit.label)
+    name = _download_name(unit, first_month, last_month, "csv")
+    return Response(body, mimetype="text/csv", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/wyciag.pdf")
+@tab_required("ledger")
+def statement_pdf_download():
+    unit = _chosen_unit()
+    first_month, last_month = _months()
+    statement = services.statement(unit.id, first_month, last_month)
+    balance = _balance(unit)
+    body = statement_pdf(current_tenant, unit, statement, balance,
+                         _period_label(first_month, last_month), _payment(unit, balance),
+                         issued_at=utcnow())
+    name = _download_name(unit, first_month, last_month, "pdf")
+    return Response(body, mimetype="application/pdf", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/kod-qr.svg")
+@tab_required("ledger")
+def payment_qr():
+    unit = _chosen_unit()
+    balance = _balance(unit)
+    payment = _payment(unit, balance)
+    if payment is None or not payment["qr"]:
+        abort(404)
+    try:
+        payload = transfer_payload(
+            nip=services.tenant_nip(current_tenant), account=unit.bank_account,
+            amount=balance.due, name=current_tenant.short_name, title=payment["title"])
+    except ValueError:
+        abort(404)  # a malformed account number in the data: no code rather than a wrong one
+    svg = qr_svg(payload, _("Kod QR do przelewu"))
+    return Response(svg, mimetype="image/svg+xml", headers=NO_STORE)

@@ -1,0 +1,421 @@
+"""The unit's account with the manager: statements with a running balance, and the balance.
+
+Money stays ``Decimal`` throughout. Sums are taken in the database as whole grosze
+(``ROUND(amount * 100)`` cast to an integer), so they are exact on SQLite too, where a
+NUMERIC column is summed as floating point.
+
+A statement covers whole months by ``period`` (the month an entry settles): the opening
+balance is the sum of every entry of an earlier period, the lines are the range's entries
+in booking order, and each line carries the balance after it. The balance "as of" a day is
+the sum of entries booked up to that day (plus, where the policy simulates the current
+month, that month's scheduled charges not yet posted).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, and_, cast, exists, func, or_, select
+
+from iok_saas.extensions import db
+from iok_saas.timeutil import WARSAW, local, utcnow
+
+from .models import CHARGE, CORRECTION, INTEREST, PAYMENT, ChargeSchedule, LedgerEntry
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+HISTORY_MONTHS = 12  # shown when the policy does not let the resident pick a month
+
+KIND_LABELS = {
+    CHARGE: _l("naliczenie"),
+    PAYMENT: _l("wpłata"),
+    CORRECTION: _l("korekta"),
+    INTEREST: _l("odsetki"),
+}
+COMPONENT_LABELS = {
+    "rent": _l("czynsz"),
+    "loan": _l("kredyt"),
+    "water": _l("woda"),
+    "heating": _l("ogrzewanie"),
+    "repair_fund": _l("fundusz remontowy"),
+}
+OTHER_COMPONENT = _l("pozostałe")
+DISPUTE_CHANNELS = {
+    "in_person": _l("osobiście w siedzibie"),
+    "phone": _l("telefonicznie"),
+    "email": _l("e-mailem"),
+    "written": _l("pisemnie"),
+}
+
+
+# --- months ---------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month ``count`` months after ``month`` (negative: before)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse_month(text: str | None) -> date | None:
+    """``"2025-03"`` -> 1 March 2025; anything else -> None."""
+    try:
+        year, month = (text or "").split("-")
+        if len(year) != 4 or len(month) != 2:
+            return None
+        return date(int(year), int(month), 1)
+    except ValueError:
+        return None
+
+
+def today_in_warsaw() -> date:
+    return utcnow().astimezone(WARSAW).date()
+
+
+def balance_date(balance_as_of: str, session_started: datetime | None,
+                 now: datetime | None = None) -> date:
+    """The day the balance is given for: the session's first day (``login_day``) or today.
+
+    Both in Europe/Warsaw; a ``login_day`` policy with no known session start uses today.
+    """
+    if balance_as_of == "login_day" and session_started is not None:
+        return local(session_started).date()
+    return local(now or utcnow()).date()
+
+
+# --- amounts ----------------------------------------------------------------------------------
+
+
+def _grosze(column):
+    """The amount as whole grosze (an integer): exact to sum on every database."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def _zloty(grosze: int | None) -> Decimal:
+    return (Decimal(int(grosze or 0)) / 100).quantize(CENT)
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    booking_date: date
+    period: date
+    kind: str
+    component: str | None
+    title: str
+    amount: Decimal  # signed: positive adds to the amount due
+    balance: Decimal  # the running balance after this line
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def debit(self) -> Decimal | None:
+        """The "Wn" column: charges, interest, corrections that add to the amount due."""
+        return self.amount if self.amount > 0 else None
+
+    @property
+    def credit(self) -> Decimal | None:
+        """The "Ma" column: payments and corrections in the resident's favour."""
+        return -self.amount if self.amount < 0 else None
+
+
+@dataclass(frozen=True)
+class Statement:
+    unit_id: int
+    first_month: date
+    last_month: date
+    opening: Decimal
+    lines: tuple[Line, ...]
+
+    @property
+    def closing(self) -> Decimal:
+        return self.lines[-1].balance if self.lines else self.opening
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.debit or ZERO for line in self.lines), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((line.credit or ZERO for line in self.lines), ZERO)
+
+
+def _lines(unit_id: int, first_month: date, last_month: date, opening: Decimal) -> tuple[Line, ...]:
+    """One query for the range's entries (plain columns, no ORM objects) with a running sum."""
+    rows = db.session.execute(
+        select(LedgerEntry.booking_date, LedgerEntry.period, LedgerEntry.kind,
+               LedgerEntry.component, LedgerEntry.title, LedgerEntry.amount)
+        .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period >= first_month,
+               LedgerEntry.period <= last_month)
+        .order_by(LedgerEntry.period, LedgerEntry.booking_date, LedgerEntry.id)
+    ).all()
+    running, lines = opening, []
+    for booking_date, period, kind, component, title, amount in rows:
+        amount = Decimal(amount).quantize(CENT)
+        running += amount
+        lines.append(Line(booking_date, period, kind, component, title, amount, running))
+    return tuple(lines)
+
+
+def statement(unit_id: int, first_month: date, last_month: date | None = None) -> Statement:
+    """Entries of the months ``first_month``..``last_month`` (inclusive) with a running balance.
+
+    Two queries: the opening balance (one aggregate) and the range's entries.
+    """
+    first_month = month_start(first_month)
+    last_month = month_start(last_month or first_month)
+    opening = _zloty(db.session.scalar(
+        select(func.sum(_grosze(LedgerEntry.amount)))
+        .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period < first_month)
+    ))
+    return Statement(unit_id, first_month, last_month, opening,
+                     _lines(unit_id, first_month, last_month, opening))
+
+
+def statement_months(unit_id: int) -> list[date]:
+    """The months (periods) in which the unit has entries, newest first."""
+    return list(db.session.scalars(
+        select(LedgerEntry.period).where(LedgerEntry.unit_id == unit_id)
+        .group_by(LedgerEntry.period).order_by(LedgerEntry.period.desc())
+    ))
+
+
+# --- the balance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    as_of: date
+    posted: Decimal  # entries booked up to ``as_of``
+    scheduled: Decimal  # the current month's charges not yet posted (when simulated)
+    simulated: bool
+    by_component: dict[str | None, Decimal] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return self.posted + self.scheduled
+
+    @property
+    def due(self) -> Decimal:
+        """What is to pay (0 when nothing is)."""
+        return max(self.total, ZERO)
+
+    @property
+    def overpaid(self) -> Decimal:
+        return max(-self.total, ZERO)
+
+    def components(self, keys: Sequence[str]) -> list[tuple[str, Decimal]]:
+        """(label, amount) for the policy's components, then the rest (when not zero)."""
+        shown = [(str(COMPONENT_LABELS.get(key, key)), self.by_component.get(key, ZERO))
+                 for key in keys]
+        rest = sum((amount for key, amount in self.by_component.items() if key not in keys),
+                   ZERO)
+        if rest:
+            shown.append((str(OTHER_COMPONENT), rest))
+        return shown
+
+
+def _posted_by_component(unit_id: int, as_of: date) -> dict[str | None, Decimal]:
+    rows = db.session.execute(
+        select(LedgerEntry.component, func.sum(_grosze(LedgerEntry.amount)))
+        .where(LedgerEntry.unit_id == unit_id, LedgerEntry.booking_date <= as_of)
+        .group_by(LedgerEntry.component)
+    ).all()
+    return {component: _zloty(grosze) for component, grosze in rows}
+
+
+def _unposted_charges(unit_id: int, as_of: date) -> list[tuple[str | None, Decimal]]:
+    """The month of ``as_of``: scheduled charges with no charge posted (by then) for the same
+    period and component. One query; the "already posted" check is a correlated NOT EXISTS."""
+    month = month_start(as_of)
+    month_end = add_months(month, 1)
+    posted = exists().where(
+        LedgerEntry.unit_id == ChargeSchedule.unit_id,
+        LedgerEntry.kind == CHARGE,
+        LedgerEntry.period == month,
+        LedgerEntry.booking_date <= as_of,
+        or_(LedgerEntry.component == ChargeSchedule.component,
+            and_(LedgerEntry.component.is_(None), ChargeSchedule.component.is_(None))),
+    )
+    rows = db.session.execute(
+        select(ChargeSchedule.component, _grosze(ChargeSchedule.amount))
+        .where(ChargeSchedule.unit_id == unit_id, ChargeSchedule.valid_from < month_end,
+               or_(ChargeSchedule.valid_to.is_(None), ChargeSchedule.valid_to >= month),
+               ~posted)
+    ).all()
+    return [(component, _zloty(grosze)) for component, grosze in rows]
+
+
+def balance(unit_id: int, as_of: date, simulate: bool) -> Balance:
+    """The unit's balance on ``as_of``: posted entries booked by then, and with ``simulate``
+    the month's scheduled charges that are not posted yet (never both for one charge)."""
+    by_component = _posted_by_component(unit_id, as_of)
+    posted = sum(by_component.values(), ZERO)
+    scheduled = ZERO
+    if simulate:
+        for component, amount in _unposted_charges(unit_id, as_of):
+            scheduled += amount
+            by_component[component] = by_component.get(component, ZERO) + amount
+    return Balance(as_of, posted, scheduled, simulate, by_component)
+
+
+# --- what the resident sees around the balance -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    department: str | None
+    phone: str | None
+    email: str | None
+    channels: tuple[str, ...]
+
+
+def dispute_info(tenant) -> DisputeInfo:
+    """Where and how to question the balance, from the policy and the tenant's manifest."""
+    rules = tenant.policy.ledger.disputes
+    department = tenant.department(rules.department) if rules.department else None
+    contact = tenant.info("contact") or {}
+    phones = [p.get("number") for p in contact.get("phones") or () if p.get("number")]
+    phone = (department or {}).get("phone") or (phones[0] if phones else None)
+    email = (department or {}).get("email") or contact.get("email")
+    order = ("in_person", "phone", "email", "written")
+    channels = tuple(str(DISPUTE_CHANNELS[c]) for c in order if c in rules.channels)
+    return DisputeInfo(
+        department=(department or {}).get("name"),
+        phone=phone if "phone" in rules.channels else None,
+        email=email if "email" in rules.channels else None,
+        channels=channels,
+    )
+
+
+def tenant_nip(tenant) -> str:
+    """The tenant's NIP (tax id) from its manifest, digits only; "" when it has none."""
+    tax_ids = tenant.info("tax_ids") or {}
+    return "".join(ch for ch in str(tax_ids.get("nip") or "") if ch.isdigit())
+
+
+def grouped_account(number: str | None) -> str:
+    """26 digits as printed on Polish statements: "12 3456 7890 1234 5678 9012 3456"."""
+    digits = "".join(ch for ch in number or "" if ch.isdigit())
+    if len(digits) != 26:
+        return digits
+    return " ".join([digits[:2]] + [digits[i:i + 4] for i in range(2, 26, 4)])
+
+
+def unit_short_number(unit) -> str:
+    """"3/12" (building/flat) or the building number alone."""
+    return f"{unit.building_number}/{unit.unit_number}" if unit.unit_number \
+        else unit.building_number
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def _polish_amount(amount: Decimal | None) -> str:
+    """Decimal comma, no thousands separator (what a Polish spreadsheet reads as a number)."""
+    return "" if amount is None else f"{amount:.2f}".replace(".", ",")
+
+
+def statement_csv(stmt: Statement, unit_label: str) -> bytes:
+    """The statement as CSV for Polish Excel: UTF-8 with a BOM (so Excel detects UTF-8),
+    semicolons between fields (the comma is Poland's decimal separator), decimal comma."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(_l("Lokal")), unit_label])
+    writer.writerow([str(_l("Data księgowania")), str(_l("Okres")), str(_l("Rodzaj")),
+                     str(_l("Tytuł")), str(_l("Wn (naliczenie)")), str(_l("Ma (wpłata)")),
+                     str(_l("Saldo"))])
+    writer.writerow(["", stmt.first_month.strftime("%Y-%m"), "", str(_l("Saldo otwarcia")),
+                     "", "", _polish_amount(stmt.opening)])
+    for line in stmt.lines:
+        writer.writerow([line.booking_date.strftime("%d.%m.%Y"), line.period.strftime("%Y-%m"),
+                         line.kind_label, line.title, _polish_amount(line.debit),
+                         _polish_amount(line.credit), _polish_amount(line.balance)])
+    writer.writerow(["", stmt.last_month.strftime("%Y-%m"), "", str(_l("Saldo zamknięcia")),
+                     _polish_amount(stmt.total_debit), _polish_amount(stmt.total_credit),
+                     _polish_amount(stmt.closing)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- choosing the unit and the months ---------------------------------------------------------
+
+
+class NotYours(LookupError):
+    """An association or unit id that is not among the resident's (the page answers 404)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    associations: tuple  # the resident's associations, in address order
+    association: object | None  # the chosen one, when the policy has the resident choose
+    units: tuple  # the units to pick from (of the chosen association, where it applies)
+    unit: object | None  # the chosen unit, None while there is still something to choose
+
+
+def choose_unit(units: Sequence, by_association: bool, association_id: int | None,
+                unit_id: int | None) -> Choice:
+    """Resolves the resident's choice among their own ``units`` (never anyone else's).
+
+    With ``by_association`` the address of the association comes first and narrows the
+    units; a single option is chosen without asking. Ids not among theirs raise NotYours.
+    """
+    associations: dict[int, object] = {}
+    for unit in units:
+        associations.setdefault(unit.association_id, unit.association)
+    ordered = tuple(sorted(associations.values(), key=lambda a: (a.street, a.city, a.id)))
+    unit = None
+    if unit_id is not None:
+        unit = next((u for u in units if u.id == unit_id), None)
+        if unit is None:
+            raise NotYours(unit_id)
+    association = None
+    if by_association:
+        if association_id is not None:
+            association = associations.get(association_id)
+            if association is None:
+                raise NotYours(association_id)
+        elif unit is not None:
+            association = associations[unit.association_id]
+        elif len(ordered) == 1:
+            association = ordered[0]
+        if association is None:
+            return Choice(ordered, None, (), None)
+        units = [u for u in units if u.association_id == association.id]
+        if unit is not None and unit.association_id != association.id:
+            unit = None  # the resident switched the address: pick again
+    if unit is None and len(units) == 1:
+        unit = units[0]
+    return Choice(ordered, association, tuple(units), unit)
+
+
+def shown_months(choose_month: bool, chosen: date | None, today: date) -> tuple[date, date]:
+    """The statement's first and last month: the chosen one (default: this month) where the
+    policy lets the resident pick, else the last twelve months up to this one."""
+    current = month_start(today)
+    if choose_month:
+        month = chosen or current
+        return month, month
+    return add_months(current, 1 - HISTORY_MONTHS), current
+
+
+def balance_wording(balance: Balance) -> str:
+    """"do zapłaty" (amount due), "nadpłata" (overpaid) or "rozliczone" (zero)."""
+    if balance.total > 0:
+        return str(_l("do zapłaty"))
+    if balance.total < 0:
+        return str(_l("nadpłata"))
+    return str(_l("rozliczone"))

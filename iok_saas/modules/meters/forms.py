@@ -1,0 +1,46 @@
+"""Forms of the meters feature: a resident's reading and the staff decision."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+
+class CommaDecimalField(DecimalField):
+    """A decimal number typed the Polish way ("123,456") or with a point; spaces ignored."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [valuelist[0].replace(" ", "").replace("\u00a0", "").replace(",", ".")]
+        super().process_formdata(valuelist)
+
+
+class ReadingForm(FlaskForm):
+    # Choices are the resident's meters; the view answers any other id with a 404.
+    meter = SelectField(_l("Wodomierz"), coerce=int, validate_choice=False,
+                        validators=[InputRequired(_l("Wybierz wodomierz."))])
+    read_on = DateField(_l("Data odczytu"),
+                        validators=[InputRequired(_l("Podaj datę odczytu."))],
+                        description=_l("Dzień, w którym odczytano wodomierz: nie później niż "
+                                       "dziś i nie wcześniej niż ostatni przyjęty odczyt."))
+    value = CommaDecimalField(
+        _l("Stan wodomierza (m³)"), places=3,
+        validators=[InputRequired(_l("Podaj stan wodomierza, np. 123,456.")),
+                    NumberRange(min=0, max=99999999,
+                                message=_l("Stan wodomierza nie może być ujemny."))],
+        description=_l("Wszystkie cyfry z tarczy, z trzema miejscami po przecinku "
+                       "(czerwone cyfry to części metra sześciennego), np. 123,456."))
+    confirm = BooleanField(_l("Potwierdzam, że odczyt jest prawidłowy"))
+    submit = SubmitField(_l("Wyślij odczyt"))
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Komentarz dla mieszkańca"),
+                            validators=[Optional(), Length(max=1000, message=_l(
+                                "Najwyżej 1000 znaków."))],
+                            description=_l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go "
+                                           "w historii odczytów i w wiadomości e-mail."))
+    accept = SubmitField(_l("Przyjmij odczyt"))
+    reject = SubmitField(_l("Odrzuć odczyt"))

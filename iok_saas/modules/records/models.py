@@ -29,6 +29,14 @@ class Membership(TenantScoped, db.Model):
     share_due: Mapped[Decimal]
     share_paid: Mapped[Decimal]
 
+    @property
+    def contribution_remaining(self) -> Decimal:
+        return self.contribution_due - self.contribution_paid
+
+    @property
+    def share_remaining(self) -> Decimal:
+        return self.share_due - self.share_paid
+
 
 class CourtCase(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
@@ -44,6 +52,10 @@ class CourtCase(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(100))
     closed_on: Mapped[date | None]
 
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
 
 class LandCost(TenantScoped, db.Model):
     """A unit's share of the cost of buying the land under its building."""
@@ -57,6 +69,11 @@ class LandCost(TenantScoped, db.Model):
     amount: Mapped[Decimal]
     paid: Mapped[Decimal]
     due_date: Mapped[date | None]
+
+    @property
+    def remaining(self) -> Decimal:
+        """Still to pay; below zero when more was paid than charged."""
+        return self.amount - self.paid
 
 
 class ServiceCharge(TenantScoped, db.Model):
@@ -73,3 +90,8 @@ class ServiceCharge(TenantScoped, db.Model):
     amount: Mapped[Decimal]
     paid: Mapped[Decimal]
     due_date: Mapped[date | None]
+
+    @property
+    def remaining(self) -> Decimal:
+        """Still to pay; below zero when more was paid than charged."""
+        return self.amount - self.paid

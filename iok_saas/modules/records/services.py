@@ -1,0 +1,112 @@
+"""Read-only records imported from the manager's system, limited to the signed-in resident's
+own units and person; and the summaries the Home page shows for them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import session
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.housing.models import Unit
+from iok_saas.tenancy import current_tenant
+
+from .models import CourtCase, LandCost, Membership, ServiceCharge
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """One of the resident's units with its records of one kind."""
+
+    unit: Unit
+    rows: list = field(default_factory=list)
+
+    def total(self, attribute: str) -> Decimal:
+        return sum((getattr(row, attribute) for row in self.rows), ZERO)
+
+
+def memberships(person_id: int) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).where(Membership.person_id == person_id)
+        .order_by(Membership.member_since.desc(), Membership.id)))
+
+
+def _per_unit(model, units: Sequence[Unit], order) -> list[UnitRows]:
+    ids = [unit.id for unit in units]
+    if not ids:
+        return []
+    rows = db.session.scalars(select(model).where(model.unit_id.in_(ids)).order_by(*order))
+    by_unit: dict[int, list] = {unit_id: [] for unit_id in ids}
+    for row in rows:
+        by_unit[row.unit_id].append(row)
+    return [UnitRows(unit, by_unit[unit.id]) for unit in units]
+
+
+def court_cases(units: Sequence[Unit]) -> list[UnitRows]:
+    return _per_unit(CourtCase, units, (CourtCase.filed_on.desc(), CourtCase.id))
+
+
+def land_costs(units: Sequence[Unit]) -> list[UnitRows]:
+    return _per_unit(LandCost, units, (LandCost.due_date, LandCost.id))
+
+
+def service_charges(units: Sequence[Unit]) -> list[UnitRows]:
+    return _per_unit(ServiceCharge, units, (ServiceCharge.issued_on.desc(), ServiceCharge.id))
+
+
+def nothing_recorded(groups: list[UnitRows]) -> bool:
+    return not any(group.rows for group in groups)
+
+
+# --- Home page panels ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountSummary:
+    records: int
+    open: int
+    remaining: Decimal
+
+
+def _summary(groups: list[UnitRows], is_open) -> CountSummary:
+    rows = [row for group in groups for row in group.rows]
+    return CountSummary(
+        records=len(rows), open=sum(1 for row in rows if is_open(row)),
+        remaining=sum((row.remaining for row in rows if hasattr(row, "remaining")), ZERO))
+
+
+def ledger_balances(units: Sequence[Unit]) -> list[tuple[Unit, object]]:
+    """(unit, ledger Balance) as the ledger tab computes it for this session and policy."""
+    from iok_saas.modules.auth.models import UserSession
+    from iok_saas.modules.auth.sessions import SESSION_ID_KEY
+    from iok_saas.modules.ledger import services as ledger
+
+    rules = current_tenant.policy.ledger
+    sid = session.get(SESSION_ID_KEY)
+    row = db.session.get(UserSession, sid) if sid else None
+    as_of = ledger.balance_date(rules.balance_as_of, row.created_at if row else None)
+    return [(unit, ledger.balance(unit.id, as_of, rules.simulate_current_month))
+            for unit in units]
+
+
+def home_panels(person_id: int, units: Sequence[Unit]) -> dict[str, object]:
+    """The data of each Home panel the policy lists, by panel key."""
+    panels: dict[str, object] = {}
+    for key in current_tenant.policy.home:
+        if key == "ledger":
+            panels[key] = ledger_balances(units)
+        elif key == "services":
+            panels[key] = _summary(service_charges(units), lambda row: row.remaining > 0)
+        elif key == "land_costs":
+            panels[key] = _summary(land_costs(units), lambda row: row.remaining > 0)
+        elif key == "court_cases":
+            panels[key] = _summary(court_cases(units), lambda row: row.is_open)
+        elif key == "membership":
+            panels[key] = memberships(person_id)
+        else:
+            panels[key] = None   # a panel without a summary: a link only
+    return panels

@@ -140,8 +140,19 @@ def _change_password(account, form: PasswordChangeForm) -> list[str]:
 @bp.get("/konto")
 @resident_required
 def dashboard():
+    """The resident's start page: the Home panels where the policy has a Home page, else the
+    units and the tenant's tabs; the account's security and personal-data links always."""
+    from iok_saas.modules.ledger.services import balance_wording
+    from iok_saas.modules.portal import RESIDENT_TABS, resident_units
+    from iok_saas.modules.records.services import home_panels
+
+    units = resident_units()
+    panels = home_panels(current_user.person_id, units) \
+        if "home" in current_tenant.policy.navigation else None
     return render_template("accounts/dashboard.html", account=current_user,
-                           titles=services.current_titles(current_user))
+                           titles=services.current_titles(current_user), units=units,
+                           panels=panels, tabs={tab.key: tab for tab in RESIDENT_TABS},
+                           balance_wording=balance_wording)
 
 
 @bp.route("/konto/haslo", methods=["GET", "POST"])

@@ -25,6 +25,12 @@ class ApiToken(TenantScoped, db.Model):
     revoked_at: Mapped[datetime | None]
 
 
+APPLIED = "applied"
+REJECTED = "rejected"
+CHECKED = "checked"  # a dry run (preview) that found no error; nothing was written
+RUN_STATUSES = (APPLIED, REJECTED, CHECKED)
+
+
 class ImportRun(TenantScoped, db.Model):
     """One import attempt, applied or rejected, with its counts and row errors."""
 
@@ -39,5 +45,9 @@ class ImportRun(TenantScoped, db.Model):
     rows_updated: Mapped[int] = mapped_column(default=0)
     rows_unchanged: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # How many errors there were in all (``errors`` keeps the first ERRORS_KEPT of them).
+    errors_total: Mapped[int] = mapped_column(default=0)
+    # Counts per dataset: {"ledger": {"total": .., "created": .., ...}, ...}
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

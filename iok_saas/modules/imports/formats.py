@@ -1,0 +1,229 @@
+"""The import format: which datasets exist, how they map to tables, and how CSV and JSON
+files turn into numbered rows (docs/import-format.md describes it for people).
+
+Readers are lazy: a CSV file is read row by row, so a million-line ledger never sits in
+memory as a whole. Each row comes out as ``(row_number, raw_dict)``; problems with the file
+itself (not a row) raise ``FormatError`` with the line they were found on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from marshmallow import Schema
+
+from iok_saas.modules.housing.models import Association, Person, Title, Unit
+from iok_saas.modules.ledger.models import ChargeSchedule, LedgerEntry
+from iok_saas.modules.meters.models import ACCEPTED, SOURCE_MANAGER, Meter, MeterReading
+from iok_saas.modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
+
+from . import schemas as S
+
+Row = tuple[int, dict]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    model: type
+    schema: type[Schema]
+    # field name -> dataset it refers to by external id (column is "<field>_id")
+    references: dict[str, str] = field(default_factory=dict)
+    # columns set on rows this import creates, never changed by an update
+    on_create: dict[str, object] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.schema._declared_fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(n for n, f in self.schema._declared_fields.items() if f.required)
+
+    def column(self, field_name: str) -> str:
+        return f"{field_name}_id" if field_name in self.references else field_name
+
+
+_LIST = (
+    Dataset("associations", Association, S.AssociationSchema,
+            description="Homeowners' associations, buildings or estates."),
+    Dataset("units", Unit, S.UnitSchema, {"association": "associations"},
+            description="Flats and commercial premises."),
+    Dataset("persons", Person, S.PersonSchema, description="Owners, tenants and members."),
+    Dataset("titles", Title, S.TitleSchema, {"person": "persons", "unit": "units"},
+            description="A person's legal title to a unit over a period."),
+    Dataset("charges", ChargeSchedule, S.ChargeSchema, {"unit": "units"},
+            description="The monthly charge schedule (used to show the current month)."),
+    Dataset("ledger", LedgerEntry, S.LedgerSchema, {"unit": "units"},
+            description="Posted entries of a unit's account: charges, payments, "
+                        "corrections, interest."),
+    Dataset("meters", Meter, S.MeterSchema, {"unit": "units"},
+            description="Water meters of a unit."),
+    Dataset("readings", MeterReading, S.ReadingSchema, {"meter": "meters"},
+            {"source": SOURCE_MANAGER, "state": ACCEPTED},
+            description="Meter readings taken by the manager (shown as accepted)."),
+    Dataset("memberships", Membership, S.MembershipSchema, {"person": "persons"},
+            description="Cooperative membership: entry contribution and share."),
+    Dataset("court_cases", CourtCase, S.CourtCaseSchema, {"unit": "units"},
+            description="Court cases about a unit."),
+    Dataset("land_costs", LandCost, S.LandCostSchema, {"unit": "units"},
+            description="A unit's share of the cost of buying the land."),
+    Dataset("services", ServiceCharge, S.ServiceSchema, {"unit": "units"},
+            description="Invoices and notes for other services sold or bought."),
+)
+
+# Dependency order: a dataset comes after every dataset it refers to.
+ORDER: tuple[str, ...] = tuple(d.name for d in _LIST)
+DATASETS: dict[str, Dataset] = {d.name: d for d in _LIST}
+MULTI = "multi"
+
+
+class FormatError(Exception):
+    """The file itself is unusable from ``row`` on (a bad header, broken JSON, encoding)."""
+
+    def __init__(self, message: str, row: int | None = None, dataset: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.row = row
+        self.dataset = dataset
+
+
+def dataset_or_error(name: object) -> Dataset:
+    if not isinstance(name, str) or name not in DATASETS:
+        raise FormatError(f"unknown dataset {name!r}; known: {', '.join(ORDER)}")
+    return DATASETS[name]
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+def read_csv(stream: io.BufferedIOBase | Iterable[bytes], dataset: str) -> Iterator[Row]:
+    """Rows of a UTF-8, comma-separated file whose first line names the columns.
+
+    Row numbers are line numbers, the header being line 1. Empty cells are left out (an
+    optional column takes its default, a required one is reported missing). Blank lines are
+    skipped.
+    """
+    spec = dataset_or_error(dataset)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise FormatError("the file is empty; the first line must name the columns",
+                              1, dataset)
+        columns = [name.strip() for name in header]
+        _check_header(spec, columns)
+        width = len(columns)
+        for cells in reader:
+            line = reader.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            if len(cells) != width:
+                yield line, {"__cells__": f"expected {width} values as in the header, "
+                                          f"found {len(cells)}"}
+                continue
+            yield line, {name: value for name, value in zip(columns, cells, strict=True)
+                         if value != ""}
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"the file is not valid UTF-8 (byte {exc.start} of a block near "
+                          f"line {reader.line_num + 1})", reader.line_num + 1, dataset) from None
+    except csv.Error as exc:
+        raise FormatError(f"malformed CSV: {exc}", reader.line_num, dataset) from None
+    finally:
+        text.detach()
+
+
+def _check_header(spec: Dataset, columns: list[str]) -> None:
+    problems = []
+    unknown = [c for c in columns if c not in spec.fields]
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
+    missing = [c for c in spec.required if c not in columns]
+    if missing:
+        problems.append(f"missing required column(s) {', '.join(map(repr, missing))}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        problems.append(f"repeated column(s) {', '.join(map(repr, repeated))}")
+    if problems:
+        raise FormatError("header of dataset '" + spec.name + "': " + "; ".join(problems)
+                          + f". Columns are: {', '.join(spec.fields)}", 1, spec.name)
+
+
+def csv_header(dataset: str) -> str:
+    return ",".join(DATASETS[dataset].fields)
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def parse_json(data: bytes | str) -> object:
+    """JSON with exact decimals: numbers with a fraction become ``Decimal``, never float."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise FormatError("the document is not valid UTF-8") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" \
+            if isinstance(exc, json.JSONDecodeError) else ""
+        raise FormatError(f"not valid JSON{where}: {getattr(exc, 'msg', 'too deeply nested')}",
+                          getattr(exc, "lineno", None)) from None
+
+
+def json_datasets(document: object, dataset: str | None = None) -> list[tuple[str, list]]:
+    """The datasets of a parsed document, in dependency order.
+
+    Accepted shapes: ``{"dataset": "units", "rows": [...]}``, ``{"datasets": {"units":
+    [...], ...}}``, and — when ``dataset`` is given (the API's /imports/<dataset>) —
+    ``{"rows": [...]}`` or a bare list of rows.
+    """
+    if dataset is not None:
+        dataset_or_error(dataset)
+        if isinstance(document, list):
+            return [(dataset, document)]
+        if isinstance(document, dict) and set(document) <= {"dataset", "rows"} \
+                and "rows" in document:
+            named = document.get("dataset", dataset)
+            if named != dataset:
+                raise FormatError(f"the document is for dataset {named!r}, not {dataset!r}")
+            return [(dataset, _rows_list(document["rows"], dataset))]
+        raise FormatError('expected {"rows": [...]} or a list of rows')
+    if not isinstance(document, dict):
+        raise FormatError('expected a JSON object: {"dataset": ..., "rows": [...]} or '
+                          '{"datasets": {...}}')
+    if "datasets" in document:
+        extra = set(document) - {"datasets"}
+        if extra:
+            raise FormatError(f"unknown key(s) {', '.join(map(repr, sorted(extra)))} next to "
+                              f"'datasets'")
+        parts = document["datasets"]
+        if not isinstance(parts, dict) or not parts:
+            raise FormatError('"datasets" must be an object of dataset name -> list of rows')
+        for name in parts:
+            dataset_or_error(name)
+        return [(name, _rows_list(parts[name], name)) for name in ORDER if name in parts]
+    if set(document) == {"dataset", "rows"}:
+        name = dataset_or_error(document["dataset"]).name
+        return [(name, _rows_list(document["rows"], name))]
+    raise FormatError('expected {"dataset": ..., "rows": [...]} or {"datasets": {...}}; '
+                      f"found key(s) {', '.join(map(repr, sorted(document))) or 'none'}")
+
+
+def _rows_list(rows: object, dataset: str) -> list:
+    if not isinstance(rows, list):
+        raise FormatError(f"the rows of dataset '{dataset}' must be a JSON list",
+                          dataset=dataset)
+    return rows
+
+
+def numbered(rows: list) -> Iterator[Row]:
+    """JSON rows numbered by their index in the list (from 0)."""
+    for index, row in enumerate(rows):
+        if isinstance(row, dict):
+            yield index, row
+        else:
+            yield index, {"__cells__": "a row must be a JSON object"}

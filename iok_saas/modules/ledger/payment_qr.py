@@ -30,7 +30,7 @@ AMOUNT_DIGITS = 6
 MAX_GROSZE = 10**AMOUNT_DIGITS - 1  # 9 999,99 zł: the most six digits can carry
 RESERVED_FIELDS = 3
 
-_DIGITS = re.compile(r"\d*")
+_DIGITS = re.compile(r"[0-9]*")
 
 
 def _free_text(text: str, limit: int) -> str:
@@ -40,7 +40,8 @@ def _free_text(text: str, limit: int) -> str:
 
 
 def _digits(value: str | None) -> str:
-    return "".join((value or "").split())
+    """The number without the spaces and dashes it is often written with."""
+    return "".join((value or "").replace("-", " ").split())
 
 
 def amount_field(amount: Decimal | None) -> str:

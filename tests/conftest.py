@@ -18,23 +18,25 @@ from iok_saas.config import REPO_ROOT
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.services import sync_from_files
-from iok_saas.tenancy import cross_tenant
+from iok_saas.tenancy import cross_tenant, rls, tenant_table_names
 
 from .mailserver import MailServer
 from .services import require_service
 
 TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
+# On PostgreSQL the app under test connects as this role: it owns nothing, bypasses nothing.
+APP_ROLE = "iok_app_test"
 
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("IOK_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    _ensure_postgres_database(url)
+    ensure_postgres_database(url)
     return url
 
 
-def _ensure_postgres_database(url: str) -> None:
+def ensure_postgres_database(url: str) -> None:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -47,13 +49,35 @@ def _ensure_postgres_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    url = _database_url(tmp_path_factory)
+    return build_schema(_database_url(tmp_path_factory))
+
+
+def build_schema(url: str) -> str:
+    """An empty schema at ``url``; returns the URL the app under test should use.
+
+    On PostgreSQL the owner builds the schema and switches row-level security on; the app
+    then connects as a role that owns nothing and cannot bypass RLS, as in production."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         db.drop_all()
         db.create_all()
+        postgres = db.engine.dialect.name == "postgresql"
+        if postgres:
+            _secure_postgres_schema()
         db.engine.dispose()
-    return url
+    if not postgres:
+        return url
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(
+        hide_password=False)
+
+
+def _secure_postgres_schema() -> None:
+    with db.engine.begin() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}):
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        rls.enable(conn, tenant_table_names())
+        for statement in rls.grant_statements(APP_ROLE):
+            conn.execute(text(statement))
 
 
 @pytest.fixture

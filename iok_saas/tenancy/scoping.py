@@ -36,6 +36,11 @@ def _tenant_tables() -> dict[str, str]:
     return found
 
 
+def tenant_table_names() -> list[str]:
+    """Names of every tenant-owned table, sorted (RLS migrations and checks use it)."""
+    return sorted(_tenant_tables())
+
+
 def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
     """Tenant-owned models anywhere in the statement: entities, columns, FROM, subqueries.
 

@@ -78,3 +78,13 @@ def tab_required(key: str):
         return resident_required(wrapped)
 
     return decorate
+
+
+def desk_guard(key: str):
+    """A before_request for a staff desk: 404 when the tenant's policy hides ``key``."""
+
+    def guard():
+        if not _shown(key):
+            abort(404)
+
+    return guard

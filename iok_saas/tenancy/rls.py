@@ -1,0 +1,109 @@
+"""PostgreSQL row-level security: the second wall behind the ORM scoping.
+
+Every tenant-owned table gets ENABLE + FORCE ROW LEVEL SECURITY and one policy that admits a
+row only when its ``tenant_id`` equals the transaction's ``iok.tenant_id`` setting (or the
+code runs inside ``cross_tenant(...)``, which sets ``iok.cross_tenant``). The settings are
+made with ``set_config(..., true)``: they live for one transaction only, so a pooled
+connection never carries one tenant's setting into the next checkout.
+
+The application connects as a role that owns no table and has no BYPASSRLS; migrations run
+as the owner role (see deploy/README.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import Pool
+
+from .context import cross_tenant_active, current_tenant_or_none
+
+TENANT_SETTING = "iok.tenant_id"
+CROSS_TENANT_SETTING = "iok.cross_tenant"
+POLICY_NAME = "tenant_isolation"
+_APPLIED = "iok_rls_settings"
+_SET_SQL = (f"SELECT set_config('{TENANT_SETTING}', %s, true), "
+            f"set_config('{CROSS_TENANT_SETTING}', %s, true)")
+_ROW_VISIBLE = (
+    f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::integer "
+    f"OR current_setting('{CROSS_TENANT_SETTING}', true) = 'on'"
+)
+
+
+def enable_statements(table: str) -> list[str]:
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+        f'DROP POLICY IF EXISTS {POLICY_NAME} ON "{table}"',
+        f'CREATE POLICY {POLICY_NAME} ON "{table}" USING ({_ROW_VISIBLE}) '
+        f"WITH CHECK ({_ROW_VISIBLE})",
+    ]
+
+
+def disable_statements(table: str) -> list[str]:
+    return [
+        f'DROP POLICY IF EXISTS {POLICY_NAME} ON "{table}"',
+        f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY',
+    ]
+
+
+def grant_statements(role: str) -> list[str]:
+    """What the application role may do: data only, on today's and tomorrow's tables."""
+    quoted = '"' + role.replace('"', '""') + '"'
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {quoted}",
+    ]
+
+
+def enable(connection: Connection, tables: list[str]) -> None:
+    for table in tables:
+        for statement in enable_statements(table):
+            connection.execute(text(statement))
+
+
+def tables_without_rls(connection: Connection, tables: list[str]) -> list[str]:
+    """Tenant tables lacking ENABLE + FORCE or the isolation policy (for checks and tests)."""
+    rows = connection.execute(text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relrowsecurity AND c.relforcerowsecurity "
+        "AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid "
+        "AND p.polname = :name)"), {"name": POLICY_NAME}).scalars()
+    protected = set(rows)
+    return sorted(set(tables) - protected)
+
+
+def _wanted_settings() -> tuple[str, str]:
+    tenant = current_tenant_or_none()
+    return (str(tenant.id) if tenant is not None else "",
+            "on" if cross_tenant_active() else "off")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _apply_tenant_settings(conn, cursor, statement, parameters, context, executemany):
+    """Before a statement, make the transaction's settings match the code's tenant scope."""
+    if conn.dialect.name != "postgresql":
+        return
+    wanted = _wanted_settings()
+    if conn.info.get(_APPLIED) != wanted:
+        cursor.execute(_SET_SQL, wanted)
+        conn.info[_APPLIED] = wanted
+
+
+def _forget_settings(conn, *_args) -> None:
+    conn.info.pop(_APPLIED, None)
+
+
+# Transaction-local settings end with the transaction (or a rolled-back savepoint).
+for _name in ("commit", "rollback", "rollback_savepoint"):
+    event.listen(Engine, _name, _forget_settings)
+
+
+@event.listens_for(Pool, "checkin")
+def _forget_on_checkin(_dbapi_connection, connection_record) -> None:
+    connection_record.info.pop(_APPLIED, None)

@@ -1,0 +1,129 @@
+"""PostgreSQL row-level security, the wall behind the ORM scoping: raw SQL run by the
+application's role sees and writes only the tenant of the current transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
+
+from iok_saas import create_app
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.tenants.services import sync_from_files
+from iok_saas.tenancy import cross_tenant, rls, tenant_scope, tenant_table_names
+
+from .conftest import APP_ROLE, build_schema, ensure_postgres_database
+from .factories import active_resident, tenant
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def owner_url(request) -> str:
+    from .services import require_service
+
+    url = make_url(require_service("postgres")).set(database="iok_rls_test")
+    rendered = url.render_as_string(hide_password=False)
+    ensure_postgres_database(rendered)
+    return rendered
+
+
+@pytest.fixture
+def rls_app(owner_url, tmp_path):
+    """The app on its own PostgreSQL database, connected as the application role with a
+    one-connection pool, so every test reuses the same server connection."""
+    app_url = build_schema(owner_url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "TESTING": True,
+                      "IOK_VAR_DIR": tmp_path,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0}})
+    with app.app_context():
+        sync_from_files(app.config["IOK_TENANTS_DIR"], app.config["IOK_POLICIES_DIR"],
+                        Actor.cli("test"))
+        active_resident("brzeg", first="Ala")
+        active_resident("kuzniki", first="Ola")
+        db.session.close()  # give the pool's only connection back
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _count_persons(conn) -> int:
+    return conn.execute(text("SELECT count(*) FROM person")).scalar_one()
+
+
+def test_the_app_role_owns_nothing_and_cannot_bypass_rls(rls_app):
+    with db.engine.connect() as conn:
+        role = conn.execute(text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
+                                 "WHERE rolname = current_user")).one()
+        owned = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = "
+                                  "current_user")).scalar_one()
+    assert role == (APP_ROLE, False, False)
+    assert owned == 0
+
+
+def test_every_tenant_table_is_forced_under_the_isolation_policy(rls_app):
+    with db.engine.connect() as conn:
+        assert rls.tables_without_rls(conn, tenant_table_names()) == []
+    assert {"person", "unit", "ledger_entry", "resident_account"} <= set(tenant_table_names())
+
+
+def test_raw_sql_without_a_tenant_sees_no_rows(rls_app):
+    with db.engine.connect() as conn:
+        assert _count_persons(conn) == 0
+        assert conn.execute(text("SELECT count(*) FROM resident_account")).scalar_one() == 0
+
+
+def test_raw_sql_in_a_tenant_sees_that_tenant_only(rls_app):
+    brzeg, kuzniki = tenant("brzeg"), tenant("kuzniki")
+    with tenant_scope(brzeg), db.engine.connect() as conn:
+        names = conn.execute(text("SELECT first_name, tenant_id FROM person")).all()
+    assert names == [("Ala", brzeg.id)]
+    with tenant_scope(kuzniki), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT first_name FROM person")).scalars().all() == ["Ola"]
+    with cross_tenant("test: the platform sees both"), db.engine.connect() as conn:
+        assert _count_persons(conn) == 2
+
+
+def test_a_pooled_connection_reused_after_a_tenant_transaction_sees_nothing(rls_app):
+    with tenant_scope(tenant("brzeg")), db.engine.connect() as conn:
+        first = conn.connection.dbapi_connection
+        assert _count_persons(conn) == 1
+        conn.commit()
+    with db.engine.connect() as conn:
+        assert conn.connection.dbapi_connection is first  # the same server connection
+        assert _count_persons(conn) == 0
+
+
+def test_a_setting_does_not_survive_a_rolled_back_transaction(rls_app):
+    with db.engine.connect() as conn:
+        with tenant_scope(tenant("brzeg")):
+            assert _count_persons(conn) == 1
+        conn.rollback()
+        assert _count_persons(conn) == 0
+
+
+def test_inserting_a_row_for_another_tenant_fails(rls_app):
+    brzeg, kuzniki = tenant("brzeg"), tenant("kuzniki")
+    with (tenant_scope(brzeg), db.engine.connect() as conn,
+          pytest.raises(ProgrammingError, match="row-level security")):
+        conn.execute(text("INSERT INTO person (tenant_id, external_id, first_name, last_name) "
+                          "VALUES (:t, 'X1', 'Obcy', 'Wpis')"), {"t": kuzniki.id})
+
+
+def test_updating_another_tenants_rows_touches_nothing(rls_app):
+    with tenant_scope(tenant("brzeg")), db.engine.begin() as conn:
+        changed = conn.execute(text("UPDATE person SET last_name = 'Zmieniony' "
+                                    "WHERE first_name = 'Ola'")).rowcount
+    assert changed == 0
+    with tenant_scope(tenant("kuzniki")), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT last_name FROM person")).scalar_one() != "Zmieniony"
+
+
+def test_the_owner_connection_is_not_the_apps(owner_url, rls_app):
+    """The schema owner (a superuser here) is what migrations use; the app never is."""
+    owner = create_engine(owner_url)
+    with owner.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar_one() != APP_ROLE
+    owner.dispose()

@@ -40,6 +40,9 @@ def from_environment() -> dict:
             "IOK_DATABASE_URL", f"sqlite:///{var_dir / 'iok.sqlite3'}"
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL: the schema owner's URL for `flask db upgrade`; the app's own URL above
+        # should be a role that owns no table (row-level security applies to it).
+        "IOK_MIGRATION_DATABASE_URL": os.environ.get("IOK_MIGRATION_DATABASE_URL") or None,
         "IOK_VAR_DIR": var_dir,
         "IOK_TENANTS_DIR": Path(os.environ.get("IOK_TENANTS_DIR", REPO_ROOT / "tenants")),
         "IOK_POLICIES_DIR": Path(os.environ.get("IOK_POLICIES_DIR", REPO_ROOT / "policies")),

@@ -5,6 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
 
 from iok_saas.extensions import UtcDateTime
 
@@ -38,11 +39,17 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+def _owner_engine():
+    """Migrations run as the schema owner; the app's own role may not change the schema."""
+    owner_url = current_app.config.get("IOK_MIGRATION_DATABASE_URL")
+    return create_engine(owner_url) if owner_url else database.engine
+
+
 def run_online() -> None:
     options = dict(migrate_options)
     options.setdefault("process_revision_directives", _skip_empty_revision)
     options.setdefault("render_item", _render_item)
-    with database.engine.connect() as connection:
+    with _owner_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=database.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()

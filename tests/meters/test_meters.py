@@ -272,3 +272,12 @@ def test_staff_cannot_reach_other_tenants_or_manager_readings(resident_client, o
         with tenant_scope(tenant(slug)), pytest.raises(NotFound):
             services.staff_reading_or_404(reading_id)
     assert readings(ZW, meter_id)[-1].state == SUBMITTED
+
+
+def test_decimal_comma_and_unreadable_values(resident_client):
+    client, res = resident_client(ZW)
+    meter_id = make_meter(ZW, res.unit_id, monthly_history())
+    unreadable = _post(client, meter_id, "sto dwanaście")
+    assert "Podaj stan wodomierza jako liczbę" in text(unreadable)
+    assert _post(client, meter_id, " 112,9 ").status_code == 302
+    assert str(readings(ZW, meter_id)[-1].value) == "112.900"

@@ -14,7 +14,11 @@ class CommaDecimalField(DecimalField):
     def process_formdata(self, valuelist):
         if valuelist:
             valuelist = [valuelist[0].replace(" ", "").replace("\u00a0", "").replace(",", ".")]
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Podaj stan wodomierza jako liczbę, np. 123,456."))) \
+                from exc
 
 
 class ReadingForm(FlaskForm):

@@ -1,0 +1,216 @@
+"""Declarations of how many people live in a unit (policy tab ``occupants``).
+
+A resident declares a number (1–MAX_OCCUPANTS) from the first day of a month: the current
+month or one of the next MONTHS_AHEAD months (earlier periods are corrected at the office,
+not through the portal). One declaration per unit waits for staff at a time; staff confirm
+or reject it (a rejection needs a comment), the decision is audited and the resident is told.
+The number in force on a day is the latest confirmed declaration effective by that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.accounts.models import ResidentAccount
+from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.models import Person, Unit
+from iok_saas.modules.notifications.services import notify
+from iok_saas.tenancy import current_tenant, tenant_url
+from iok_saas.timeutil import WARSAW, utcnow
+
+from .models import CONFIRMED, REJECTED, SUBMITTED, OccupantsChange
+
+MIN_OCCUPANTS = 1
+MAX_OCCUPANTS = 20
+MONTHS_AHEAD = 6
+NOTE_MAX = 500
+
+STATE_LABELS = {SUBMITTED: _l("oczekuje na decyzję"), CONFIRMED: _l("potwierdzona"),
+                REJECTED: _l("odrzucona")}
+
+
+def today() -> date:
+    return utcnow().astimezone(WARSAW).date()
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+def department_name(key: str | None) -> str:
+    department = current_tenant.department(key) if key else None
+    return (department or {}).get("name") or (key or "")
+
+
+def handling_department() -> str | None:
+    key = current_tenant.policy.handled_by.occupant_changes
+    return department_name(key) if key else None
+
+
+class OccupantsError(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def effective_months(day: date | None = None) -> list[date]:
+    """First days of the months a declaration may start in: this one and MONTHS_AHEAD more."""
+    first = (day or today()).replace(day=1)
+    return [_add_months(first, n) for n in range(MONTHS_AHEAD + 1)]
+
+
+def month_label(day: date) -> str:
+    return format_date(day, "LLLL yyyy")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def declarations(unit: Unit) -> list[OccupantsChange]:
+    return list(db.session.scalars(
+        select(OccupantsChange).where(OccupantsChange.unit_id == unit.id)
+        .order_by(OccupantsChange.effective_from.desc(), OccupantsChange.id.desc())))
+
+
+def in_force(unit_id: int, day: date | None = None) -> OccupantsChange | None:
+    """The latest confirmed declaration effective on ``day`` (today by default)."""
+    return db.session.scalar(
+        select(OccupantsChange).where(OccupantsChange.unit_id == unit_id,
+                                      OccupantsChange.state == CONFIRMED,
+                                      OccupantsChange.effective_from <= (day or today()))
+        .order_by(OccupantsChange.effective_from.desc(), OccupantsChange.id.desc()).limit(1))
+
+
+def upcoming(unit_id: int) -> OccupantsChange | None:
+    """A confirmed declaration that takes effect after today, if any."""
+    return db.session.scalar(
+        select(OccupantsChange).where(OccupantsChange.unit_id == unit_id,
+                                      OccupantsChange.state == CONFIRMED,
+                                      OccupantsChange.effective_from > today())
+        .order_by(OccupantsChange.effective_from, OccupantsChange.id).limit(1))
+
+
+def pending_of(unit_id: int) -> OccupantsChange | None:
+    return db.session.scalar(select(OccupantsChange).where(
+        OccupantsChange.unit_id == unit_id, OccupantsChange.state == SUBMITTED).limit(1))
+
+
+# --- resident declaration -------------------------------------------------------------------
+
+def declare(account: ResidentAccount, unit: Unit, occupants: int | None,
+            effective_from: date | None, note: str | None) -> OccupantsChange:
+    """File a declaration for the resident's ``unit`` (already checked as theirs); commit."""
+    if pending_of(unit.id) is not None:
+        raise OccupantsError(_("Dla tego lokalu czeka już deklaracja na decyzję spółdzielni. "
+                               "Nową złożysz po jej rozpatrzeniu."), "unit")
+    if occupants is None or not MIN_OCCUPANTS <= occupants <= MAX_OCCUPANTS:
+        raise OccupantsError(_("Liczba osób musi być liczbą całkowitą od %(low)s do %(high)s.",
+                               low=MIN_OCCUPANTS, high=MAX_OCCUPANTS), "occupants")
+    allowed = effective_months()
+    if effective_from is None or effective_from.day != 1:
+        raise OccupantsError(_("Zmiana obowiązuje od pierwszego dnia miesiąca — wybierz "
+                               "miesiąc z listy."), "effective_from")
+    if not allowed[0] <= effective_from <= allowed[-1]:
+        raise OccupantsError(_("Wybierz miesiąc od %(first)s do %(last)s. Zmiany za wcześniejsze "
+                               "okresy załatwisz w biurze spółdzielni.",
+                               first=month_label(allowed[0]), last=month_label(allowed[-1])),
+                             "effective_from")
+    note = (note or "").strip() or None
+    if note and len(note) > NOTE_MAX:
+        raise OccupantsError(_("Uwagi mogą mieć najwyżej %(n)s znaków.", n=NOTE_MAX), "note")
+    change = OccupantsChange(unit_id=unit.id, account_id=account.id, occupants=occupants,
+                             effective_from=effective_from, note=note, state=SUBMITTED)
+    db.session.add(change)
+    db.session.flush()
+    record_event(f"resident:{account.login}", "occupants_change.submitted", change,
+                 after={"unit": unit.label, "occupants": occupants,
+                        "effective_from": effective_from.isoformat()})
+    db.session.commit()
+    return change
+
+
+# --- staff desk -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeskRow:
+    change: OccupantsChange
+    unit: Unit
+    person: Person | None
+    current: OccupantsChange | None   # the confirmed number in force on the effective day
+
+
+def _desk_row(change: OccupantsChange) -> DeskRow:
+    unit = db.session.scalar(select(Unit).where(Unit.id == change.unit_id))
+    person = db.session.scalar(
+        select(Person).join(ResidentAccount, ResidentAccount.person_id == Person.id)
+        .where(ResidentAccount.id == change.account_id))
+    current = db.session.scalar(
+        select(OccupantsChange).where(OccupantsChange.unit_id == change.unit_id,
+                                      OccupantsChange.state == CONFIRMED,
+                                      OccupantsChange.id != change.id,
+                                      OccupantsChange.effective_from <= change.effective_from)
+        .order_by(OccupantsChange.effective_from.desc(), OccupantsChange.id.desc()).limit(1))
+    return DeskRow(change, unit, person, current)
+
+
+def waiting() -> list[DeskRow]:
+    changes = db.session.scalars(
+        select(OccupantsChange).where(OccupantsChange.state == SUBMITTED)
+        .order_by(OccupantsChange.created_at, OccupantsChange.id))
+    return [_desk_row(c) for c in changes]
+
+
+def decided(limit: int = 100) -> list[DeskRow]:
+    changes = db.session.scalars(
+        select(OccupantsChange).where(OccupantsChange.state != SUBMITTED)
+        .order_by(OccupantsChange.decided_at.desc(), OccupantsChange.id.desc()).limit(limit))
+    return [_desk_row(c) for c in changes]
+
+
+def staff_change_or_404(change_id: int) -> DeskRow:
+    change = db.session.scalar(select(OccupantsChange).where(OccupantsChange.id == change_id))
+    if change is None:
+        abort(404)
+    return _desk_row(change)
+
+
+def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> OccupantsChange:
+    """Confirm or reject a waiting declaration, audit it, tell the resident, commit."""
+    change = row.change
+    comment = (comment or "").strip() or None
+    if change.state != SUBMITTED:
+        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
+    if not confirm and not comment:
+        raise OccupantsError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go przy "
+                               "deklaracji."), "comment")
+    before = {"state": change.state}
+    change.state = CONFIRMED if confirm else REJECTED
+    change.decided_by = actor
+    change.decided_at = utcnow()
+    change.staff_comment = comment
+    record_event(actor, f"occupants_change.{change.state}", change, before=before,
+                 after={"state": change.state, "comment": comment,
+                        "occupants": change.occupants,
+                        "effective_from": change.effective_from.isoformat()})
+    if row.person is not None:
+        with force_locale(current_tenant.locale):
+            notify("occupants_change_decided", to_email=row.person.email,
+                   to_name=row.person.full_name, phone=row.person.phone, confirmed=confirm,
+                   unit=row.unit.label, occupants=change.occupants,
+                   effective_from=format_date(change.effective_from, "dd.MM.yyyy"),
+                   comment=comment, link=tenant_url("occupants.index"))
+    db.session.commit()
+    return change

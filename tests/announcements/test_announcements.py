@@ -156,6 +156,9 @@ def test_staff_edit_and_delete(resident_client, office_client):
     page = text(client.get(f"/konto/ogloszenia/{announcement_id}"))
     assert "Nowy tytuł" in page and "Poprawiona treść." in page
 
+    confirm = text(office.get(f"/staff/ogloszenia/{announcement_id}/usun"))
+    assert "Usunąć ogłoszenie?" in confirm
+    assert client.get(f"/konto/ogloszenia/{announcement_id}").status_code == 200
     assert office.post(f"/staff/ogloszenia/{announcement_id}/usun").status_code == 302
     assert client.get(f"/konto/ogloszenia/{announcement_id}").status_code == 404
     assert "Usunięto ogłoszenie „Nowy tytuł”" in text(office.get("/staff/ogloszenia/"))

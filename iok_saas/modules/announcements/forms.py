@@ -35,7 +35,7 @@ class AnnouncementForm(FlaskForm):
         _l("Budynki"), coerce=int,
         description=_l("Nie zaznaczaj żadnego, aby ogłoszenie zobaczyli wszyscy mieszkańcy."))
     publish_at = DateTimeLocalField(
-        _l("Data publikacji (czas polski)"), format="%Y-%m-%dT%H:%M",
+        _l("Data publikacji (czas polski)"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         description=_l("Data w przyszłości oznacza ogłoszenie zaplanowane."),
         validators=[DataRequired(_l("Podaj datę i godzinę publikacji."))])
     email_residents = BooleanField(

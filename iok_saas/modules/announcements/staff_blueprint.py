@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from iok_saas.modules.backoffice.blueprint import department_name
@@ -88,11 +88,13 @@ def edit(announcement_id: int):
     return _editor(announcement)
 
 
-@bp.post("/<int:announcement_id>/usun")
+@bp.route("/<int:announcement_id>/usun", methods=["GET", "POST"])
 def delete(announcement_id: int):
     announcement = services.get(announcement_id)
     if announcement is None:
         abort(404)
+    if request.method == "GET":
+        return render_template("announcements/staff_delete.html", announcement=announcement)
     title = announcement.title
     services.delete(announcement, _actor())
     flash(_("Usunięto ogłoszenie „%(title)s”.", title=title), "success")

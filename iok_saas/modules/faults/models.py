@@ -48,4 +48,5 @@ class FaultPhoto(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     fault_id: Mapped[int] = mapped_column(ForeignKey("fault_report.id"), unique=True)
     content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: pages that only ask whether there is a photo do not load its bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -83,10 +83,12 @@ def test_pdf_export_is_readable(resident_client):
     response = client.get("/konto/dane/eksport.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    text = "\n".join(pdf_text(response.data))
+    text = " ".join(" ".join(pdf_text(response.data)).split())
     assert "Bożena" in text and "Żuraw" in text
     assert me.login in text
     assert "Cieknie kran PDF" in text
+    assert "1 000,00 zł" in text   # membership share paid, as money
+    assert "zimna woda" in text and "właściciel" in text   # codes in Polish
 
 
 def test_export_is_audited_and_needs_sign_in(resident_client, host_client):

@@ -8,10 +8,14 @@ actor labels the audit trail stores (e.g. ``staff:a.nowak``).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import format_currency, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -96,7 +100,10 @@ def _collect(account: ResidentAccount, person: Person) -> dict:
         return unit.label if unit else None
 
     subjects = [("ResidentAccount", [account.id]), ("Person", [person.id]),
-                ("ContactCorrection", [c.id for c in corrections])]
+                ("ContactCorrection", [c.id for c in corrections]),
+                ("FaultReport", [f.id for f in faults]),
+                ("OccupantsChange", [o.id for o in occupants]),
+                ("MeterReading", [r.id for r, _m in readings])]
     audit = list(db.session.scalars(
         select(AuditEvent).where(or_(*[
             (AuditEvent.subject_type == kind) & AuditEvent.subject_id.in_(ids)
@@ -239,7 +246,7 @@ FIELD_LABELS = {
     "updated_at": _l("Zmieniono"), "has_photo": _l("Zdjęcie"), "history": _l("Historia"),
     "occupants": _l("Liczba osób"), "effective_from": _l("Od dnia"),
     "meter": _l("Wodomierz"), "meter_kind": _l("Rodzaj"), "read_on": _l("Data odczytu"),
-    "value": _l("Stan"), "member_number": _l("Numer członkowski"),
+    "value": _l("Wskazanie"), "member_number": _l("Numer członkowski"),
     "member_since": _l("Członek od"), "member_until": _l("Członek do"),
     "contribution_due": _l("Wpisowe należne"), "contribution_paid": _l("Wpisowe wpłacone"),
     "share_due": _l("Udział należny"), "share_paid": _l("Udział wpłacony"),
@@ -248,14 +255,61 @@ FIELD_LABELS = {
 }
 
 
-def _cell(value) -> str:
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+_VOCABULARIES = {
+    # (section, column): (module under iok_saas.modules, name of its label mapping)
+    ("titles", "kind"): ("backoffice.forms", "TITLE_LABELS"),
+    ("account", "state"): ("backoffice.forms", "STATE_LABELS"),
+    ("blocks", "trigger"): ("backoffice.forms", "TRIGGER_LABELS"),
+    ("blocks", "channel"): ("backoffice.forms", "CHANNEL_LABELS"),
+    ("blocks", "lift_method"): ("backoffice.forms", "UNBLOCK_LABELS"),
+    ("contact_corrections", "state"): ("contact.services", "STATE_LABELS"),
+    ("fault_reports", "place"): ("faults.services", "PLACE_LABELS"),
+    ("fault_reports", "status"): ("faults.services", "STATUS_LABELS"),
+    ("occupant_declarations", "state"): ("occupants.services", "STATE_LABELS"),
+    ("meter_readings", "state"): ("meters.services", "STATE_LABELS"),
+    ("meter_readings", "meter_kind"): ("meters.services", "KIND_LABELS"),
+}
+MONEY_FIELDS = {"contribution_due", "contribution_paid", "share_due", "share_paid"}
+
+
+def _vocabulary(section: str, column: str) -> dict | None:
+    """Polish words for the codes stored in a column (None: show the value as it is).
+
+    The words live with the features that own the codes; a feature without them leaves the
+    code as stored rather than failing the export."""
+    where = _VOCABULARIES.get((section, column))
+    if where is None:
+        return None
+    try:
+        module = importlib.import_module(f"iok_saas.modules.{where[0]}")
+    except ImportError:
+        return None
+    return getattr(module, where[1], None)
+
+
+def _cell(value, section: str = "", column: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return _("tak") if value else _("nie")
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    text = str(value)
+    if column in MONEY_FIELDS:
+        with contextlib.suppress(ArithmeticError):
+            return format_currency(Decimal(text), "PLN")
+    if _ISO_MOMENT.match(text):
+        with contextlib.suppress(ValueError):
+            return format_datetime(datetime.fromisoformat(text), "dd.MM.yyyy HH:mm")
+    if _ISO_DAY.match(text):
+        with contextlib.suppress(ValueError):
+            return format_date(date.fromisoformat(text), "dd.MM.yyyy")
+    words = _vocabulary(section, column)
+    return str(words.get(text, text)) if words else text
 
 
 def _table_section(key: str, rows: list):
@@ -273,26 +327,27 @@ def _table_section(key: str, rows: list):
     if len(columns) > 5:
         # Too wide for a page: one block of label/value pairs per row instead of a table.
         return PdfSection(heading, paragraphs=tuple(
-            "; ".join(f"{FIELD_LABELS.get(c, c)}: {_cell(r.get(c))}" for c in columns)
+            "; ".join(f"{FIELD_LABELS.get(c, c)}: {_cell(r.get(c), key, c)}" for c in columns)
             for r in rows))
     return PdfSection(heading, table=PdfTable(
         [str(FIELD_LABELS.get(c, c)) for c in columns],
-        [[_cell(r.get(c)) for c in columns] for r in rows]))
+        [[_cell(r.get(c), key, c) for c in columns] for r in rows]))
 
 
 def as_pdf(data: dict) -> bytes:
     from iok_saas.modules.letters import PdfSection, document_pdf, letterhead_from_tenant
 
-    def pairs(mapping: dict) -> tuple[tuple[str, str], ...]:
-        return tuple((str(FIELD_LABELS.get(k, k)), _cell(v)) for k, v in mapping.items())
+    def pairs(section: str) -> tuple[tuple[str, str], ...]:
+        return tuple((str(FIELD_LABELS.get(k, k)), _cell(v, section, k))
+                     for k, v in data[section].items())
 
     sections = [
         PdfSection(_("O tym dokumencie"), paragraphs=(
             _("Kopia danych osobowych, które %(name)s przechowuje o Tobie w serwisie "
               "Internetowej Obsługi Kontrahenta (art. 15 RODO). Ten sam zestaw danych "
               "możesz pobrać w formacie JSON.", name=data["controller"]["name"]),)),
-        PdfSection(_("Dane osobowe"), pairs=pairs(data["person"])),
-        PdfSection(_("Konto w serwisie"), pairs=pairs(data["account"])),
+        PdfSection(_("Dane osobowe"), pairs=pairs("person")),
+        PdfSection(_("Konto w serwisie"), pairs=pairs("account")),
     ]
     sections += [_table_section(key, data[key]) for key in SECTION_LABELS]
     return document_pdf(letterhead_from_tenant(current_tenant), _("Twoje dane osobowe"),

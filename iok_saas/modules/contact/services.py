@@ -65,7 +65,7 @@ def _clean(field: str, value: str | None) -> str | None:
     if field == "phone":
         return normalize_phone(value)
     if field == "email":
-        return value.lower() if value.count("@") == 1 else value
+        return value
     return " ".join(value.split())
 
 

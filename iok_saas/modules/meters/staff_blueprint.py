@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant
 
@@ -13,15 +14,9 @@ from .forms import DecisionForm
 
 bp = Blueprint("meters_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
+bp.before_request(desk_guard("meter_submission"))
 
 DECIDED_VIEW = "rozpatrzone"
-
-
-@bp.before_request
-def _desk_shown():
-    """Only tenants whose residents submit readings have this desk."""
-    if not current_tenant.policy.shows("meter_submission"):
-        abort(404)
 
 
 @bp.context_processor

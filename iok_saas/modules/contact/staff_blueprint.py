@@ -28,7 +28,9 @@ def _desk_shown():
 
 @bp.context_processor
 def _vocabulary() -> dict:
-    return {"member": current_staff(), "field_labels": services.FIELD_LABELS,
+    return {"member": current_staff(),
+            "batch_available": current_tenant.policy.enrolment.manager_creates,
+            "field_labels": services.FIELD_LABELS,
             "state_labels": services.STATE_LABELS, "changes": services.changes,
             "person_of": services.person_of, "department_name": services.department_name()}
 

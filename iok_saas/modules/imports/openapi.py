@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from apispec import APISpec
@@ -141,4 +142,15 @@ def openapi_document() -> dict:
         "summary": "This document (no token needed)", "operationId": "openapi",
         "responses": {"200": {"description": "OpenAPI 3 document",
                               "content": _json({"type": "object"})}}}})
-    return spec.to_dict()
+    return _plain(spec.to_dict())
+
+
+def _plain(value):
+    """Decimal bounds from the validators as JSON numbers (not the strings Flask makes)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -69,19 +69,27 @@ class ExactDecimal(fields.Decimal):
         if isinstance(value, str):
             value = value.strip()
         number = super()._validated(value)
-        quantum = Decimal(1).scaleb(-self.max_places)
-        if number != number.quantize(quantum):
-            raise ValidationError(f"At most {self.max_places} decimal places are allowed.")
         if abs(number) >= self.limit:
             raise ValidationError(f"Must be smaller than {self.limit} in absolute value.")
-        return number.quantize(quantum)
+        quantum = Decimal(1).scaleb(-self.max_places)
+        try:
+            exact = number.quantize(quantum)
+        except InvalidOperation:
+            exact = None
+        if exact is None or exact != number:
+            raise ValidationError(f"At most {self.max_places} decimal places are allowed.")
+        return exact
 
 
-def money(description: str, example: str, *, required: bool = True, minimum=None):
+def money(description: str, example: str, *, required: bool = True, minimum: int | None = None,
+          positive: bool = False):
     kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    validators = [validate.Range(min=minimum)] if minimum is not None else []
-    return ExactDecimal(2, MONEY_LIMIT, validate=validators,
-                        metadata={"description": description, "example": example}, **kwargs)
+    validators = [validate.Range(min=0, min_inclusive=False)] if positive else \
+        [validate.Range(min=minimum)] if minimum is not None else []
+    metadata = {"description": description, "example": example}
+    if positive:
+        metadata["exclusiveMinimum"] = True
+    return ExactDecimal(2, MONEY_LIMIT, validate=validators, metadata=metadata, **kwargs)
 
 
 class Period(fields.String):
@@ -201,7 +209,8 @@ class LedgerSchema(ImportSchema):
         if kind is None or amount is None:
             return
         if kind in (CHARGE, INTEREST) and amount <= 0:
-            raise ValidationError(f"A {kind} must be positive (amounts are debt-positive).",
+            what = "A charge" if kind == CHARGE else "Interest"
+            raise ValidationError(f"{what} must be positive (amounts are debt-positive).",
                                   field_name="amount")
         if kind == PAYMENT and amount >= 0:
             raise ValidationError("A payment must be negative (amounts are debt-positive).",
@@ -214,7 +223,7 @@ class ChargeSchema(ImportSchema):
     unit = reference("units", "U-1")
     component = optional_text(32, "Which charge this is", "fundusz remontowy")
     title = required_text(200, "Text shown to the resident", "Fundusz remontowy")
-    amount = money("Monthly amount, greater than 0", "150.00", minimum=Decimal("0.01"))
+    amount = money("Monthly amount, greater than 0", "150.00", positive=True)
     valid_from = day("First day the charge applies", "2025-01-01")
     valid_to = day("Last day (empty while it applies)", "2025-12-31", required=False)
     due_day = fields.Integer(load_default=10, validate=validate.Range(min=1, max=28),

@@ -199,6 +199,10 @@ def test_email_goes_once_and_only_to_opted_in_residents(resident_client, office_
 
     assert send_due() == 0
     assert send_due() == 0
+    publish(office, title="Odbiór gabarytów (poprawka)", body="W sobotę od 9:00.", email=True,
+            announcement_id=announcement_id)
+    assert "wysłane" in text(office.get("/staff/ogloszenia/"))
+    assert send_due() == 0
     sent = outbox("zielone-wzgorza")
     assert [m.to_address for m in sent] == ["chce@example.com"]
     with tenant_scope(tenant("zielone-wzgorza")):

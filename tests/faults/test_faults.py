@@ -25,9 +25,9 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def png_bytes(size=(8, 6), color=(200, 30, 30)) -> bytes:
+def png_bytes(size=(8, 6), color=(200, 30, 30), kind="PNG") -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
+    Image.new("RGB", size, color).save(buffer, format=kind)
     return buffer.getvalue()
 
 
@@ -109,6 +109,42 @@ def test_a_real_png_is_accepted_and_served_back(resident_client):
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["Content-Disposition"].startswith("inline")
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("kind", "name", "content_type"), [
+    ("JPEG", "zdjecie.jpeg", "image/jpeg"), ("WEBP", "zdjecie.webp", "image/webp"),
+    ("JPEG", "zdjecie.png", "image/jpeg")])
+def test_jpeg_and_webp_are_served_with_the_type_of_their_content(resident_client, kind, name,
+                                                                content_type):
+    client, resident = resident_client("kuzniki")
+    image = png_bytes(kind=kind)
+    fault_id = file_fault(client, resident, photo=(io.BytesIO(image), name))
+    served = client.get(f"/konto/usterki/{fault_id}/zdjecie")
+    assert served.headers["Content-Type"] == content_type
+    assert served.data == image
+
+
+def test_a_gif_is_refused(resident_client):
+    client, resident = resident_client("kuzniki")
+    gif = io.BytesIO(png_bytes(kind="GIF"))
+    response = client.post("/konto/usterki/nowe",
+                           data=report_form(resident, photo=(gif, "animacja.gif")),
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "nie jest zdjęciem w formacie JPEG, PNG ani WebP" in text(response)
+
+
+def test_a_resident_with_two_flats_chooses_one(resident_client):
+    from ..factories import give_title
+
+    client, resident = resident_client("kuzniki")
+    _, other = resident_client("kuzniki", first="Ewa", last="Sowa", flat="7")
+    give_title("kuzniki", resident.person_id, other.unit_id)
+    form = text(client.get("/konto/usterki/nowe"))
+    assert f'value="{resident.unit_id}"' in form and f'value="{other.unit_id}"' in form
+    fault_id = file_fault(client, resident, unit_id=str(other.unit_id))
+    with tenant_scope(tenant("kuzniki")):
+        assert db.session.get(FaultReport, fault_id).unit_id == other.unit_id
 
 
 def test_a_text_file_named_jpg_is_refused(resident_client):

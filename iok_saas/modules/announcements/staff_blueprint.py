@@ -26,6 +26,7 @@ def _desk_shown():
 @bp.context_processor
 def _vocabulary() -> dict:
     return {"member": current_staff(), "department_name": department_name,
+            "batch_available": current_tenant.policy.enrolment.manager_creates,
             "is_published": services.is_published}
 
 

@@ -29,6 +29,7 @@ def _vocabulary() -> dict:
     return {"category_labels": services.CATEGORIES, "place_labels": services.PLACE_LABELS,
             "status_labels": services.STATUS_LABELS, "member": current_staff(),
             "department_name": department_name,
+            "batch_available": current_tenant.policy.enrolment.manager_creates,
             "handled_by": services.handling_department()}
 
 

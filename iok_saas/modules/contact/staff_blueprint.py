@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant
 
@@ -18,12 +19,7 @@ from .models import ContactCorrection
 
 bp = Blueprint("contact_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
-
-
-@bp.before_request
-def _desk_shown():
-    if not current_tenant.policy.shows("contact"):
-        abort(404)
+bp.before_request(desk_guard("contact"))
 
 
 @bp.context_processor

@@ -17,3 +17,14 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("IOK_TRUSTED_PROXIES", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+
+# Prometheus: each worker writes its samples under PROMETHEUS_MULTIPROC_DIR (an empty
+# directory, cleared before the service starts — see deploy/systemd/iok-web.service); a
+# scrape of /metrics adds them up. A dead worker's live gauges are dropped here.
+
+
+def child_exit(_server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

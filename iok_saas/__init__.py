@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
     from .modules.tenants.services import load_snapshots, load_version
+    from .observability import init_app as init_observability
     from .security import init_app as init_security
     from .tasks import celery_init_app
     from .tenancy import TenantDirectory
@@ -41,5 +42,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_pages(app)
     init_security(app)
+    init_observability(app)
     register_cli(app)
     return app

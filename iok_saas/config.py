@@ -44,6 +44,12 @@ def from_environment() -> dict:
         # should be a role that owns no table (row-level security applies to it).
         "IOK_MIGRATION_DATABASE_URL": os.environ.get("IOK_MIGRATION_DATABASE_URL") or None,
         "IOK_VAR_DIR": var_dir,
+        # One JSON object per log line in production (tenant and request id in each).
+        "IOK_LOG_FORMAT": os.environ.get("IOK_LOG_FORMAT", "json" if production else "text"),
+        "IOK_LOG_LEVEL": os.environ.get("IOK_LOG_LEVEL", "INFO" if production else "WARNING"),
+        # Who may scrape /metrics (Prometheus on the same host or the internal network).
+        "IOK_METRICS_ALLOWED_IPS": tuple(
+            os.environ.get("IOK_METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")),
         "IOK_TENANTS_DIR": Path(os.environ.get("IOK_TENANTS_DIR", REPO_ROOT / "tenants")),
         "IOK_POLICIES_DIR": Path(os.environ.get("IOK_POLICIES_DIR", REPO_ROOT / "policies")),
         "IOK_BASE_DOMAIN": base_domain,

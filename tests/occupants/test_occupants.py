@@ -158,3 +158,15 @@ def test_other_residents_and_tenants_ids_are_404(resident_client, office_client)
             services.staff_change_or_404(change_id)
     assert office_client(KU).get(f"/staff/liczba-osob/{change_id + 999}").status_code == 404
     assert changes(other.unit_id)[-1].state == SUBMITTED
+
+
+def test_confirmed_future_declaration_is_shown_as_upcoming(resident_client, office_client):
+    client, res = resident_client(KU)
+    later = months()[2]
+    assert declare(client, res.unit_id, "5", later).status_code == 302
+    change_id = changes(res.unit_id)[-1].id
+    assert office_client(KU).post(f"/staff/liczba-osob/{change_id}", data={
+        "confirm": "Potwierdź deklarację"}).status_code == 302
+    page = text(client.get("/konto/liczba-osob/"))
+    assert "Brak potwierdzonej deklaracji" in page
+    assert f"Od {later:%d.%m.%Y} liczba osób wyniesie 5" in page

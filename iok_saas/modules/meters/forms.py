@@ -6,10 +6,22 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 
 class CommaDecimalField(DecimalField):
-    """A decimal number typed the Polish way ("123,456") or with a point; spaces ignored."""
+    """A decimal number typed the Polish way ("123,456") or with a point; spaces ignored.
+
+    A text input (with a decimal keypad on phones) rather than type=number, whose handling
+    of a decimal comma differs between browsers; it shows the value with a comma too.
+    """
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format(self.data, "f").replace(".", ",")
 
     def process_formdata(self, valuelist):
         if valuelist:
@@ -31,6 +43,7 @@ class ReadingForm(FlaskForm):
                                        "dziś i nie wcześniej niż ostatni przyjęty odczyt."))
     value = CommaDecimalField(
         _l("Stan wodomierza (m³)"), places=3,
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
         validators=[InputRequired(_l("Podaj stan wodomierza, np. 123,456.")),
                     NumberRange(min=0, max=99999999,
                                 message=_l("Stan wodomierza nie może być ujemny."))],

@@ -131,3 +131,15 @@ def test_months_shown():
 def test_grouped_account():
     assert services.grouped_account("12345678901234567890123456") == \
         "12 3456 7890 1234 5678 9012 3456"
+
+
+def test_fast_money_matches_the_money_filter(app):
+    from iok_saas.web import format_money
+
+    values = ["0", "0.05", "-0.10", "9.99", "999.99", "1000", "-1000.01", "12345.6",
+              "-1234567.89", "100000000.00", "1.005"]
+    with app.test_request_context():
+        money = services.money_formatter("pl")
+        for value in values:
+            assert money(Decimal(value)) == format_money(Decimal(value).quantize(Decimal("0.01")))
+        assert services.money_formatter("en") is format_money

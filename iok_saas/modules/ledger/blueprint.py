@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, render_template, request, session
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,19 +24,22 @@ from .statement_pdf import statement_pdf
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
+LOGIN_DAY_KEY = "iok_ledger_login_day"
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal financial data
 
 
 def _choice() -> services.Choice:
     """The resident's units (theirs only) and what they picked; another's id is a 404."""
     units = resident_units()
-    association_ids = {unit.association_id for unit in units}
-    if association_ids:  # one query loads them all; unit.association then needs none
-        db.session.scalars(select(Association).where(Association.id.in_(association_ids))).all()
+    associations = None
+    if current_tenant.policy.ledger.choose_association:
+        ids = {unit.association_id for unit in units}
+        associations = {a.id: a for a in db.session.scalars(
+            select(Association).where(Association.id.in_(ids)))} if ids else {}
     try:
-        return services.choose_unit(
-            units, current_tenant.policy.ledger.choose_association,
-            request.args.get("association", type=int), request.args.get("unit", type=int))
+        return services.choose_unit(units, associations,
+                                    request.args.get("association", type=int),
+                                    request.args.get("unit", type=int))
     except services.NotYours:
         abort(404)
 
@@ -55,13 +60,25 @@ def _months() -> tuple:
                                  services.today_in_warsaw())
 
 
-def _balance(unit) -> services.Balance:
+def _as_of():
+    """The day the balance is given for. For ``login_day`` it is the day this session
+    started, looked up once and then kept in the (signed) session cookie: a new login
+    clears the session, so the day never outlives its login."""
     rules = current_tenant.policy.ledger
+    if rules.balance_as_of != "login_day":
+        return services.today_in_warsaw()
     sid = session.get(SESSION_ID_KEY)
-    # Already loaded by the sign-in check of this request: the identity map answers.
+    kept = session.get(LOGIN_DAY_KEY)
+    if kept and kept[0] == sid:
+        return date.fromisoformat(kept[1])
     row = db.session.get(UserSession, sid) if sid else None
-    as_of = services.balance_date(rules.balance_as_of, row.created_at if row else None)
-    return services.balance(unit.id, as_of, rules.simulate_current_month)
+    day = services.balance_date(rules.balance_as_of, row.created_at if row else None)
+    session[LOGIN_DAY_KEY] = (sid, day.isoformat())
+    return day
+
+
+def _balance(unit) -> services.Balance:
+    return services.balance(unit.id, _as_of(), current_tenant.policy.ledger.simulate_current_month)
 
 
 def _payment(unit, balance: services.Balance) -> dict | None:
@@ -104,8 +121,11 @@ def index():
 
     unit = choice.unit
     first_month, last_month = _months()
+    page = services.overview(unit.id, first_month, last_month, _as_of(),
+                             rules.simulate_current_month)
+    statement, balance = page.statement, page.balance
     if rules.choose_month:
-        months = set(services.statement_months(unit.id))
+        months = set(page.months)
         months.add(services.month_start(services.today_in_warsaw()))
         months.add(first_month)
         form.month.choices = [(m.strftime("%Y-%m"), _month_label(m))
@@ -113,8 +133,6 @@ def index():
         form.month.data = first_month.strftime("%Y-%m")
     else:
         del form.month
-    statement = services.statement(unit.id, first_month, last_month)
-    balance = _balance(unit)
     query = {"unit": unit.id}
     if rules.choose_month:
         query["month"] = first_month.strftime("%Y-%m")
@@ -123,6 +141,8 @@ def index():
         components=balance.components(rules.components) if rules.components else [],
         payment=_payment(unit, balance), disputes=services.dispute_info(current_tenant),
         notices=current_tenant.policy.notices, query=query,
+        money=services.money_formatter(str(get_locale())),
+        kind_labels={kind: str(label) for kind, label in services.KIND_LABELS.items()},
         period_label=_period_label(first_month, last_month),
     )
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from iok_saas.modules.letters import PdfSection, PdfTable, document_pdf, letterhead_from_tenant
-from iok_saas.web import format_money
 
-from .services import Balance, Statement, balance_wording
-
-
-def _money(amount) -> str:
-    return "" if amount is None else format_money(amount)
+from .services import Balance, Statement, balance_wording, money_formatter
 
 
 def _date(day) -> str:
-    return format_date(day, "dd.MM.yyyy")
+    return day.strftime("%d.%m.%Y")
 
 
 def statement_pdf(tenant, unit, statement: Statement, balance: Balance, period_label: str,
                   payment: dict | None, *, issued_at: datetime) -> bytes:
+    money = money_formatter(str(get_locale()))
+
+    def _money(amount) -> str:
+        return "" if amount is None else money(amount)
+
     notices = tenant.policy.notices
     rules = tenant.policy.ledger
     disclaimer = [notices.balance_disclaimer] if notices.balance_disclaimer else []
@@ -46,7 +46,7 @@ def statement_pdf(tenant, unit, statement: Statement, balance: Balance, period_l
 
     rows = [["", "", "", _("Saldo otwarcia"), "", "", _money(statement.opening)]]
     for line in statement.lines:
-        rows.append([_date(line.booking_date), format_date(line.period, "MM.yyyy"),
+        rows.append([_date(line.booking_date), line.period.strftime("%m.%Y"),
                      line.kind_label, line.title, _money(line.debit), _money(line.credit),
                      _money(line.balance)])
     rows.append(["", "", "", _("Razem / saldo zamknięcia"), _money(statement.total_debit),

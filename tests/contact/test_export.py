@@ -97,8 +97,30 @@ def test_export_is_audited_and_needs_sign_in(resident_client, host_client):
     with tenant_scope(tenant("brzeg")):
         event = db.session.scalar(select(AuditEvent).where(
             AuditEvent.action == "personal_data.exported",
+            AuditEvent.subject_type == "ResidentAccount",
             AuditEvent.subject_id == me.account_id))
         assert event.after == {"format": "json"}
     stranger = host_client("brzeg.localhost")
     assert stranger.get("/konto/dane/eksport.json").status_code == 302
     assert stranger.get("/konto/dane/eksport.pdf").status_code == 302
+
+
+def test_export_lists_my_emails_and_corrections(resident_client, office_client, mail):
+    client, me = resident_client("siarkowiec", first="Lech", last="Dudek")
+    client.post("/konto/dane/korekta", data={"email": "", "phone": "", "note": "Imię: Lech",
+                                             "correspondence_address": ""})
+    data = json.loads(client.get("/konto/dane/eksport.json").get_data(as_text=True))
+    assert data["contact_corrections"][0]["note"] == "Imię: Lech"
+    with tenant_scope(tenant("siarkowiec")):
+        from iok_saas.modules.contact.models import ContactCorrection
+        correction_id = db.session.scalar(select(ContactCorrection.id).where(
+            ContactCorrection.person_id == me.person_id))
+    office = office_client("siarkowiec")
+    office.post(f"/staff/korekty-danych/{correction_id}/odrzuc",
+                data={f"reject{correction_id}-comment": "Proszę przyjść z dowodem."})
+    mail.wait_for(1)
+    data = json.loads(client.get("/konto/dane/eksport.json").get_data(as_text=True))
+    assert data["contact_corrections"][0]["state"] == "rejected"
+    assert "odrzucona" in data["emails"][0]["email_subject"]
+    actions = [event["action"] for event in data["audit_events"]]
+    assert "contact_correction.rejected" in actions and "personal_data.exported" in actions

@@ -28,10 +28,15 @@ def _vocabulary() -> dict:
             "today": services.today()}
 
 
+def _account():
+    """The signed-in resident's account itself (not the proxy: audit rows name its type)."""
+    return current_user._get_current_object()
+
+
 @bp.get("/")
 @tab_required("contact")
 def index():
-    account = current_user
+    account = _account()
     return render_template("contact/index.html", person=account.person,
                            titles=export.titles_of(account.person),
                            corrections=services.corrections_of(account))
@@ -40,7 +45,7 @@ def index():
 @bp.route("/korekta", methods=["GET", "POST"])
 @tab_required("contact")
 def correct():
-    account = current_user
+    account = _account()
     person = account.person
     form = CorrectionForm(data={"email": person.email, "phone": person.phone,
                                 "correspondence_address": person.correspondence_address})
@@ -64,14 +69,14 @@ def correct():
 @bp.get("/eksport.json")
 @resident_required
 def export_json():
-    data = export.personal_data(current_user, fmt="json")
+    data = export.personal_data(_account(), fmt="json")
     return _download(export.as_json(data), "application/json; charset=utf-8", "json")
 
 
 @bp.get("/eksport.pdf")
 @resident_required
 def export_pdf():
-    data = export.personal_data(current_user, fmt="pdf")
+    data = export.personal_data(_account(), fmt="pdf")
     return _download(export.as_pdf(data), "application/pdf", "pdf")
 
 

@@ -25,9 +25,11 @@ from iok_saas.modules.accounts.models import AccountBlock, ResidentAccount
 from iok_saas.modules.audit.models import AuditEvent
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.auth.models import RESIDENT, LoginAttempt, PasswordHistory, UserSession
+from iok_saas.modules.enrolment.models import Application
 from iok_saas.modules.faults.models import FaultReport
 from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.meters.models import Meter, MeterReading
+from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.modules.occupants.models import OccupantsChange
 from iok_saas.modules.records.models import Membership
 from iok_saas.tenancy import current_tenant
@@ -92,6 +94,16 @@ def _collect(account: ResidentAccount, person: Person) -> dict:
         select(MeterReading, Meter).join(Meter, Meter.id == MeterReading.meter_id)
         .where(MeterReading.submitted_by_account_id == account.id)
         .order_by(MeterReading.id)))
+    applications = list(db.session.scalars(
+        select(Application).where(or_(Application.person_id == person.id,
+                                      Application.account_id == account.id))
+        .order_by(Application.submitted_at)))
+    # E-mails to the person's address under their name (a shared family address does not
+    # reveal another member's messages); the subject only — bodies may carry one-time links.
+    emails = list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == person.email,
+                                    OutboxMessage.to_name == person.full_name)
+        .order_by(OutboxMessage.created_at))) if person.email else []
     units = _units({f.unit_id for f in faults} | {o.unit_id for o in occupants}
                    | {m.unit_id for _r, m in readings})
 
@@ -103,7 +115,8 @@ def _collect(account: ResidentAccount, person: Person) -> dict:
                 ("ContactCorrection", [c.id for c in corrections]),
                 ("FaultReport", [f.id for f in faults]),
                 ("OccupantsChange", [o.id for o in occupants]),
-                ("MeterReading", [r.id for r, _m in readings])]
+                ("MeterReading", [r.id for r, _m in readings]),
+                ("Application", [a.id for a in applications])]
     audit = list(db.session.scalars(
         select(AuditEvent).where(or_(*[
             (AuditEvent.subject_type == kind) & AuditEvent.subject_id.in_(ids)
@@ -165,6 +178,21 @@ def _collect(account: ResidentAccount, person: Person) -> dict:
                                       .where(LoginAttempt.user_kind == RESIDENT,
                                              LoginAttempt.login == account.login)
                                       .order_by(LoginAttempt.at))],
+        "applications": [{
+            "number": a.number, "kind": a.kind, "channel": a.channel, "state": a.state,
+            "submitted_at": a.submitted_at, "first_name": a.first_name,
+            "last_name": a.last_name, "email": a.email, "phone": a.phone,
+            "applicant_type": a.applicant_type,
+            "address": " ".join(part for part in (a.street, a.building_number,
+                                                  a.flat_number and f"/ {a.flat_number}",
+                                                  a.city) if part) or None,
+            "note": a.applicant_note, "rejection_reason": a.rejection_reason,
+            "closed_at": a.closed_at,
+        } for a in applications],
+        "emails": [{
+            "created_at": m.created_at, "email_subject": m.subject, "to": m.to_address,
+            "sent_at": m.sent_at,
+        } for m in emails],
         "contact_corrections": [{
             "created_at": c.created_at, "requested": c.requested, "note": c.note,
             "state": c.state, "decided_at": c.decided_at, "decided_by": c.decided_by,
@@ -216,6 +244,8 @@ SECTION_LABELS = {
     "blocks": _l("Blokady konta"),
     "sessions": _l("Sesje (logowania)"),
     "login_attempts": _l("Próby logowania"),
+    "applications": _l("Wnioski o dostęp do serwisu"),
+    "emails": _l("Wysłane do Ciebie wiadomości e-mail"),
     "contact_corrections": _l("Prośby o korektę danych"),
     "fault_reports": _l("Zgłoszenia usterek"),
     "occupant_declarations": _l("Deklaracje liczby osób"),
@@ -250,6 +280,10 @@ FIELD_LABELS = {
     "member_since": _l("Członek od"), "member_until": _l("Członek do"),
     "contribution_due": _l("Wpisowe należne"), "contribution_paid": _l("Wpisowe wpłacone"),
     "share_due": _l("Udział należny"), "share_paid": _l("Udział wpłacony"),
+    "number": _l("Numer"), "submitted_at": _l("Złożony"), "applicant_type": _l("Kim jesteś"),
+    "address": _l("Adres lokalu"), "rejection_reason": _l("Powód odmowy"),
+    "closed_at": _l("Zamknięty"), "email_subject": _l("Temat"), "to": _l("Adres"),
+    "sent_at": _l("Wysłano"),
     "actor": _l("Kto"), "action": _l("Czynność"), "subject": _l("Dotyczy"),
     "before": _l("Przed"), "after": _l("Po"),
 }
@@ -267,6 +301,10 @@ _VOCABULARIES = {
     ("blocks", "channel"): ("backoffice.forms", "CHANNEL_LABELS"),
     ("blocks", "lift_method"): ("backoffice.forms", "UNBLOCK_LABELS"),
     ("contact_corrections", "state"): ("contact.services", "STATE_LABELS"),
+    ("applications", "kind"): ("enrolment.services", "KIND_LABELS"),
+    ("applications", "state"): ("enrolment.services", "STATE_LABELS"),
+    ("applications", "channel"): ("enrolment.services", "CHANNEL_LABELS"),
+    ("applications", "applicant_type"): ("enrolment.services", "APPLICANT_LABELS"),
     ("fault_reports", "place"): ("faults.services", "PLACE_LABELS"),
     ("fault_reports", "status"): ("faults.services", "STATUS_LABELS"),
     ("occupant_declarations", "state"): ("occupants.services", "STATE_LABELS"),

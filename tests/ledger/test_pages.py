@@ -314,3 +314,28 @@ def test_no_code_without_an_account_number(resident_client):
     page = _text(client.get("/konto/saldo/"))
     assert "kod-qr.svg" not in page and "Jak zapłacić" not in page
     assert client.get(f"/konto/saldo/kod-qr.svg?unit={resident.unit_id}").status_code == 404
+
+
+def test_a_resident_with_two_flats_picks_one(resident_client):
+    client, resident = resident_client("kuzniki")
+    other = active_resident("kuzniki", first="Jan", last="Drugi", flat="3")
+    give_title("kuzniki", resident.person_id, other.unit_id)
+    entries("kuzniki", other.unit_id, (_today(), "charge", "61.00", "Garaż"))
+    page = _text(client.get("/konto/saldo/"))
+    assert 'name="unit"' in page and "Wybierz lokal" in page
+    assert "Saldo na dzień" not in page
+    chosen = _plain(_text(client.get(f"/konto/saldo/?unit={other.unit_id}")))
+    assert "Garaż" in chosen and "61,00 zł do zapłaty" in chosen
+
+
+def test_a_resident_without_a_current_title_sees_no_ledger(resident_client):
+    from iok_saas.modules.housing.models import Title
+
+    client, resident = resident_client("kuzniki")
+    with tenant_scope(tenant("kuzniki")):
+        for title in db.session.query(Title).filter_by(person_id=resident.person_id):
+            title.valid_to = date(2021, 1, 1)
+        db.session.commit()
+    text = _plain(_text(client.get("/konto/saldo/")))
+    assert "nie ma tu rozrachunków" in text and "Saldo na dzień" not in text
+    assert client.get(f"/konto/saldo/?unit={resident.unit_id}").status_code == 404

@@ -1,0 +1,240 @@
+"""Import benchmark: a million-row ledger CSV through `import_data` into PostgreSQL.
+
+Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust):
+
+    .venv/bin/python bench/import_ledger.py [--rows 1000000] [--units 20000]
+                                            [--database-url postgresql+psycopg://…]
+
+One run:
+1. drops and creates its own database (default iok_bench_import), creates the tables with
+   `db.create_all()` and loads the five cooperatives as `flask tenants sync` does;
+2. writes associations.csv, units.csv and ledger.csv (--rows lines, every unit a share,
+   charges, payments, corrections and interest with the documented signs) into a temporary
+   folder, streaming, with a seeded random generator;
+3. imports associations and units, then the ledger, exactly as `flask imports load` does
+   (the file streamed in chunks inside one transaction), and times the ledger;
+4. imports the same ledger again: every row must come out unchanged;
+5. checks the stored row count and the exact sum of amounts against the generated file.
+It reports rows/s of both ledger imports and the process's peak RSS, writes
+bench/results/import_ledger-<timestamp>.json and exits 1 if a check failed, 2 if it could
+not run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+# bench/ is sys.path[0] when this file is run as a script.
+from common import REPO, BenchError, OtherLoad, bench_main, cpu_busy, prepare_database, warn_if_busy
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/iok_bench_import"
+TENANT = "gdynia"
+COMPONENTS = ("eksploatacja", "fundusz remontowy", "woda", "wywóz odpadów")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def recreate_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        raise BenchError("this bench measures PostgreSQL: give a postgresql+psycopg:// URL")
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except Exception as error:  # noqa: BLE001 — any connection failure means "cannot run"
+        raise BenchError(f"PostgreSQL at {target.render_as_string()} is not usable: "
+                         f"{error}") from error
+    finally:
+        admin.dispose()
+
+
+def write_files(folder: Path, rows: int, units: int) -> tuple[dict[str, Path], Decimal]:
+    """associations.csv, units.csv, ledger.csv; returns the paths and the ledger's sum."""
+    rng = random.Random(20261121)  # noqa: S311 — test data, not secrets
+    paths = {name: folder / f"{name}.csv" for name in ("associations", "units", "ledger")}
+    buildings = max(1, units // 40)
+    with paths["associations"].open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["external_id", "name", "street", "postal_code", "city"])
+        for b in range(buildings):
+            writer.writerow([f"A{b}", f"Wspólnota Kwiatowa {b + 1}", f"ul. Kwiatowa {b + 1}",
+                             "81-001", "Gdynia"])
+    with paths["units"].open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["external_id", "association", "street", "building_number",
+                         "unit_number", "city", "kind", "bank_account"])
+        for u in range(units):
+            writer.writerow([f"U{u}", f"A{u % buildings}", "ul. Kwiatowa",
+                             str(u % buildings + 1), str(u // buildings + 1), "Gdynia",
+                             "residential", f"{u:026d}"])
+    total_grosze = 0
+    with paths["ledger"].open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["external_id", "unit", "booking_date", "period", "kind",
+                         "component", "title", "amount"])
+        for i in range(rows):
+            unit = i % units
+            month = (i // units) % 120
+            year, month0 = 2016 + month // 12, month % 12
+            period = f"{year}-{month0 + 1:02d}"
+            pick = rng.random()
+            if pick < 0.70:
+                kind, component = "charge", COMPONENTS[i % len(COMPONENTS)]
+                grosze = rng.randint(1_000, 60_000)
+                title = f"{component.capitalize()} {month0 + 1:02d}/{year}"
+            elif pick < 0.95:
+                kind, component, title = "payment", "", "Wpłata"
+                grosze = -rng.randint(1_000, 150_000)
+            elif pick < 0.98:
+                kind, component, title = "correction", "", "Korekta"
+                grosze = rng.choice((-1, 1)) * rng.randint(1, 20_000)
+            else:
+                kind, component, title = "interest", "", "Odsetki za zwłokę"
+                grosze = rng.randint(1, 5_000)
+            total_grosze += grosze
+            amount = f"{'-' if grosze < 0 else ''}{abs(grosze) // 100}.{abs(grosze) % 100:02d}"
+            writer.writerow([f"L{i}", f"U{unit}", f"{period}-{rng.randint(1, 28):02d}",
+                             period, kind, component, title, amount])
+    return paths, Decimal(total_grosze) / 100
+
+
+def timed_import(path: Path, dataset: str) -> tuple[dict, float]:
+    from iok_saas.modules.imports import services
+
+    started = time.perf_counter()
+    run = services.import_file(path, "csv", dataset, source="cli", actor="cli:bench")
+    seconds = time.perf_counter() - started
+    return services.run_as_dict(run), seconds
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict:
+    from sqlalchemy import func, select
+
+    from iok_saas import create_app
+    from iok_saas.extensions import db
+    from iok_saas.modules.ledger.models import LedgerEntry
+    from iok_saas.tenancy import directory, tenant_scope
+
+    busy = cpu_busy()
+    warn_if_busy(busy)
+    recreate_database(args.database_url)
+    prepare_database(args.database_url)
+    print(f"writing {args.rows} ledger rows for {args.units} units …", flush=True)
+    started = time.perf_counter()
+    paths, expected_sum = write_files(tmp, args.rows, args.units)
+    generate_seconds = time.perf_counter() - started
+    size_mb = paths["ledger"].stat().st_size / 1e6
+    problems: list[str] = []
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
+    with app.app_context():
+        tenant = next(t for t in directory().all() if t.slug == TENANT)
+        with tenant_scope(tenant):
+            for dataset in ("associations", "units"):
+                report, _seconds = timed_import(paths[dataset], dataset)
+                if report["status"] != "applied":
+                    raise BenchError(f"{dataset} rejected: {report['errors'][:3]}")
+            rss_before = current_rss_mb()
+            print(f"importing ledger.csv ({size_mb:.0f} MB) …", flush=True)
+            others = OtherLoad().start()
+            first, first_seconds = timed_import(paths["ledger"], "ledger")
+            first_load = others.stop()
+            peak_first = peak_rss_mb()
+            print("importing the same file again …", flush=True)
+            others = OtherLoad().start()
+            second, second_seconds = timed_import(paths["ledger"], "ledger")
+            second_load = others.stop()
+            count, total = db.session.execute(
+                select(func.count(), func.sum(LedgerEntry.amount))).one()
+        db.engine.dispose()
+    if first["status"] != "applied" or first["rows"]["created"] != args.rows:
+        problems.append(f"first import: {first['status']}, {first['rows']}, "
+                        f"errors {first['errors'][:3]}")
+    if second["status"] != "applied" or second["rows"]["unchanged"] != args.rows:
+        problems.append(f"second import not all unchanged: {second['rows']}")
+    if count != args.rows or Decimal(total) != expected_sum:
+        problems.append(f"stored {count} rows summing {total}; expected {args.rows} rows "
+                        f"summing {expected_sum}")
+    return {
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"cpu_busy_before": busy, "python": sys.version.split()[0]},
+        "settings": {"rows": args.rows, "units": args.units, "tenant": TENANT,
+                     "database": args.database_url.split("@")[-1], "file_mb": round(size_mb, 1),
+                     "generate_seconds": round(generate_seconds, 1)},
+        "first": {"seconds": round(first_seconds, 2),
+                  "rows_per_s": round(args.rows / first_seconds),
+                  "rows": first["rows"], "other_load_cores": first_load},
+        "second": {"seconds": round(second_seconds, 2),
+                   "rows_per_s": round(args.rows / second_seconds),
+                   "rows": second["rows"], "other_load_cores": second_load},
+        "memory": {"rss_before_ledger_mb": round(rss_before), "peak_rss_after_first_mb":
+                   round(peak_first), "peak_rss_mb": round(peak_rss_mb())},
+        "check": {"stored_rows": count, "stored_sum": str(total),
+                  "expected_sum": str(expected_sum)},
+        "problems": problems,
+    }
+
+
+def print_report(report: dict) -> None:
+    s, f, g, m = report["settings"], report["first"], report["second"], report["memory"]
+    print(f"\nledger import into PostgreSQL ({s['rows']} rows, {s['file_mb']} MB CSV, "
+          f"{s['units']} units, tenant {s['tenant']})")
+    rows = [("first import (all created) s", f"{f['seconds']:.1f}"),
+            ("first import rows/s", f"{f['rows_per_s']:,}"),
+            ("second import (all unchanged) s", f"{g['seconds']:.1f}"),
+            ("second import rows/s", f"{g['rows_per_s']:,}"),
+            ("RSS before the ledger (MB)", f"{m['rss_before_ledger_mb']}"),
+            ("peak RSS (MB)", f"{m['peak_rss_mb']}"),
+            ("stored rows / sum", f"{report['check']['stored_rows']} / "
+                                  f"{report['check']['stored_sum']}")]
+    for name, value in rows:
+        print(f"{name:<40}{value:>24}")
+    for label, load in (("the first import", f["other_load_cores"]),
+                        ("the second import", g["other_load_cores"])):
+        if load is not None and load > 0.1:
+            print(f"warning: other processes used {load:.2f} cores during {label}; "
+                  "its figures are low and noisy", file=sys.stderr)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="ledger rows")
+    parser.add_argument("--units", type=int, default=20_000, help="units they belong to")
+    parser.add_argument("--database-url", default=DEFAULT_URL,
+                        help="PostgreSQL database to drop, create and fill")
+    args = parser.parse_args()
+    if args.rows < 1 or args.units < 1:
+        parser.error("--rows and --units must be at least 1")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    return bench_main("import_ledger", run, lambda report: report["problems"], print_report,
+                      args, needs_wrk=False)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from iok_saas.extensions import db
@@ -281,3 +282,31 @@ def test_decimal_comma_and_unreadable_values(resident_client):
     assert "Podaj stan wodomierza jako liczbę" in text(unreadable)
     assert _post(client, meter_id, " 112,9 ").status_code == 302
     assert str(readings(ZW, meter_id)[-1].value) == "112.900"
+
+
+def test_simultaneous_decisions_and_double_submits(resident_client, office_client):
+    client, res = resident_client(ZW)
+    meter_id = make_meter(ZW, res.unit_id, monthly_history())
+    assert _post(client, meter_id, "113,000").status_code == 302
+    reading_id = readings(ZW, meter_id)[-1].id
+    staff = office_client(ZW)
+    with tenant_scope(tenant(ZW)):
+        stale = services.staff_reading_or_404(reading_id)  # loaded before the other decision
+        assert staff.post(f"/staff/odczyty/{reading_id}",
+                          data={"accept": "Przyjmij odczyt"}).status_code == 302
+        assert stale.reading.state == SUBMITTED  # this session has not seen the decision
+        with pytest.raises(services.ReadingError, match="już rozpatrzony"):
+            services.decide(stale, False, "Za późno", "staff:drugi")
+    assert readings(ZW, meter_id)[-1].state == ACCEPTED
+
+    # Two waiting readings of one meter cannot both be stored, whatever the timing.
+    with tenant_scope(tenant(ZW)):
+        account = db.session.get(services.ResidentAccount, res.account_id)
+        meter = db.session.get(services.Meter, meter_id)
+        services.submit_reading(account, meter, _today(), services.Decimal("113.5"), False)
+        db.session.add(services.MeterReading(meter_id=meter_id, read_on=_today(),
+                                             value=services.Decimal("113.6"),
+                                             source="resident", state=SUBMITTED))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()

@@ -170,3 +170,18 @@ def test_confirmed_future_declaration_is_shown_as_upcoming(resident_client, offi
     page = text(client.get("/konto/liczba-osob/"))
     assert "Brak potwierdzonej deklaracji" in page
     assert f"Od {later:%d.%m.%Y} liczba osób wyniesie 5" in page
+
+
+def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
+    client, res = resident_client(KU)
+    assert declare(client, res.unit_id, "3").status_code == 302
+    change_id = changes(res.unit_id)[-1].id
+    staff = office_client(KU)
+    with tenant_scope(tenant(KU)):
+        stale = services.staff_change_or_404(change_id)
+        assert staff.post(f"/staff/liczba-osob/{change_id}", data={
+            "confirm": "Potwierdź deklarację"}).status_code == 302
+        assert stale.change.state == SUBMITTED  # this session has not seen the decision
+        with pytest.raises(services.OccupantsError, match="już rozpatrzona"):
+            services.decide(stale, False, "Za późno", "staff:drugi")
+    assert changes(res.unit_id)[-1].state == CONFIRMED

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
@@ -38,7 +38,13 @@ class Meter(TenantScoped, db.Model):
 class MeterReading(TenantScoped, db.Model):
     """A meter state: imported from the manager (accepted) or submitted by a resident."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        # At most one resident reading per meter waits for staff (a double submit included).
+        Index("uq_meter_reading_one_pending", "tenant_id", "meter_id", unique=True,
+              sqlite_where=text("state = 'submitted'"),
+              postgresql_where=text("state = 'submitted'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Set for readings that came from the manager's system; residents' have none.

@@ -19,7 +19,8 @@ from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
@@ -262,11 +263,15 @@ def chart(meter: Meter) -> Markup:
 
 # --- resident submission ---------------------------------------------------------------------
 
+def _already_pending() -> ReadingError:
+    return ReadingError(_("Ten wodomierz ma już odczyt oczekujący na decyzję spółdzielni. "
+                          "Nowy odczyt podasz, gdy tamten zostanie rozpatrzony."), "meter")
+
+
 def check_submission(meter: Meter, read_on: date | None, value: Decimal | None) -> None:
     """Raise ReadingError for a reading that must be refused (not for implausible ones)."""
     if pending_of(meter) is not None:
-        raise ReadingError(_("Ten wodomierz ma już odczyt oczekujący na decyzję spółdzielni. "
-                             "Nowy odczyt podasz, gdy tamten zostanie rozpatrzony."), "meter")
+        raise _already_pending()
     if read_on is None or value is None:
         return
     if read_on > today():
@@ -303,7 +308,11 @@ def submit_reading(account: ResidentAccount, meter: Meter, read_on: date, value:
                            source=SOURCE_RESIDENT, state=SUBMITTED,
                            submitted_by_account_id=account.id)
     db.session.add(reading)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another request filed one for this meter a moment ago
+        db.session.rollback()
+        raise _already_pending() from None
     record_event(f"resident:{account.login}", "meter_reading.submitted", reading,
                  after={"meter": meter.serial_number, "read_on": read_on.isoformat(),
                         "value": str(value), "plausible": verdict.plausible})
@@ -375,10 +384,17 @@ def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> Meter
                              "(%(last)s m³). Odrzuć go z wyjaśnieniem.",
                              last=m3(row.previous.value)))
     before = {"state": reading.state}
-    reading.state = ACCEPTED if accept else REJECTED
-    reading.decided_by = actor
-    reading.decided_at = utcnow()
-    reading.staff_comment = comment
+    # Claim the reading only while it still waits: of two simultaneous decisions one wins.
+    claimed = db.session.execute(
+        update(MeterReading)
+        .where(MeterReading.id == reading.id, MeterReading.state == SUBMITTED)
+        .values(state=ACCEPTED if accept else REJECTED, decided_by=actor,
+                decided_at=utcnow(), staff_comment=comment)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise ReadingError(_("Ten odczyt został już rozpatrzony."))
+    db.session.refresh(reading)
     record_event(actor, f"meter_reading.{reading.state}", reading, before=before,
                  after={"state": reading.state, "comment": comment,
                         "value": str(reading.value), "read_on": reading.read_on.isoformat()})

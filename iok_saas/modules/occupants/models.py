@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
@@ -17,6 +17,13 @@ STATES = (SUBMITTED, CONFIRMED, REJECTED)
 
 class OccupantsChange(TenantScoped, db.Model):
     """A resident's declaration of how many people live in a unit from a given day."""
+
+    __table_args__ = (
+        # At most one declaration per unit waits for staff (a double submit included).
+        Index("uq_occupants_change_one_pending", "tenant_id", "unit_id", unique=True,
+              sqlite_where=text("state = 'submitted'"),
+              postgresql_where=text("state = 'submitted'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)

@@ -16,7 +16,8 @@ from flask import abort
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
@@ -110,12 +111,16 @@ def pending_of(unit_id: int) -> OccupantsChange | None:
 
 # --- resident declaration -------------------------------------------------------------------
 
+def _already_pending() -> OccupantsError:
+    return OccupantsError(_("Dla tego lokalu czeka już deklaracja na decyzję spółdzielni. "
+                            "Nową złożysz po jej rozpatrzeniu."), "unit")
+
+
 def declare(account: ResidentAccount, unit: Unit, occupants: int | None,
             effective_from: date | None, note: str | None) -> OccupantsChange:
     """File a declaration for the resident's ``unit`` (already checked as theirs); commit."""
     if pending_of(unit.id) is not None:
-        raise OccupantsError(_("Dla tego lokalu czeka już deklaracja na decyzję spółdzielni. "
-                               "Nową złożysz po jej rozpatrzeniu."), "unit")
+        raise _already_pending()
     if occupants is None or not MIN_OCCUPANTS <= occupants <= MAX_OCCUPANTS:
         raise OccupantsError(_("Liczba osób musi być liczbą całkowitą od %(low)s do %(high)s.",
                                low=MIN_OCCUPANTS, high=MAX_OCCUPANTS), "occupants")
@@ -134,7 +139,11 @@ def declare(account: ResidentAccount, unit: Unit, occupants: int | None,
     change = OccupantsChange(unit_id=unit.id, account_id=account.id, occupants=occupants,
                              effective_from=effective_from, note=note, state=SUBMITTED)
     db.session.add(change)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another request filed one for this unit a moment ago
+        db.session.rollback()
+        raise _already_pending() from None
     record_event(f"resident:{account.login}", "occupants_change.submitted", change,
                  after={"unit": unit.label, "occupants": occupants,
                         "effective_from": effective_from.isoformat()})
@@ -197,10 +206,17 @@ def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> Occu
         raise OccupantsError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go przy "
                                "deklaracji."), "comment")
     before = {"state": change.state}
-    change.state = CONFIRMED if confirm else REJECTED
-    change.decided_by = actor
-    change.decided_at = utcnow()
-    change.staff_comment = comment
+    # Claim the declaration only while it still waits: of two simultaneous decisions one wins.
+    claimed = db.session.execute(
+        update(OccupantsChange)
+        .where(OccupantsChange.id == change.id, OccupantsChange.state == SUBMITTED)
+        .values(state=CONFIRMED if confirm else REJECTED, decided_by=actor,
+                decided_at=utcnow(), staff_comment=comment)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
+    db.session.refresh(change)
     record_event(actor, f"occupants_change.{change.state}", change, before=before,
                  after={"state": change.state, "comment": comment,
                         "occupants": change.occupants,

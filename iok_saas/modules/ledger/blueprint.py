@@ -94,6 +94,11 @@ def _payment(unit, balance: services.Balance) -> dict | None:
     }
 
 
+def _with_placeholder(chosen, choices: list) -> list:
+    """Nothing chosen yet: an empty first option, so no address or flat looks preselected."""
+    return choices if chosen is not None else [("", _("— wybierz —")), *choices]
+
+
 def _month_label(month) -> str:
     return format_date(month, "LLLL yyyy")
 
@@ -105,12 +110,14 @@ def index():
     choice = _choice()
     form = LedgerChoiceForm(formdata=None)
     if rules.choose_association and len(choice.associations) > 1:
-        form.association.choices = [(a.id, f"{a.street}, {a.city}") for a in choice.associations]
+        form.association.choices = _with_placeholder(
+            choice.association, [(a.id, f"{a.street}, {a.city}") for a in choice.associations])
         form.association.data = choice.association.id if choice.association else None
     else:
         del form.association
     if choice.units and len(choice.units) > 1:
-        form.unit.choices = [(u.id, u.label) for u in choice.units]
+        form.unit.choices = _with_placeholder(choice.unit,
+                                              [(u.id, u.label) for u in choice.units])
         form.unit.data = choice.unit.id if choice.unit else None
     else:
         del form.unit

@@ -7,6 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 
+def optional_int(value) -> int | None:
+    """An id from the form; the empty "choose…" option is None."""
+    return int(value) if value not in (None, "") else None
+
+
 class LedgerChoiceForm(FlaskForm):
     """Association address (where the policy asks), unit and month; the view fills choices
     and drops the fields the resident has nothing to choose in."""
@@ -14,6 +19,6 @@ class LedgerChoiceForm(FlaskForm):
     class Meta:
         csrf = False
 
-    association = SelectField(_l("Adres wspólnoty"), coerce=int, validate_choice=False)
-    unit = SelectField(_l("Lokal"), coerce=int, validate_choice=False)
+    association = SelectField(_l("Adres wspólnoty"), coerce=optional_int, validate_choice=False)
+    unit = SelectField(_l("Lokal"), coerce=optional_int, validate_choice=False)
     month = SelectField(_l("Miesiąc"), validate_choice=False)

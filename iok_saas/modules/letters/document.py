@@ -35,6 +35,7 @@ META_SIZE, META_LINE = 8.5, 4.5
 HEADING_SIZE, HEADING_LINE = 11.0, 6.5
 BODY_SIZE, BODY_LINE = 9.5, 4.8
 TABLE_SIZE, TABLE_LINE = 8.5, 4.6
+CELL_PADDING = 4.0  # mm around a cell's text (fpdf2's default cell padding and a margin)
 PAIR_LABEL_W = 60.0
 SECTION_GAP = 4.0
 FOOTER_SIZE = 7.5
@@ -157,6 +158,7 @@ def _table(pdf: FPDF, table: PdfTable) -> None:
     pdf.set_draw_color(*MUTED)
     pdf.set_line_width(0.2)
     with pdf.table(
+        col_widths=_column_widths(pdf, table),
         text_align=align,
         line_height=TABLE_LINE,
         headings_style=FontFace(emphasis="BOLD", fill_color=HEADER_FILL),
@@ -171,6 +173,37 @@ def _table(pdf: FPDF, table: PdfTable) -> None:
             row = grid.row()
             for cell in cells:
                 row.cell(cell)
+
+
+def _column_widths(pdf: FPDF, table: PdfTable) -> tuple[float, ...]:
+    """Widths that fit the content: narrow columns (dates, amounts) keep their natural
+    width, and what remains of the page is shared among the wide ones (titles) in
+    proportion to their content, so they wrap rather than squeeze the numbers."""
+    natural = []
+    for index, heading in enumerate(table.headers):
+        pdf.set_font(FONT, "B", TABLE_SIZE)
+        widest = pdf.get_string_width(heading)
+        pdf.set_font(FONT, "", TABLE_SIZE)
+        for row in table.rows:
+            widest = max(widest, pdf.get_string_width(row[index]))
+        natural.append(widest + CELL_PADDING)
+    if sum(natural) <= CONTENT_W:
+        return tuple(natural)  # fpdf2 stretches relative widths to the full width
+    fixed: dict[int, float] = {}
+    while True:  # water-filling: columns below the fair share keep their natural width
+        open_columns = [i for i in range(len(natural)) if i not in fixed]
+        share = (CONTENT_W - sum(fixed.values())) / len(open_columns)
+        narrow = [i for i in open_columns if natural[i] <= share]
+        if not narrow:
+            break
+        fixed.update((i, natural[i]) for i in narrow)
+        if len(fixed) == len(natural):
+            break
+    remaining = CONTENT_W - sum(fixed.values())
+    wide = [i for i in range(len(natural)) if i not in fixed]
+    wide_total = sum(natural[i] for i in wide)
+    return tuple(fixed[i] if i in fixed else remaining * natural[i] / wide_total
+                 for i in range(len(natural)))
 
 
 def _font(pdf: FPDF, size: float, style: str = "", color: tuple[int, int, int] = TEXT) -> None:

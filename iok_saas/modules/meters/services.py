@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -228,10 +228,10 @@ def assess(meter: Meter, read_on: date, value: Decimal,
         return Assessment(True, None, consumption, average)
     if daily > NO_HISTORY_DAILY_LIMIT:
         return Assessment(False, _(
-            "Zużycie %(consumption)s m³ w %(days)s dni to duży skok jak na jeden wodomierz "
-            "(ponad %(limit)s m³ na dobę).",
-            consumption=m3(consumption), days=days, limit=m3(NO_HISTORY_DAILY_LIMIT)),
-            consumption, average)
+            "Zużycie %(consumption)s m³ w ciągu %(period)s to duży skok jak na jeden "
+            "wodomierz (ponad %(limit)s m³ na dobę).",
+            consumption=m3(consumption), period=ngettext("%(num)s doby", "%(num)s dób", days),
+            limit=m3(NO_HISTORY_DAILY_LIMIT)), consumption, average)
     return Assessment(True, None, consumption, average)
 
 

@@ -8,6 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from iok_saas.extensions import db
+from iok_saas.modules.imports.models import ApiToken
 from iok_saas.modules.ledger.models import LedgerEntry
 from iok_saas.tenancy import tenant_scope
 
@@ -113,11 +114,16 @@ def test_runs_and_tokens_of_another_cooperative_are_404(office_client):
     run_id = run_id_of_page(html)
     assert brzeg.get(f"/staff/import/{run_id}").status_code == 200
     brzeg.post("/staff/import/tokeny", data={"name": "FK"})
+    with tenant_scope(tenant("brzeg")):
+        token_id = db.session.scalar(select(ApiToken.id))
     gdynia = office_client("gdynia")
     assert gdynia.get(f"/staff/import/{run_id}").status_code == 404
     assert gdynia.post(f"/staff/import/{run_id}/zastosuj").status_code == 404
     assert f"/staff/import/{run_id}\"" not in gdynia.get("/staff/import/").get_data(as_text=True)
-    assert gdynia.post("/staff/import/tokeny/1/uniewaznij").status_code == 404
+    assert gdynia.post(f"/staff/import/tokeny/{token_id}/uniewaznij").status_code == 404
+    with tenant_scope(tenant("brzeg")):
+        db.session.expire_all()
+        assert db.session.scalar(select(ApiToken.revoked_at)) is None
 
 
 def test_signed_out_visitors_are_sent_to_the_staff_login(synced, host_client):

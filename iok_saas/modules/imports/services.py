@@ -92,7 +92,8 @@ def import_data(parts: Iterable[tuple[str, Iterable[Row]]], *, source: str, acto
     run = ImportRun(
         source=source, dataset=(names[0] if len(names) == 1 else MULTI if names
                                 else (label or "unknown")),
-        filename=(filename or None) and filename[-255:], checksum=checksum, status=status,
+        filename=(filename or "").replace("\x00", "")[-255:] or None, checksum=checksum,
+        status=status,
         rows_total=totals.total, rows_created=totals.created, rows_updated=totals.updated,
         rows_unchanged=totals.unchanged, errors=importer.errors,
         errors_total=importer.errors_total, actor=actor[:200],

@@ -108,7 +108,7 @@ def test_overpayment_and_components(unit):
     assert services.balance_wording(result) == "nadpłata"
     assert result.components(("rent", "loan")) == [
         ("czynsz", Decimal("-100.00")), ("kredyt", Decimal("50.00")),
-        ("pozostałe", Decimal("5.00"))]
+        ("pozostałe (bez przypisanego składnika, np. wpłaty)", Decimal("5.00"))]
 
 
 def test_balance_date_follows_the_policy_in_warsaw_time():

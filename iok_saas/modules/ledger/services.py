@@ -45,7 +45,7 @@ COMPONENT_LABELS = {
     "heating": _l("ogrzewanie"),
     "repair_fund": _l("fundusz remontowy"),
 }
-OTHER_COMPONENT = _l("pozostałe")
+OTHER_COMPONENT = _l("pozostałe (bez przypisanego składnika, np. wpłaty)")
 DISPUTE_CHANNELS = {
     "in_person": _l("osobiście w siedzibie"),
     "phone": _l("telefonicznie"),

@@ -105,7 +105,9 @@ def test_a_real_png_is_accepted_and_served_back(resident_client):
     assert f"/konto/usterki/{fault_id}/zdjecie" in detail
     served = client.get(f"/konto/usterki/{fault_id}/zdjecie")
     assert served.status_code == 200
-    assert served.data == image
+    with Image.open(io.BytesIO(served.data)) as photo:
+        assert (photo.format, photo.size, photo.getpixel((0, 0))) == ("PNG", (8, 6),
+                                                                      (200, 30, 30))
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["Content-Disposition"].startswith("inline")
     assert served.headers["X-Content-Type-Options"] == "nosniff"
@@ -121,7 +123,8 @@ def test_jpeg_and_webp_are_served_with_the_type_of_their_content(resident_client
     fault_id = file_fault(client, resident, photo=(io.BytesIO(image), name))
     served = client.get(f"/konto/usterki/{fault_id}/zdjecie")
     assert served.headers["Content-Type"] == content_type
-    assert served.data == image
+    with Image.open(io.BytesIO(served.data)) as photo:  # the same picture, re-encoded
+        assert (photo.format, photo.size) == (kind, (8, 6))
 
 
 def test_a_gif_is_refused(resident_client):
@@ -256,3 +259,19 @@ def test_a_resolved_report_cannot_go_back(resident_client, office_client):
     assert back.status_code == 422
     with tenant_scope(tenant("kuzniki")):
         assert db.session.get(FaultReport, fault_id).status == "resolved"
+
+
+def test_a_photos_exif_with_its_gps_position_is_not_kept(resident_client):
+    client, resident = resident_client("kuzniki")
+    exif = Image.Exif()
+    exif[0x010F] = "Telefon Testowy"                 # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 13.0, 0.0)}    # GPSInfo: latitude
+    exif[0x0112] = 6                                  # Orientation: rotate 90° on display
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (10, 120, 10)).save(buffer, format="JPEG", exif=exif)
+    fault_id = file_fault(client, resident, photo=(io.BytesIO(buffer.getvalue()), "a.jpg"))
+    served = client.get(f"/konto/usterki/{fault_id}/zdjecie")
+    with Image.open(io.BytesIO(served.data)) as photo:
+        assert photo.format == "JPEG"
+        assert dict(photo.getexif()) == {}
+        assert photo.size == (20, 40)  # turned upright as the EXIF asked, then dropped

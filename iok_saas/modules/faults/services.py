@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -116,6 +116,7 @@ def read_photo(stream) -> Photo | None:
             if image.width * image.height > PHOTO_MAX_PIXELS:
                 raise FaultError(_l("Zdjęcie ma zbyt dużą rozdzielczość."))
             image.load()  # decode the pixels: a truncated or forged file fails here
+            clean = _without_metadata(image, signature)
     except FaultError:
         raise
     except Image.DecompressionBombError:
@@ -123,7 +124,20 @@ def read_photo(stream) -> Photo | None:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise FaultError(_l("Nie udało się odczytać zdjęcia; plik jest uszkodzony lub nie "
                             "jest obrazem.")) from None
-    return Photo(PHOTO_FORMATS[signature], data)
+    return Photo(PHOTO_FORMATS[signature], clean)
+
+
+def _without_metadata(image: Image.Image, image_format: str) -> bytes:
+    """The picture re-encoded from its pixels alone: EXIF (a phone's GPS position, its
+    owner's name) and anything else riding in the file are dropped; the orientation the
+    EXIF asked for is applied first so the photo still stands upright."""
+    upright = ImageOps.exif_transpose(image)
+    if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    options = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
+    upright.save(out, format=image_format, **options)
+    return out.getvalue()
 
 
 # --- residents -----------------------------------------------------------------------------

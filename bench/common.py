@@ -266,10 +266,14 @@ class OtherLoad:
     /proc; the bench's own processes (this one, its children such as wrk, the server's
     session) are left out. A process that starts and ends between the snapshots is missed,
     so this is a lower bound. stop() returns the others' average load in cores.
+    `own_pids` are further processes that work for the bench although they are in no
+    session of its own (e.g. the PostgreSQL backends serving the bench's database).
     """
 
-    def __init__(self, own_sessions: tuple[int, ...] = ()) -> None:
+    def __init__(self, own_sessions: tuple[int, ...] = (),
+                 own_pids: tuple[int, ...] = ()) -> None:
         self.own_sessions = set(own_sessions)
+        self.own_pids = set(own_pids)
         self.before: dict[int, tuple[float, int, int]] = {}
         self.started = 0.0
 
@@ -284,7 +288,8 @@ class OtherLoad:
         me = os.getpid()
         seconds = sum(cpu - self.before.get(pid, (0.0, 0, 0))[0]
                       for pid, (cpu, ppid, sid) in after.items()
-                      if pid != me and ppid != me and sid not in self.own_sessions)
+                      if pid != me and ppid != me and sid not in self.own_sessions
+                      and pid not in self.own_pids)
         return round(max(seconds, 0.0) / elapsed, 3)
 
 

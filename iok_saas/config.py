@@ -79,6 +79,7 @@ def from_environment() -> dict:
         # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app it served.
         "RATELIMIT_ENABLED": _env_bool("IOK_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("IOK_RATELIMIT_STORAGE_URL", "memory://"),
+        **_limiter_resilience(os.environ.get("IOK_RATELIMIT_STORAGE_URL")),
         # A moving window: no burst of twice the limit around a minute boundary.
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -87,6 +88,19 @@ def from_environment() -> dict:
         **_mail_settings(production),
         "CELERY": _celery_settings(os.environ.get("IOK_REDIS_URL")),
     }
+
+
+def _limiter_resilience(storage_url: str | None) -> dict:
+    """Redis storage down must not take pages down: each worker counts in its own memory
+    meanwhile (and goes back to Redis when it answers again); any other storage error is
+    logged, never shown to the visitor. Short socket timeouts keep a hung Redis from
+    holding a request."""
+    settings: dict = {"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+                      "RATELIMIT_SWALLOW_ERRORS": True}
+    if storage_url and storage_url.startswith(("redis://", "rediss://")):
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1,
+                                                 "socket_timeout": 1}
+    return settings
 
 
 def _mail_settings(production: bool) -> dict:
@@ -126,7 +140,10 @@ def _celery_settings(redis_url: str | None) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {"visibility_timeout": 300},
+        # A broker that does not answer (as opposed to refusing) must not hold a web
+        # request for long either: connecting gives up after 2 s.
+        "broker_connection_timeout": 2,
+        "broker_transport_options": {"visibility_timeout": 300, "socket_connect_timeout": 2},
         # Publishing must not hang a web request when Redis is down: the sweeper catches up.
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
                                       "interval_step": 0.2, "interval_max": 0.2},

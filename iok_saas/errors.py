@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import contextlib
+
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
+from markupsafe import escape
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
@@ -14,6 +18,9 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(TenantSuspended, _suspended)
     app.register_error_handler(TenantMisconfigured, _misconfigured)
     app.register_error_handler(HTTPException, _http_error)
+    # The database unreachable (restart, failover, network): a clean, retryable 503.
+    for error in (OperationalError, InterfaceError, DisconnectionError):
+        app.register_error_handler(error, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -49,8 +56,40 @@ def _http_error(error: HTTPException):
     return render_template("errors/error.html", code=code, title=title), code
 
 
-def _unexpected(error: Exception):
-    from flask import current_app
+# How long a browser or client should wait before trying again while the database is away.
+DATABASE_RETRY_AFTER = "5"
 
+
+def _database_unavailable(error: Exception):
+    """The database did not answer: 503 with Retry-After instead of a traceback.
+
+    pool_pre_ping replaces dead connections on the next checkout, so the app recovers by
+    itself once the database is back. The branded page may itself need the database (the
+    signed-in user, the navigation); if it cannot be rendered, a plain page says the same.
+    """
+    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:300])
+    from .extensions import db
+
+    with contextlib.suppress(Exception):
+        db.session.rollback()  # the failed transaction; invalidates a dead connection
+    title = _("Usługa chwilowo niedostępna")
+    headers = {"Retry-After": DATABASE_RETRY_AFTER}
+    try:
+        return render_template("errors/error.html", code=503, title=title), 503, headers
+    except Exception:  # noqa: BLE001 - the page needed the database too
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        return _plain_unavailable_page(title), 503, headers
+
+
+def _plain_unavailable_page(title: str) -> str:
+    text = _("Spróbuj ponownie za kilka sekund.")
+    return (f'<!doctype html>\n<html lang="pl"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+            f"<p>{escape(text)}</p><p>{escape(_('Kod błędu: %(code)s.', code=503))}</p>"
+            f"</main></body></html>\n")
+
+
+def _unexpected(error: Exception):
     current_app.logger.exception("unhandled error", exc_info=error)
     return _http_error(InternalServerError())

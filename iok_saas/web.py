@@ -77,7 +77,15 @@ def format_money(amount) -> str:
 
 def _shell_context() -> dict:
     from .modules.portal import resident_nav, staff_nav
+    from .modules.staff.blueprint import current_staff
 
-    return {"tenant": current_tenant_or_none(), "on_admin_site": on_admin_site(),
-            "resident_nav": resident_nav, "staff_nav": staff_nav,
-            "view_functions": current_app.view_functions}
+    tenant = current_tenant_or_none()
+    shell = {"tenant": tenant, "on_admin_site": on_admin_site(),
+             "resident_nav": resident_nav, "staff_nav": staff_nav,
+             "view_functions": current_app.view_functions}
+    if tenant is not None:
+        # What every staff page's layout reads (navigation, signed-in member).
+        shell.update(member=current_staff(), department_name=tenant.department_name,
+                     batch_available=tenant.policy is not None
+                     and tenant.policy.enrolment.manager_creates)
+    return shell

@@ -42,5 +42,9 @@ class TenantSnapshot:
     def department(self, key: str) -> dict | None:
         return next((d for d in self.info("departments", ()) if d.get("key") == key), None)
 
+    def department_name(self, key: str | None) -> str:
+        """The department's display name from the manifest ("" for none, the key if unnamed)."""
+        return ((self.department(key) if key else None) or {}).get("name") or (key or "")
+
     def __repr__(self) -> str:
         return f"<Tenant {self.slug} #{self.id}>"

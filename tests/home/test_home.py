@@ -56,6 +56,9 @@ def test_siarkowiec_home_shows_its_panels(resident_client):
     assert 'href="/konto/czlonkostwo"' in text and 'href="/konto/saldo/' in text
     assert "Bezpieczeństwo konta" in text and "Twoje dane" in text
     assert 'href="/konto/dane/eksport.pdf"' in text
+    ledger_panel = text.split('id="panel-ledger"')[1].split("</section>")[0]
+    disclaimer = tenant("siarkowiec").policy.notices.balance_disclaimer
+    assert " ".join(disclaimer.split()) in " ".join(ledger_panel.split())
 
 
 def test_gdynia_home_has_land_costs(resident_client):

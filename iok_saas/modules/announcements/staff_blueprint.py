@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from iok_saas.modules.backoffice.blueprint import department_name
+from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
-from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import WARSAW, local, utcnow
 
 from . import services
@@ -15,19 +14,12 @@ from .forms import AnnouncementForm
 
 bp = Blueprint("announcements_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
-
-
-@bp.before_request
-def _desk_shown():
-    if not current_tenant.policy.shows("announcements"):
-        abort(404)
+bp.before_request(desk_guard("announcements"))
 
 
 @bp.context_processor
 def _vocabulary() -> dict:
-    return {"member": current_staff(), "department_name": department_name,
-            "batch_available": current_tenant.policy.enrolment.manager_creates,
-            "is_published": services.is_published}
+    return {"is_published": services.is_published}
 
 
 def _actor() -> str:

@@ -32,6 +32,7 @@ from iok_saas.modules.letters import (
     letterhead_from_tenant,
 )
 from iok_saas.modules.notifications import services as notifications
+from iok_saas.modules.notifications.models import StaffTask
 from iok_saas.modules.staff import services as staff_services
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -58,14 +59,7 @@ def _vocabulary() -> dict:
         "channel_labels": F.CHANNEL_LABELS, "unblock_labels": F.UNBLOCK_LABELS,
         "recovery_labels": F.RECOVERY_LABELS, "title_labels": F.TITLE_LABELS,
         "action_labels": F.ACTION_LABELS, "role_labels": F.ROLE_LABELS,
-        "member": current_staff(), "department_name": department_name,
-        "batch_available": _batch_available(),
     }
-
-
-def department_name(key: str | None) -> str:
-    department = current_tenant.department(key) if key else None
-    return (department or {}).get("name") or (key or "")
 
 
 def _batch_available() -> bool:
@@ -80,8 +74,8 @@ def _error_text(exc: AccountError) -> str:
     template = F.ACCOUNT_ERRORS.get(exc.code)
     if template is None:
         return _("Tej operacji nie można wykonać (%(code)s).", code=exc.code)
-    return str(template) % {"department": department_name(current_tenant.policy.blocking
-                                                          .decided_by),
+    deciding = current_tenant.policy.blocking.decided_by
+    return str(template) % {"department": current_tenant.department_name(deciding),
                             "detail": exc.detail}
 
 
@@ -146,7 +140,7 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
         "unblock_method": accounts.unblock_method(account) if state == BLOCKED else None,
         "events": events_of(account) if account else [],
         "may_decide": accounts.may_decide_blocks(member.department),
-        "decided_by": department_name(policy.blocking.decided_by),
+        "decided_by": current_tenant.department_name(policy.blocking.decided_by),
         "recovery": policy.recovery,
         "lost_channels": _lost_channels(),
         "can": {
@@ -408,6 +402,8 @@ def tasks():
 
 @bp.post("/zadania/<int:task_id>/wykonane")
 def task_done(task_id: int):
+    if db.session.get(StaffTask, task_id) is None:  # another tenant's id finds nothing
+        abort(404)
     if notifications.complete_task(task_id, current_staff()):
         flash(_("Zadanie oznaczone jako wykonane."), "success")
     else:

@@ -126,9 +126,7 @@ def department() -> str | None:
 
 def department_name() -> str | None:
     key = department()
-    if key is None:
-        return None
-    return (current_tenant.department(key) or {}).get("name") or key
+    return current_tenant.department_name(key) if key else None
 
 
 def may_act(member) -> bool:

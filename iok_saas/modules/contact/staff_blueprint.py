@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 
 from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
-from iok_saas.tenancy import current_tenant
 
 from . import services
 from .forms import ApplyForm, RejectForm
@@ -24,11 +23,10 @@ bp.before_request(desk_guard("contact"))
 
 @bp.context_processor
 def _vocabulary() -> dict:
-    return {"member": current_staff(),
-            "batch_available": current_tenant.policy.enrolment.manager_creates,
-            "field_labels": services.FIELD_LABELS,
+    return {"field_labels": services.FIELD_LABELS,
             "state_labels": services.STATE_LABELS, "changes": services.changes,
-            "person_of": services.person_of, "department_name": services.department_name()}
+            "person_of": services.person_of,
+            "handling_department": services.department_name()}
 
 
 def _correction_or_404(correction_id: int) -> ContactCorrection:

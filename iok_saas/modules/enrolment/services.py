@@ -107,7 +107,7 @@ ERRORS = {
 def error_message(exc: EnrolmentError) -> str:
     template = ERRORS.get(exc.code, ERRORS["account_error"])
     return str(template) % {"state": state_label(exc.detail), "detail": exc.detail,
-                            "department": department_name(exc.detail)}
+                            "department": current_tenant.department_name(exc.detail)}
 
 
 # --- vocabulary ----------------------------------------------------------------------------
@@ -187,11 +187,6 @@ KIND_LABELS = {ACCESS: _l("Dostęp do IOK"), REVOCATION: _l("Rezygnacja / blokad
 
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
-
-
-def department_name(key: str | None) -> str:
-    department = current_tenant.department(key) if key else None
-    return (department or {}).get("name") or (key or "")
 
 
 # --- the policy, read -----------------------------------------------------------------------

@@ -40,9 +40,6 @@ SEARCH_SHOWN = 20
 @bp.context_processor
 def _vocabulary() -> dict:
     return {
-        "member": current_staff(),
-        "batch_available": current_tenant.policy.enrolment.manager_creates,
-        "department_name": services.department_name,
         "state_labels": services.STATE_LABELS,
         "step_labels": services.STEP_LABELS,
         "channel_labels": services.CHANNEL_LABELS,

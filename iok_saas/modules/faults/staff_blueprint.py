@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from iok_saas.modules.backoffice.blueprint import department_name
+from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
-from iok_saas.tenancy import current_tenant
 
 from . import services
 from .blueprint import photo_response
@@ -16,20 +15,13 @@ from .models import STATUSES
 
 bp = Blueprint("faults_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
-
-
-@bp.before_request
-def _desk_shown():
-    if not current_tenant.policy.shows("faults"):
-        abort(404)
+bp.before_request(desk_guard("faults"))
 
 
 @bp.context_processor
 def _vocabulary() -> dict:
     return {"category_labels": services.CATEGORIES, "place_labels": services.PLACE_LABELS,
-            "status_labels": services.STATUS_LABELS, "member": current_staff(),
-            "department_name": department_name,
-            "batch_available": current_tenant.policy.enrolment.manager_creates,
+            "status_labels": services.STATUS_LABELS,
             "handled_by": services.handling_department()}
 
 

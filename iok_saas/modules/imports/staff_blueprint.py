@@ -23,7 +23,7 @@ bp.before_request(staff_required)
 
 @bp.context_processor
 def _vocabulary() -> dict:
-    return {"member": current_staff(), "dataset_labels": F.DATASET_LABELS,
+    return {"dataset_labels": F.DATASET_LABELS,
             "status_labels": F.STATUS_LABELS, "source_labels": F.SOURCE_LABELS,
             "describe_error": services.describe_error}
 

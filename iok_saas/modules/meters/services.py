@@ -78,15 +78,10 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
 
 
-def department_name(key: str | None) -> str:
-    department = current_tenant.department(key) if key else None
-    return (department or {}).get("name") or (key or "")
-
-
 def handling_department() -> str | None:
     """Name of the department the policy gives residents' readings to (None = anyone)."""
     key = current_tenant.policy.handled_by.meter_readings
-    return department_name(key) if key else None
+    return current_tenant.department_name(key) if key else None
 
 
 class ReadingError(Exception):

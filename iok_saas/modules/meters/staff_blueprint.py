@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
-from iok_saas.tenancy import current_tenant
 
 from . import services
 from .forms import DecisionForm
@@ -22,9 +21,7 @@ DECIDED_VIEW = "rozpatrzone"
 @bp.context_processor
 def _vocabulary() -> dict:
     return {"m3": services.m3, "kind_label": services.kind_label,
-            "state_label": services.state_label, "source_labels": services.SOURCE_LABELS,
-            "member": current_staff(),
-            "batch_available": current_tenant.policy.enrolment.manager_creates}
+            "state_label": services.state_label, "source_labels": services.SOURCE_LABELS}
 
 
 @bp.get("/")

@@ -46,14 +46,9 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
 
 
-def department_name(key: str | None) -> str:
-    department = current_tenant.department(key) if key else None
-    return (department or {}).get("name") or (key or "")
-
-
 def handling_department() -> str | None:
     key = current_tenant.policy.handled_by.occupant_changes
-    return department_name(key) if key else None
+    return current_tenant.department_name(key) if key else None
 
 
 class OccupantsError(Exception):

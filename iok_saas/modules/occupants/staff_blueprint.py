@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
-from iok_saas.tenancy import current_tenant
 
 from . import services
 from .forms import DecisionForm
@@ -21,8 +20,7 @@ DECIDED_VIEW = "rozpatrzone"
 
 @bp.context_processor
 def _vocabulary() -> dict:
-    return {"state_label": services.state_label, "member": current_staff(),
-            "batch_available": current_tenant.policy.enrolment.manager_creates}
+    return {"state_label": services.state_label}
 
 
 @bp.get("/")

@@ -4,6 +4,8 @@ mandatory (a failure) when IOK_REQUIRE_SERVICES=1, as .ci/run sets it."""
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -11,6 +13,11 @@ from sqlalchemy import create_engine, text
 DEFAULTS = {
     "postgres": ("IOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
     "redis": ("IOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    # Debian's Chromium (apt-get install -y chromium) for the browser tests (tests/browser).
+    "chromium": ("IOK_TEST_CHROMIUM", "/usr/bin/chromium"),
+    # axe-core from the npm registry (`npm ci` in tests/browser), injected into the pages.
+    "axe-core": ("IOK_TEST_AXE_CORE",
+                 str(Path(__file__).parent / "browser/node_modules/axe-core/axe.min.js")),
 }
 
 
@@ -27,6 +34,14 @@ def require_service(name: str) -> str:
 
 
 def _probe(name: str, url: str) -> str | None:
+    if name == "chromium":
+        if shutil.which(url) is None:
+            return "no such executable; install it with `apt-get install -y chromium`"
+        return None
+    if name == "axe-core":
+        if not Path(url).is_file():
+            return "no such file; run `npm ci` in tests/browser"
+        return None
     try:
         if name == "postgres":
             engine = create_engine(url, connect_args={"connect_timeout": 3})

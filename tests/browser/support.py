@@ -1,0 +1,174 @@
+"""What a browser test does on every page: a screenshot in a known folder and an axe-core
+check, findings kept per area (resident pages and staff pages reported separately)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from iok_saas.config import REPO_ROOT
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = ("serious", "critical")
+VIEWPORT = {"width": 1280, "height": 900}
+
+# Runs inside the page (page.evaluate is not subject to the app's CSP; a <script> tag is).
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  return {
+    violations: result.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html,
+                                summary: n.failureSummary})),
+    })),
+    // Rules that ran and passed, and those axe could not decide (to review by hand).
+    passed: result.passes.map(r => r.id),
+    incomplete: result.incomplete.map(r => ({
+      id: r.id, impact: r.impact,
+      nodes: r.nodes.map(n => ({target: n.target.join(' '), html: n.html,
+                                summary: n.failureSummary})),
+    })),
+  };
+}"""
+
+# The focused element, and whether it shows a focus indicator (outline or box-shadow).
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const rect = el.getBoundingClientRect();
+  return {
+    tag: el.tagName.toLowerCase(), id: el.id || null, name: el.getAttribute('name'),
+    type: el.getAttribute('type'), cls: el.className || '', href: el.getAttribute('href'),
+    text: (el.innerText || el.value || '').trim().slice(0, 60),
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0
+             ? `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}` : null,
+    shadow: style.boxShadow !== 'none' ? style.boxShadow : null,
+    onScreen: rect.width > 0 && rect.height > 0 && rect.right > 0 && rect.bottom > 0
+              && rect.left < window.innerWidth && rect.top < window.innerHeight,
+  };
+}"""
+
+
+def slug_name(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class Visitor:
+    """One scenario's browsers, screenshots and accessibility findings."""
+
+    def __init__(self, browser, axe_source: str, scenario: str):
+        self.browser = browser
+        self.axe_source = axe_source
+        self.folder = ARTIFACTS / scenario
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.count = 0
+        self.findings: dict[str, dict[str, dict]] = {"resident": {}, "staff": {}}
+        self._contexts = []
+
+    def new_page(self):
+        """A separate browser (its own cookies), Polish, desktop-sized."""
+        context = self.browser.new_context(viewport=VIEWPORT, locale="pl-PL",
+                                           accept_downloads=True)
+        self._contexts.append(context)
+        return context.new_page()
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+    # --- every page --------------------------------------------------------------------
+
+    def check(self, page, name: str, area: str = "resident") -> str:
+        """Screenshot ``page`` as <nn>-<name>.png and run axe-core on it."""
+        assert area in self.findings
+        page.wait_for_load_state("load")
+        self.count += 1
+        label = f"{self.count:02d}-{slug_name(name)}"
+        page.screenshot(path=str(self.folder / f"{label}.png"), full_page=True)
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(self.axe_source)
+        result = page.evaluate(AXE_RUN, AXE_TAGS)
+        self.findings[area][label] = {"url": page.url, **result}
+        (self.folder / "axe-report.json").write_text(
+            json.dumps(self.findings, indent=2, ensure_ascii=False), encoding="utf-8")
+        return label
+
+    def blocking(self, area: str) -> dict[str, list[dict]]:
+        found = {}
+        for label, page in self.findings[area].items():
+            serious = [v for v in page["violations"] if v["impact"] in BLOCKING]
+            if serious:
+                found[f"{label} ({page['url']})"] = serious
+        return found
+
+    def assert_accessible(self) -> None:
+        """No serious or critical axe-core violation on any resident page, nor on any staff
+        page (each area reported on its own)."""
+        problems = []
+        for area in ("resident", "staff"):
+            found = self.blocking(area)
+            if found:
+                problems.append(f"== {area} pages: serious/critical axe-core violations ==\n"
+                                + describe(found))
+        if problems:
+            pytest.fail("\n".join(problems) + f"\n(full report: {self.folder}/axe-report.json)",
+                        pytrace=False)
+
+    def pages_checked(self, area: str) -> int:
+        return len(self.findings[area])
+
+
+def describe(found: dict[str, list[dict]]) -> str:
+    lines = []
+    for page, violations in found.items():
+        lines.append(page)
+        for v in violations:
+            lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+            for node in v["nodes"][:6]:
+                lines.append(f"    - {node['target']}: {node['html'][:200]}")
+                for summary in (node["summary"] or "").splitlines()[:4]:
+                    lines.append(f"        {summary}")
+            if len(v["nodes"]) > 6:
+                lines.append(f"    … and {len(v['nodes']) - 6} more elements")
+    return "\n".join(lines)
+
+
+# --- keyboard ------------------------------------------------------------------------------
+
+def focused(page) -> dict | None:
+    return page.evaluate(FOCUSED)
+
+
+def tab(page) -> dict:
+    """Press Tab; the newly focused element, which must show a focus indicator."""
+    page.keyboard.press("Tab")
+    element = focused(page)
+    assert element is not None, "Tab left the focus nowhere"
+    assert element["outline"] or element["shadow"], f"no visible focus indicator: {element}"
+    assert element["onScreen"], f"focused element is off screen: {element}"
+    return element
+
+
+def tab_to(page, predicate, limit: int = 15) -> list[dict]:
+    """Tab until ``predicate(element)``; every element passed on the way (the last one
+    matches)."""
+    walked = []
+    for _ in range(limit):
+        element = tab(page)
+        walked.append(element)
+        if predicate(element):
+            return walked
+    raise AssertionError(f"not reached in {limit} Tab presses; focus went: "
+                         + " -> ".join(describe_focus(e) for e in walked))
+
+
+def describe_focus(element: dict) -> str:
+    return (f"{element['tag']}#{element['id']}" if element["id"]
+            else f"{element['tag']}[{element['text'] or element['href']}]")

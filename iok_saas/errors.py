@@ -12,6 +12,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
 
+# Exceptions that mean "the database did not answer", not "the code is wrong".
+_DATABASE_AWAY = (OperationalError, InterfaceError, DisconnectionError)
+
 
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(UnknownHost, _unknown_host)
@@ -19,7 +22,7 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(TenantMisconfigured, _misconfigured)
     app.register_error_handler(HTTPException, _http_error)
     # The database unreachable (restart, failover, network): a clean, retryable 503.
-    for error in (OperationalError, InterfaceError, DisconnectionError):
+    for error in _DATABASE_AWAY:
         app.register_error_handler(error, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
@@ -90,6 +93,20 @@ def _plain_unavailable_page(title: str) -> str:
             f"</main></body></html>\n")
 
 
+def _caused_by_database_outage(error: BaseException) -> bool:
+    """True when a connection failure is somewhere in the chain: e.g. the rollback of a
+    flush whose connection the server cut raises PendingRollbackError from it."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, _DATABASE_AWAY):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _unexpected(error: Exception):
+    if _caused_by_database_outage(error):
+        return _database_unavailable(error)
     current_app.logger.exception("unhandled error", exc_info=error)
     return _http_error(InternalServerError())

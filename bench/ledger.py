@@ -77,10 +77,9 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/iok_bench_l
 APP_ROLE = "iok_bench_app"  # owns nothing, cannot bypass RLS: what gunicorn connects as
 TEMPLATE_SLUG = "brzeg"  # every bench tenant is a copy of this manifest and policy
 UNITS_PER_ASSOCIATION = 40
-# One month of a unit's account: four charges on the 1st, one payment on the 15th.
-COMPONENTS = (("rent", "Czynsz"), ("water", "Woda"), ("heating", "Ogrzewanie"),
-              ("repair_fund", "Fundusz remontowy"))
-ROWS_PER_MONTH = len(COMPONENTS) + 1
+# One month of a unit's account (MONTH_SQL): four charges on the 1st (rent, water, heating,
+# repair fund), one payment on the 15th.
+ROWS_PER_MONTH = 5
 
 SERVED_APP = "bench_app:app"  # bench/bench_app.py: create_app() with CSRF and limiter off
 BASELINE_APP = "ledger_baseline_app:app"
@@ -612,7 +611,7 @@ def measure_database(shape: Shape, app_url: str, owner_url: str, args: argparse.
                 dashboard_bytes, cookie = check_page(port, resident.host, DASHBOARD_PATH,
                                                      cookie, "Witaj")
                 path = ledger_path(resident, month)
-                ledger_bytes, cookie = check_page(port, resident.host, path, cookie, "Wpłata")
+                ledger_bytes, cookie = check_page(port, resident.host, path, cookie, "Czynsz")
                 dashboard.append((resident.host, cookie, DASHBOARD_PATH))
                 ledger.append((resident.host, cookie, path))
         except OSError as error:

@@ -11,6 +11,7 @@ from iok_saas.modules.staff.services import StaffError, create_first_admin
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
 from iok_saas.tenancy import SESSION_SITE_KEY, directory, on_admin_site, site_key
+from iok_saas.timeutil import utcnow
 
 from . import onboarding, services
 from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
@@ -18,8 +19,11 @@ from .models import Operator
 
 bp = Blueprint("operator", __name__, template_folder="templates")
 
-register_user_kind("operator", lambda op_id: services.load_operator(op_id)
-                   if on_admin_site() else None)
+# When the operator logged in (ISO time), checked against their last logout on every request.
+OPERATOR_SINCE_KEY = "iok_operator_since"
+
+register_user_kind("operator", lambda op_id: services.session_operator(
+    op_id, session.get(OPERATOR_SINCE_KEY)) if on_admin_site() else None)
 
 
 def operators_only():
@@ -44,6 +48,7 @@ def login():
             session.clear()
             login_user(operator)
             session[SESSION_SITE_KEY] = site_key()
+            session[OPERATOR_SINCE_KEY] = utcnow().isoformat()
             return redirect(url_for("operator.index"))
         flash(_("Nieprawidłowy e-mail lub hasło."), "error")
     return render_template("operator/login.html", form=form)
@@ -52,6 +57,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    services.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     return redirect(url_for("operator.login"))

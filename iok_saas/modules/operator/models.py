@@ -18,6 +18,9 @@ class Operator(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Sessions started before this moment are over (set at logout): the session cookie is
+    # signed but client-side, so a copy taken before the logout must not stay valid.
+    sessions_ended_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
         return f"operator:{self.id}"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from iok_saas.extensions import db
@@ -10,7 +12,7 @@ from iok_saas.modules.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import as_utc, utcnow
 
 from .models import Operator
 
@@ -37,6 +39,29 @@ def create_operator(email: str, name: str, password: str, actor: Actor) -> Opera
     record_platform_event(actor, "operator.create", after={"email": email, "name": name})
     db.session.commit()
     return operator
+
+
+def session_operator(operator_id: int, started: str | None) -> Operator | None:
+    """The operator behind a session cookie, unless switched off or the session began
+    before their last logout (``started``: the ISO time the login stored in the session)."""
+    operator = db.session.get(Operator, operator_id)
+    if operator is None or not operator.active:
+        return None
+    if operator.sessions_ended_at is None:
+        return operator
+    try:
+        began = datetime.fromisoformat(started) if started else None
+    except (TypeError, ValueError):
+        began = None
+    if began is None or began.tzinfo is None or began <= as_utc(operator.sessions_ended_at):
+        return None
+    return operator
+
+
+def end_sessions(operator: Operator) -> None:
+    """Logout: every session of this operator started until now is over."""
+    operator.sessions_ended_at = utcnow()
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> Operator | None:

@@ -442,6 +442,17 @@ class Outbox:
                 "SELECT delivery_key, state FROM outbox_message WHERE id > :id"),
                 {"id": last_id}).all())
 
+    def keys_written_between(self, last_id: int, began: float, ended: float) -> set[str]:
+        """Delivery keys of the rows (after ``last_id``) created between two wall-clock
+        times (time.time())."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return set(conn.scalars(text(
+                "SELECT delivery_key FROM outbox_message WHERE id > :id "
+                "AND created_at >= to_timestamp(:began) AND created_at < to_timestamp(:ended)"),
+                {"id": last_id, "began": began, "ended": ended}))
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -468,6 +479,11 @@ class FaultResult:
     recovery_seconds: float | None = None  # from the service's return to the last non-ok
     mail_posts_ok: int = 0
     mail_posts_max_ms: float = 0.0
+    # A staff comment's response time (p50 / max, ms) in each phase: the publish to a
+    # stopped broker must not hold the request.
+    mail_post_ms: dict[str, list[float]] = field(default_factory=dict)
+    mails_written_during: int = 0  # outbox rows committed while the service was away
+    mails_written_during_delivered: int = 0
     mails_expected: int = 0  # outbox rows written (one per comment saved)
     mails_delivered: int = 0
     mails_duplicated: int = 0  # received more than once (same Message-ID; not a loss)
@@ -497,11 +513,11 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
     traffic.start()
     began = time.monotonic()
     time.sleep(before)
-    down_at = time.monotonic()
+    down_at, down_wall = time.monotonic(), time.time()
     take_down()
     time.sleep(max(0.0, args.outage - (time.monotonic() - down_at)))
     bring_back()
-    back_at = time.monotonic()
+    back_at, back_wall = time.monotonic(), time.time()
     print(f"  {name}: down {back_at - down_at:.1f} s; loading on for {after:.0f} s …",
           flush=True)
     time.sleep(after)
@@ -523,6 +539,13 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
     result.mail_posts_ok = sum(a.outcome == "ok" for a in mails)
     result.mail_posts_max_ms = round(max((a.ms for a in mails), default=0.0), 1)
     result.examples = sorted({a.detail for a in bad if a.detail})[:10]
+    for phase, chosen in (("before", [a for a in mails if a.at < down_at]),
+                          ("during", [a for a in mails if down_at <= a.at < back_at]),
+                          ("after", [a for a in mails if a.at >= back_at])):
+        times = sorted(a.ms for a in chosen)
+        if times:
+            result.mail_post_ms[phase] = [round(times[len(times) // 2], 1),
+                                          round(times[-1], 1)]
 
     # Every comment saved has its row; every row reaches the SMTP server.
     deadline = time.monotonic() + args.mail_timeout
@@ -539,6 +562,9 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
     result.mails_expected = len(rows)
     result.mails_delivered = len(set(rows) & set(received))
     result.mails_duplicated = sum(received.count(key) > 1 for key in rows)
+    during = outbox.keys_written_between(first_row, down_wall, back_wall)
+    result.mails_written_during = len(during)
+    result.mails_written_during_delivered = len(during & set(received))
     states: dict[str, int] = {}
     for state in outbox.rows_after(first_row).values():
         states[state] = states.get(state, 0) + 1
@@ -760,6 +786,12 @@ def print_report(report: dict) -> None:
                       f"{row.get('socket_error', 0):>8}")
         print(f"recovery: last abnormal answer {fault['recovery_seconds']} s after the "
               f"service returned; slowest staff comment {fault['mail_posts_max_ms']:.0f} ms")
+        print("staff comment response p50 / max ms: " + ", ".join(
+            f"{phase} {p50:.0f} / {top:.0f}" for phase, (p50, top)
+            in fault["mail_post_ms"].items()))
+        print(f"e-mails written while the service was away: "
+              f"{fault['mails_written_during']}, delivered "
+              f"{fault['mails_written_during_delivered']}")
         print(f"e-mails: {fault['mail_posts_ok']} comments saved, {fault['mails_expected']} "
               f"queued, {fault['mails_delivered']} delivered ({fault['mails_duplicated']} "
               f"received twice), all in by {fault['mail_wait_seconds']} s after the return; "

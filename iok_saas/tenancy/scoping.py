@@ -58,14 +58,16 @@ def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    if state.is_column_load or state.is_relationship_load:
-        return  # the criteria of the parent query propagate to these loads
     models = _touches_tenant_data(state)
     if not models or cross_tenant_active():
         return
     tenant = current_tenant_or_none()
     if tenant is None:
+        # Lazy and refresh loads too: PostgreSQL's row-level security would hide the row
+        # outside the tenant's scope, so every database refuses them alike.
         raise TenantRequired(f"query of {', '.join(models)} with no tenant in scope")
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria of the parent query propagate to these loads
     if not state.is_orm_statement:
         # Plain Core statements get no automatic criteria, so they are refused outright.
         raise TenantRequired(f"Core statement on {', '.join(models)}: use an ORM statement")

@@ -128,7 +128,8 @@ def prefixed(prefix: str, data: dict) -> dict:
 
 
 def application(slug: str, number: str | None = None) -> Application:
-    """The tenant's application with ``number`` (the newest one without it), fresh."""
+    """The tenant's application with ``number`` (the newest one without it): a fresh,
+    detached copy, readable after the tenant's scope ends."""
     with tenant_scope(tenant(slug)):
         query = select(Application).order_by(Application.id.desc())
         if number:
@@ -136,13 +137,17 @@ def application(slug: str, number: str | None = None) -> Application:
         found = db.session.scalars(query).first()
         if found is not None:
             db.session.refresh(found)
+            db.session.expunge(found)
         return found
 
 
 def all_applications(slug: str) -> list[Application]:
     with tenant_scope(tenant(slug)):
-        return list(db.session.scalars(select(Application).order_by(Application.id)
-                                       .execution_options(populate_existing=True)))
+        found = list(db.session.scalars(select(Application).order_by(Application.id)
+                                        .execution_options(populate_existing=True)))
+        for item in found:
+            db.session.expunge(item)
+        return found
 
 
 def version_on(page_html: str, prefix: str) -> str:

@@ -93,16 +93,17 @@ def test_a_row_claimed_by_another_worker_is_not_sent_twice(synced, mail, app):
     block_resident("kuzniki", account_id, "board")
     app.config.update(mail.config())
     [row] = outbox_rows()
+    row_id, tenant_id = row.id, row.tenant_id
     with cross_tenant("test: pretend another worker holds the lease"):
         db.session.execute(update(OutboxMessage).values(
             state="sending", lease_until=utcnow() + timedelta(minutes=1)))
         db.session.commit()
-    assert delivery.deliver(row.id, row.tenant_id) == "skipped"
+    assert delivery.deliver(row_id, tenant_id) == "skipped"
     with cross_tenant("test: the other worker died; its lease ran out"):
         db.session.execute(update(OutboxMessage).values(lease_until=utcnow() - timedelta(1)))
         db.session.commit()
-    assert delivery.deliver(row.id, row.tenant_id) == "sent"
-    assert delivery.deliver(row.id, row.tenant_id) == "skipped"
+    assert delivery.deliver(row_id, tenant_id) == "sent"
+    assert delivery.deliver(row_id, tenant_id) == "skipped"
     assert len(mail.wait_for(1)) == 1
 
 

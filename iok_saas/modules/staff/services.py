@@ -51,6 +51,7 @@ def create_first_admin(tenant: TenantSnapshot, login: str, full_name: str, email
                               after={"login": login, "full_name": member.full_name,
                                      "department": department})
         db.session.commit()
+        db.session.refresh(member)  # loaded while the tenant is in scope; readable after it
     return member, password
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from iok_saas import create_app
 from iok_saas.config import REPO_ROOT
 from iok_saas.extensions import db
+from iok_saas.tenancy import rls, tenant_table_names
 
 MIGRATIONS = str(REPO_ROOT / "migrations")
 
@@ -22,6 +23,9 @@ def _migrate_and_check(url: str, tmp_path) -> set[str]:
         upgrade(directory=MIGRATIONS)
         check(directory=MIGRATIONS)  # raises when models and migrations disagree
         tables = set(inspect(db.engine).get_table_names())
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:  # every tenant table under forced RLS
+                assert rls.tables_without_rls(conn, tenant_table_names()) == []
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()

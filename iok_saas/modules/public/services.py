@@ -16,8 +16,11 @@ def languages() -> tuple[str, ...]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never '//evil.example' nor 'https://…'."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site relative paths: never '//evil.example' nor 'https://…'. Control
+    characters and blanks are refused too: browsers drop a tab or newline from a URL, so
+    '/<TAB>/evil.example' would become '//evil.example' (and a newline breaks the header)."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ch.isspace() or not ch.isprintable() for ch in target)):
         return url_for("site.start")
     return target
 

@@ -1,0 +1,89 @@
+"""Open redirects (ASVS V5.1.5): no ``next=`` parameter sends a browser off-site — after a
+language switch, nor after signing in as a resident, a staff member or an operator."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.operator.services import create_operator
+
+from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, staff
+
+HOSTILE = [
+    "//evil.example", "https://evil.example", "http://evil.example/konto", "/\\evil.example",
+    "\\\\evil.example", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
+    "/\t/evil.example", "/\n/evil.example", "/\r\n//evil.example", " //evil.example",
+    "///evil.example", "https:evil.example", "//evil.example@brzeg.localhost",
+    "http://brzeg.localhost@evil.example/", "/%2F/evil.example", "%2F%2Fevil.example",
+    "\x00//evil.example", "/\x0b/evil.example", "／／evil.example",
+]
+
+
+def where_a_browser_goes(location: str, host: str) -> tuple[str, str]:
+    """(scheme, host) a browser lands on: it drops tabs and newlines from a URL and reads
+    a backslash as a slash (WHATWG URL parsing)."""
+    cleaned = "".join(ch for ch in location if ch not in "\t\n\r").replace("\\", "/")
+    cleaned = cleaned.strip("\x00 \x0b\x0c")
+    target = urlsplit(urljoin(f"http://{host}/", cleaned))
+    return target.scheme, target.hostname or ""
+
+
+def assert_stays_on(response, host: str, payload: str) -> None:
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return
+    location = response.headers["Location"]
+    scheme, landed = where_a_browser_goes(location, host)
+    assert scheme in ("http", "https") and landed == host, (payload, location)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_language_switch_stays_on_site(payload, synced, host_client):
+    for host in ("brzeg.localhost", "admin.localhost"):
+        response = host_client(host).get("/lang/en", query_string={"next": payload})
+        assert response.status_code == 302
+        assert_stays_on(response, host, payload)
+
+
+def test_language_switch_still_returns_to_a_local_page(synced, host_client):
+    response = host_client("brzeg.localhost").get("/lang/en", query_string={
+        "next": "/regulamin?x=1"})
+    assert response.headers["Location"].endswith("/regulamin?x=1")
+
+
+def test_sign_in_pages_never_follow_an_outside_next(resident_client, host_client, ctx):
+    _, resident = resident_client("gdynia")
+    staff("gdynia", "ola")
+    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    logins = [
+        ("gdynia.localhost", "/logowanie", {"login": resident.login,
+                                            "password": RESIDENT_PASSWORD}),
+        ("gdynia.localhost", "/staff/logowanie", {"login": "ola", "password": STAFF_PASSWORD}),
+        ("admin.localhost", "/operator/login", {"email": "ops@example.com",
+                                                "password": "operator-secret-123"}),
+    ]
+    tried = 0
+    for host, path, form in logins:
+        for payload in HOSTILE:
+            client = host_client(host)
+            page = client.get(path, query_string={"next": payload})
+            assert page.status_code == 200
+            assert "evil.example" not in page.headers.get("Location", "")
+            response = client.post(path, query_string={"next": payload}, data=form)
+            assert response.status_code == 302, (path, payload)
+            assert_stays_on(response, host, payload)
+            tried += 1
+    assert tried == 3 * len(HOSTILE)
+
+
+def test_pages_that_ask_to_sign_in_keep_next_local(synced, host_client):
+    """The login redirects themselves carry only the local path asked for."""
+    for host, path in (("gdynia.localhost", "/konto/saldo/"),
+                       ("gdynia.localhost", "/staff/usterki/"),
+                       ("admin.localhost", "/operator/audit")):
+        response = host_client(host).get(path)
+        assert response.status_code == 302
+        assert_stays_on(response, host, path)
+        assert "evil" not in response.headers["Location"]

@@ -62,8 +62,9 @@ def seed_demo(today: date) -> None:
     datasets: dict[str, list[dict]] = {}
     if policy.shows("ledger"):
         components = tuple(policy.ledger.components) or DEFAULT_COMPONENTS
-        datasets["charges"], datasets["ledger"] = _ledger(units, months, components, water,
-                                                           rng, today)
+        datasets["charges"], datasets["ledger"] = _ledger(
+            units, months, components, water, rng, today,
+            split_by_component=bool(policy.ledger.components))
     if policy.shows("water_meters") or policy.shows("meter_submission"):
         datasets["meters"], datasets["readings"] = _meters(units, months, water)
     if policy.shows("membership") and persons:
@@ -107,7 +108,7 @@ def _water(units, months, rng) -> dict[str, list[tuple[Decimal, Decimal]]]:
     return usage
 
 
-def _ledger(units, months, components, water, rng, today):
+def _ledger(units, months, components, water, rng, today, *, split_by_component: bool):
     schedule, entries = [], []
     for index, (unit, _city) in enumerate(units):
         area = AREAS[index % len(AREAS)]
@@ -117,8 +118,10 @@ def _ledger(units, months, components, water, rng, today):
         for number, month in enumerate(months):
             stamp = f"{month:%Y%m}"
             month_total = Decimal(0)
+            charged = []
             for c, component in enumerate(components):
                 amount = _charge(component, area, water[unit][number])
+                charged.append(amount)
                 month_total += amount
                 entries.append({
                     "external_id": f"{PREFIX}L-{unit}-{stamp}-{c}", "unit": unit,
@@ -132,11 +135,8 @@ def _ledger(units, months, components, water, rng, today):
                 paid_on = month + timedelta(days=day - 1)
                 if paid_on < today:
                     paid_total += amount
-                    entries.append({
-                        "external_id": f"{PREFIX}W-{unit}-{stamp}", "unit": unit,
-                        "booking_date": paid_on.isoformat(), "period": f"{month:%Y-%m}",
-                        "kind": "payment", "title": "Wpłata na konto lokalu",
-                        "amount": str(-amount)})
+                    entries.extend(_payment_entries(unit, month, paid_on, amount, charged,
+                                                    components, split_by_component))
         if habit == "debtor":
             late = months[-3]
             interest = _money((owed_total - paid_total) * Decimal("0.0125"))
@@ -172,6 +172,23 @@ def _charge(component: str, area: Decimal, usage: tuple[Decimal, Decimal]) -> De
     if component in FLAT:
         return FLAT[component]
     return _money(area * RATE_PER_M2.get(component, Decimal("2.00")))
+
+
+def _payment_entries(unit, month, paid_on, amount, charged, components, split):
+    """One payment line, or, where the policy shows balances per component, the payment
+    booked against each component in proportion to its charge (as accounting splits it)."""
+    common = {"unit": unit, "booking_date": paid_on.isoformat(), "period": f"{month:%Y-%m}",
+              "kind": "payment", "title": "Wpłata na konto lokalu"}
+    stamp = f"{month:%Y%m}"
+    if not split:
+        return [{**common, "external_id": f"{PREFIX}W-{unit}-{stamp}", "amount": str(-amount)}]
+    total, left, lines = sum(charged), amount, []
+    for c, (component, charge) in enumerate(zip(components, charged, strict=True)):
+        part = left if c == len(components) - 1 else _money(amount * charge / total)
+        left -= part
+        lines.append({**common, "external_id": f"{PREFIX}W-{unit}-{stamp}-{c}",
+                      "component": component, "amount": str(-part)})
+    return lines
 
 
 def _payment(habit: str, number: int, count: int, due: Decimal, rng):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from iok_saas.extensions import db
@@ -49,6 +49,7 @@ from .models import APPLIED, CHECKED, REJECTED, ApiToken, ImportRun
 
 CHUNK_ROWS = 5000  # rows validated, compared and written together
 LOOKUP_BATCH = 900  # external ids per IN (...) lookup; below SQLite's oldest bind limit
+ANALYZE_AFTER = 10_000  # rows written to one table before its statistics are refreshed
 ERRORS_KEPT = 1000  # errors stored and shown; the total is always counted
 BAD_ROW = "__cells__"  # set by the readers on a row that is not a row at all
 JSON_FORMAT = "json"
@@ -174,6 +175,11 @@ class _Importer:
             self._flush(spec, chunk, counts, stored)
         if self.writing:
             self.forget(spec.name)  # later datasets look up the rows just created
+            if counts.created + counts.updated >= ANALYZE_AFTER and \
+                    db.session.get_bind().dialect.name == "postgresql":
+                # Fresh planner statistics, or the next import's lookups of a table that
+                # just grew by a million rows would scan it instead of using the index.
+                db.session.execute(text(f"ANALYZE {spec.model.__table__.name}"))
 
     def _validate(self, spec: Dataset, schema, seen: dict[str, int], number: int,
                   raw: dict) -> dict | None:

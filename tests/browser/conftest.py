@@ -35,6 +35,11 @@ def axe_source() -> str:
     return Path(require_service("axe-core")).read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _browser_tools(chromium_path, axe_source):
+    """Skip (or fail in CI) before any set-up when Chromium or axe-core is missing."""
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_path, axe_source):
     from playwright.sync_api import sync_playwright

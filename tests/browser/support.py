@@ -55,6 +55,12 @@ FOCUSED = """() => {
 }"""
 
 
+def ends_at(path: str) -> re.Pattern:
+    """A URL pattern for ``path`` (a fragment such as #content may follow: a browser keeps
+    the skip link's fragment through the redirects after a form)."""
+    return re.compile(re.escape(path) + r"(#[\w-]*)?$")
+
+
 def slug_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -95,10 +101,16 @@ class Visitor:
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)
         result = page.evaluate(AXE_RUN, AXE_TAGS)
+        assert result["passed"], f"axe-core ran no rule on {page.url}"
         self.findings[area][label] = {"url": page.url, **result}
         (self.folder / "axe-report.json").write_text(
             json.dumps(self.findings, indent=2, ensure_ascii=False), encoding="utf-8")
         return label
+
+    def snapshot(self, page, name: str) -> None:
+        """A screenshot only (the page was checked already): e.g. to show a focus ring."""
+        self.count += 1
+        page.screenshot(path=str(self.folder / f"{self.count:02d}-{slug_name(name)}.png"))
 
     def blocking(self, area: str) -> dict[str, list[dict]]:
         found = {}

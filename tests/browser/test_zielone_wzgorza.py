@@ -110,6 +110,13 @@ def test_enrolment_first_login_reading_and_ledger(live_server, visitor):
     resident.fill("#building_number", "3")
     resident.fill("#flat_number", "12")
     resident.fill("#city", "Murowana Goślina")
+    with resident.expect_navigation():                # the rules not accepted yet: refused
+        resident.click("#submit")
+    assert resident.get_attribute("#accept_regulations", "aria-describedby") == \
+        "accept_regulations-err"                      # the reason is tied to the checkbox
+    assert "akceptacji regulaminu" in resident.inner_text("main")
+    assert resident.input_value("#last_name") == "Lis"
+    v.check(resident, "wniosek-brak-akceptacji")
     resident.check("#accept_regulations")
     with resident.expect_navigation(url="**/wniosek/wyslany"):
         resident.click("#submit")
@@ -161,6 +168,8 @@ def test_enrolment_first_login_reading_and_ledger(live_server, visitor):
     office.reload()
     assert "Zakończony" in office.inner_text("main")
     v.check(office, "staff-wniosek-zakonczony", "staff")
+    office.goto(url("/staff/wnioski/odbior"))
+    v.check(office, "staff-odbior", "staff")
 
     # --- 4. first login, by keyboard only ----------------------------------------------
     resident.goto(url("/logowanie"))
@@ -212,12 +221,24 @@ def test_enrolment_first_login_reading_and_ledger(live_server, visitor):
     assert "Odczyt został wysłany" in main and "117,850" in main
     v.check(resident, "wodomierze-po-odczycie")
 
-    # --- 6. the ledger -------------------------------------------------------------------
-    resident.goto(url("/konto/saldo/"))
+    # --- 6. the ledger, from the navigation ---------------------------------------------
+    with resident.expect_navigation(url=url("/konto/saldo/")):
+        resident.get_by_role("navigation").get_by_role("link", name="Saldo").first.click()
     main = resident.inner_text("main")
     assert "Rata kredytu" in main and "Opłata za lokal" in main
     assert "200,50" in main                      # 1112,90 charged − 912,40 paid, due
     v.check(resident, "saldo")
+
+    # --- 7. every other tab the cooperative shows ------------------------------------------
+    seen = {url(p) for p in ("/konto/saldo/", "/konto/wodomierze/", "/konto/wodomierze/odczyt",
+                             "/konto")}
+    tabs = resident.locator("header nav a.nav-link[href^='/konto']")
+    hrefs = [tabs.nth(i).get_attribute("href") for i in range(tabs.count())]
+    others = [h for h in hrefs if url(h) not in seen]
+    assert others, hrefs                           # faults and announcements in ZW
+    for href in others:
+        resident.goto(url(href))
+        v.check(resident, href.strip("/").replace("konto/", "") or "konto")
 
     assert v.pages_checked("resident") >= 10 and v.pages_checked("staff") >= 5
     v.assert_accessible()

@@ -99,7 +99,8 @@ def test_garbage_never_gets_a_500(synced, host_client, ctx):
     bodies = [b"", b"{", b"\xff\xfe garbage", b"[1, 2", b'"text"', b"null", b"[]",
               b'{"datasets": []}', b'{"datasets": {"planets": []}}', b'{"rows": 5}',
               b'{"dataset": "ledger", "rows": [1, "x", null]}', b"[" * 5000,
-              b'{"datasets": {"ledger": [{"amount": 1e999999}]}}']
+              b'{"datasets": {"ledger": [{"amount": 1e999999}]}}',
+              b'{"datasets": {"ledger": [{"external_id": "L\\u0000", "unit": "U\\u0000"}]}}']
     for body in bodies:
         for path in ("/api/v1/imports", "/api/v1/imports/ledger"):
             response = api.post(path, data=body, headers=bearer(token)

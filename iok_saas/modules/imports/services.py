@@ -459,7 +459,8 @@ def create_token(name: str, actor: str) -> tuple[ApiToken, str]:
     """A new token; the plain text is returned once and never stored."""
     prefix = secrets.token_hex(6)
     plain = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken(name=name.strip()[:100], prefix=prefix, token_hash=_digest(plain),
+    token = ApiToken(name=name.replace("\x00", "").strip()[:100], prefix=prefix,
+                     token_hash=_digest(plain),
                      created_by=actor[:200])
     db.session.add(token)
     db.session.flush()

@@ -245,7 +245,7 @@ def _court_case(unit, today):
     filed = (today.replace(day=1) - timedelta(days=150)).replace(day=14)
     return [{"external_id": f"{PREFIX}SC-{external_id}", "unit": external_id,
              "case_number": f"I C {filed.month * 37 + 100}/{filed:%y}",
-             "court": f"Sąd Rejonowy w mieście {city}"[:200],
+             "court": f"Sąd Rejonowy, I Wydział Cywilny ({city})"[:200],
              "subject": "Zapłata zaległych opłat za używanie lokalu",
              "claim_amount": "3840.00", "filed_on": filed.isoformat(),
              "status": "w toku — wyznaczono termin rozprawy"}]

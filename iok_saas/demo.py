@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib import import_module
 
 import click
 from flask import current_app
@@ -25,7 +26,7 @@ from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
 from .modules.staff.models import ROLE_ADMIN, ROLE_STAFF, StaffMember
 from .tenancy import TenantSnapshot, admin_url, directory, site_url, tenant_scope
-from .timeutil import utcnow
+from .timeutil import WARSAW, utcnow
 
 demo_cli = AppGroup("demo", help="Demo data for trying the platform locally.")
 
@@ -75,7 +76,20 @@ def load() -> None:
             _load_residents(tenant)
             db.session.commit()
             _file_demo_application(tenant)
+            _seed_portal_data()
     click.echo("demo data ready")
+
+
+# Each feature seeds its own demo content (nothing where the tenant's policy hides it). The
+# import comes first: ledgers, meters and records arrive through the real import path.
+PORTAL_SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "contact")
+
+
+def _seed_portal_data() -> None:
+    today = utcnow().astimezone(WARSAW).date()
+    for name in PORTAL_SEEDERS:
+        import_module(f".modules.{name}.demo", __package__).seed_demo(today)
+        db.session.commit()
 
 
 def _has_demo_data() -> bool:

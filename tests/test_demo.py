@@ -53,3 +53,36 @@ def test_the_printed_operator_login_opens_the_console(synced, host_client):
     page = console.post("/operator/login", data={"email": email, "password": password})
     assert page.status_code == 302
     assert console.get("/operator/").status_code == 200
+
+
+def _demo_login(printed: str, short_name: str, name: str) -> str:
+    section = printed.split(short_name, 1)[1].split("\n\n")[0]
+    return re.search(rf"resident (\d+)\s+{name}\s+active", section).group(1)
+
+
+@pytest.mark.parametrize("slug", ["brzeg", "siarkowiec", "gdynia", "zielone-wzgorza",
+                                  "kuzniki"])
+def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
+    from flask import url_for
+
+    from iok_saas.modules.portal import RESIDENT_TABS
+
+    assert run(synced, "demo", "load").exit_code == 0
+    snapshot = tenant(slug)
+    login = _demo_login(run(synced, "demo", "urls").output, snapshot.short_name,
+                        "Anna Nowicka")
+    client = host_client(f"{slug}.localhost")
+    client.post("/logowanie", data={"login": login, "password": RESIDENT_PASSWORD})
+    evidence = {"ledger": "data-balance", "water_meters": "<svg",
+                "announcements": "<article", "faults": "/konto/usterki/",
+                "meter_submission": "<option", "occupants": "<table",
+                "contact": "@example.com", "membership": "<table",
+                "court_cases": "<table", "land_costs": "<table", "services": "<table"}
+    for tab in RESIDENT_TABS:
+        if tab.key == "home" or not snapshot.policy.shows(tab.key):
+            continue
+        with synced.test_request_context():
+            path = url_for(tab.endpoint)
+        page = client.get(path, follow_redirects=True)
+        assert page.status_code == 200, (slug, tab.key)
+        assert evidence[tab.key] in page.get_data(as_text=True), (slug, tab.key)

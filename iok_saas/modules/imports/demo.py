@@ -70,7 +70,7 @@ def seed_demo(today: date) -> None:
     if policy.shows("membership") and persons:
         datasets["memberships"] = _memberships(persons, rng)
     if policy.shows("court_cases") and len(units) >= 3:
-        datasets["court_cases"] = _court_case(units[2], today)
+        datasets["court_cases"] = _court_case(units[2], today) + _settled_case(units[0])
     if policy.shows("land_costs"):
         datasets["land_costs"] = _land_costs(units, today)
     if policy.shows("services"):
@@ -249,6 +249,17 @@ def _court_case(unit, today):
              "subject": "Zapłata zaległych opłat za używanie lokalu",
              "claim_amount": "3840.00", "filed_on": filed.isoformat(),
              "status": "w toku — wyznaczono termin rozprawy"}]
+
+
+def _settled_case(unit):
+    """An old case that ended in a settlement: what most residents with a case see."""
+    external_id, city = unit
+    return [{"external_id": f"{PREFIX}SC-{external_id}", "unit": external_id,
+             "case_number": "I C 412/21",
+             "court": f"Sąd Rejonowy, I Wydział Cywilny ({city})"[:200],
+             "subject": "Zapłata za naprawę instalacji wodnej po zalaniu lokalu poniżej",
+             "claim_amount": "1260.00", "filed_on": "2021-03-09",
+             "status": "zakończona — zawarto ugodę", "closed_on": "2021-11-30"}]
 
 
 def _land_costs(units, today):

@@ -57,14 +57,14 @@ def test_siarkowiec_gets_every_record_it_shows(synced, ctx):
                                   "wywóz odpadów"}
     assert data["ChargeSchedule"] == 6 * 4
     assert data["Meter"] == 12 and data["MeterReading"] == 12 * 24
-    assert data["Membership"] == 6 and data["CourtCase"] == 1
+    assert data["Membership"] == 6 and data["CourtCase"] == 2  # one open, one settled
     assert data["ServiceCharge"] == 2 and data["LandCost"] == 0
 
 
 def test_each_policy_decides_what_is_seeded(synced, ctx):
     gdynia = seeded("gdynia")
     assert gdynia["LandCost"] == 6 and gdynia["Membership"] == 0
-    assert gdynia["CourtCase"] == 1 and gdynia["ServiceCharge"] == 2
+    assert gdynia["CourtCase"] == 2 and gdynia["ServiceCharge"] == 2
     kuzniki = seeded("kuzniki")
     assert kuzniki["LedgerEntry"] > 6 * 24 * 4 and kuzniki["Meter"] == 0
     zielone = seeded("zielone-wzgorza")

@@ -457,14 +457,15 @@ class Outbox:
         self.engine.dispose()
 
 
+def _key_of(message_id: str, domain: str) -> str | None:
+    match = re.fullmatch(rf"<([0-9a-f]+)@{re.escape(domain)}>", message_id)
+    return match[1] if match else None
+
+
 def message_keys(mail: MailSink, domain: str) -> list[str]:
     """The delivery keys of the Message-IDs received so far (with repeats)."""
-    keys = []
-    for item in mail.snapshot():
-        match = re.fullmatch(rf"<([0-9a-f]+)@{re.escape(domain)}>", item.message_id)
-        if match:
-            keys.append(match[1])
-    return keys
+    return [key for item in mail.snapshot()
+            if (key := _key_of(item.message_id, domain)) is not None]
 
 
 # --- one fault -----------------------------------------------------------------------------------
@@ -487,7 +488,9 @@ class FaultResult:
     mails_expected: int = 0  # outbox rows written (one per comment saved)
     mails_delivered: int = 0
     mails_duplicated: int = 0  # received more than once (same Message-ID; not a loss)
-    mail_wait_seconds: float | None = None  # from the service's return to the last e-mail
+    # From the service's return to the arrival of the last e-mail written while it was away
+    # (those wait for the sweeper: their publish failed, or their queued task was lost).
+    outage_mails_in_seconds: float | None = None
     rows_by_state: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -517,7 +520,7 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
     take_down()
     time.sleep(max(0.0, args.outage - (time.monotonic() - down_at)))
     bring_back()
-    back_at, back_wall = time.monotonic(), time.time()
+    back_at, back_wall, back_perf = time.monotonic(), time.time(), time.perf_counter()
     print(f"  {name}: down {back_at - down_at:.1f} s; loading on for {after:.0f} s …",
           flush=True)
     time.sleep(after)
@@ -556,7 +559,6 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
         if len(delivered) == len(rows) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    result.mail_wait_seconds = round(time.monotonic() - back_at, 1)
     time.sleep(1)  # a duplicate would come late
     received = message_keys(mail, domain)
     result.mails_expected = len(rows)
@@ -565,6 +567,10 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
     during = outbox.keys_written_between(first_row, down_wall, back_wall)
     result.mails_written_during = len(during)
     result.mails_written_during_delivered = len(during & set(received))
+    arrivals = [item.at for item in mail.snapshot()
+                if _key_of(item.message_id, domain) in during]
+    if arrivals:
+        result.outage_mails_in_seconds = round(max(arrivals) - back_perf, 1)
     states: dict[str, int] = {}
     for state in outbox.rows_after(first_row).values():
         states[state] = states.get(state, 0) + 1
@@ -789,13 +795,15 @@ def print_report(report: dict) -> None:
         print("staff comment response p50 / max ms: " + ", ".join(
             f"{phase} {p50:.0f} / {top:.0f}" for phase, (p50, top)
             in fault["mail_post_ms"].items()))
+        in_by = fault["outage_mails_in_seconds"]
         print(f"e-mails written while the service was away: "
               f"{fault['mails_written_during']}, delivered "
-              f"{fault['mails_written_during_delivered']}")
+              f"{fault['mails_written_during_delivered']}"
+              + (f" (the last {in_by} s after the service returned)" if in_by is not None
+                 else ""))
         print(f"e-mails: {fault['mail_posts_ok']} comments saved, {fault['mails_expected']} "
               f"queued, {fault['mails_delivered']} delivered ({fault['mails_duplicated']} "
-              f"received twice), all in by {fault['mail_wait_seconds']} s after the return; "
-              f"rows {fault['rows_by_state']}")
+              f"received twice); rows {fault['rows_by_state']}")
         for example in fault["examples"]:
             print(f"  e.g. {example}")
     for line in report["server_tracebacks"][:10]:

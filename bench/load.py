@@ -13,10 +13,10 @@ One run:
    and cannot bypass RLS;
 2. loads the five shipped cooperatives (``tenants/`` + ``policies/``) and --tenants more,
    each a copy of a shipped manifest and policy (round robin, so every policy's tabs are
-   in the mix); runs ``flask demo load`` (staff, demo residents in every state), adds
-   --residents more active residents per tenant, then the modules' demo seeders per tenant:
-   imports (two years of ledger, charges, meters and readings through the import path),
-   meters, occupants, faults, announcements, contact;
+   in the mix); runs ``flask demo load`` (staff, demo residents in every state, and every
+   module's demo data: two years of ledger, charges, meters and readings through the
+   import path, faults, announcements…), adds --residents more active residents per
+   tenant and runs the import and meter seeders again so that they get ledgers and meters;
 3. gunicorn serves bench/bench_app.py (CSRF and rate limiting off); every active resident
    logs in over HTTP (a session cookie per tenant host) and every target is checked once;
 4. wrk, with bench/load.lua, rotates through (Host, Cookie, method, path) targets: the
@@ -96,7 +96,11 @@ OPT_IN_POST = "/konto/ogloszenia/powiadomienia"
 # the pre-check reads them as regular expressions, hence no pattern item but %d).
 POST_REDIRECTS = {FAULT_POST: "/konto/usterki/%d+$", OPT_IN_POST: "/konto/ogloszenia/$"}
 EXTRA_SLUG = "load{:02d}"
-SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "contact")
+# `flask demo load` runs every module's demo seeder for the demo residents. For the extra
+# residents added after it, only the seeders that are idempotent run again: the import
+# (rows matched on their external ids: the demo residents' rows are matched, the extras'
+# added) and the meter readings (a meter that already has one waiting is skipped).
+SEEDERS = ("imports", "meters")
 
 
 # --- the database --------------------------------------------------------------------------------

@@ -56,13 +56,22 @@ def dotted_path(path: KeyPath) -> str:
 
 def load_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; syntax errors and duplicate keys raise ConfigFileError."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: refused before parsing
+        line = text[:exc.position].count("\n") + 1 if isinstance(text, str) else None
+        raise ConfigFileError([format_message(
+            source, (), f"YAML error: character #x{exc.character:04x} is not allowed", line)]
+        ) from None
     try:
         node = loader.get_single_node()
         doc = YamlDocument(source=source, data=None)
         if node is not None:
-            doc.data = _build(loader, node, (), doc)
+            doc.data = _build(loader, node, (), doc, set())
         return doc
+    except RecursionError:  # the parser itself recurses once per nesting level
+        raise ConfigFileError([format_message(
+            source, (), f"nested deeper than {MAX_DEPTH} levels")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -76,11 +85,28 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         loader.dispose()
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, doc: YamlDocument):
+# Declarative files are shallow; deeper input is refused before anything recurses over it.
+MAX_DEPTH = 32
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, doc: YamlDocument,
+           collections: set[int]):
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # An alias (*name) of a mapping or list is the same node met again: refused, so a
+        # self-referencing alias cannot loop and "billion laughs" aliases cannot multiply.
+        if id(node) in collections:
+            raise ConfigFileError([format_message(
+                doc.source, path, "anchors and aliases (&name, *name) of mappings or lists "
+                "are not supported", node.start_mark.line + 1)])
+        collections.add(id(node))
+        if len(path) >= MAX_DEPTH:
+            raise ConfigFileError([format_message(
+                doc.source, path, f"nested deeper than {MAX_DEPTH} levels",
+                node.start_mark.line + 1)])
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node, path, doc)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise ConfigFileError([doc.error(path, f"keys must be text, not {key!r}")])
             key_path = (*path, key)
@@ -90,15 +116,26 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, doc: YamlDoc
                     [format_message(doc.source, key_path, "key given twice", line)]
                 )
             doc.lines[key_path] = line
-            result[key] = _build(loader, value_node, key_path, doc)
+            result[key] = _build(loader, value_node, key_path, doc, collections)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item_node in enumerate(node.value):
             doc.lines[(*path, index)] = item_node.start_mark.line + 1
-            items.append(_build(loader, item_node, (*path, index), doc))
+            items.append(_build(loader, item_node, (*path, index), doc, collections))
         return items
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node, path, doc)
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, doc: YamlDocument):
+    """A scalar's value; one YAML reads but Python cannot hold (a date such as 2025-02-30,
+    an integer of thousands of digits) is an error of the file, not of the program."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        raise ConfigFileError([format_message(
+            doc.source, path, f"cannot read the value {str(node.value)[:40]!r}: {exc}",
+            node.start_mark.line + 1)]) from None
 
 
 def flatten_errors(messages: object, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:

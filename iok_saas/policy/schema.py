@@ -531,7 +531,7 @@ class BlockRule(fields.Field):
         if not isinstance(value, Mapping):
             raise ValidationError("Not a rule: write a mapping with a trigger and its settings.")
         trigger = value.get("trigger")
-        if trigger not in RULE_SCHEMAS:
+        if not isinstance(trigger, str) or trigger not in RULE_SCHEMAS:
             known = ", ".join(BLOCK_TRIGGERS)
             problem = "Missing: every rule needs one" if trigger is None else "Must be one"
             raise ValidationError({"trigger": [f"{problem} of: {known}."]})

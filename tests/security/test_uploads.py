@@ -33,11 +33,11 @@ def png_header_only(width: int, height: int) -> bytes:
 def zip_bomb() -> bytes:
     """A small zip holding 200 MB of zeros."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("dane.json", "w", force_zip64=True) as member:
-            block = b"0" * (1 << 20)
-            for _ in range(200):
-                member.write(block)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
+            archive.open("dane.json", "w", force_zip64=True) as member:
+        block = b"0" * (1 << 20)
+        for _ in range(200):
+            member.write(block)
     return out.getvalue()
 
 

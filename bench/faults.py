@@ -770,6 +770,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "data": asdict(data),
         "residents": len(residents),
         "faults": [asdict(result) for result in results],
+        # The after-commit hook's warning for each publish that failed (broker away).
+        "publish_failures_logged": log.read_text(errors="replace").count(
+            "not handed to the broker") if log.exists() else 0,
         "server_tracebacks": traceback_lines(log) if log.exists() else [],
         "worker_tracebacks": [line for process in celery
                               for line in traceback_lines(process.log)][:20],
@@ -806,6 +809,8 @@ def print_report(report: dict) -> None:
               f"received twice); rows {fault['rows_by_state']}")
         for example in fault["examples"]:
             print(f"  e.g. {example}")
+    print(f"\npublishes that failed and were left to the sweeper (server log): "
+          f"{report['publish_failures_logged']}")
     for line in report["server_tracebacks"][:10]:
         print(f"server log traceback: {line}")
     for line in report["worker_tracebacks"][:10]:

@@ -25,6 +25,9 @@ def register_error_pages(app: Flask) -> None:
     for error in _DATABASE_AWAY:
         app.register_error_handler(error, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
+    # Registered after db.init_app: app-context teardowns run in reverse order of
+    # registration, so this one ends the session before Flask-SQLAlchemy's remove() does.
+    app.teardown_appcontext(_end_session_quietly)
 
 
 def _unknown_host(_error):
@@ -91,6 +94,23 @@ def _plain_unavailable_page(title: str) -> str:
             f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
             f"<p>{escape(text)}</p><p>{escape(_('Kod błędu: %(code)s.', code=503))}</p>"
             f"</main></body></html>\n")
+
+
+def _end_session_quietly(_error) -> None:
+    """End the request's database session; if the server cut the connection since the
+    last statement (a restart), drop the connection instead of failing the response that
+    is already rendered (the rollback would raise after the view succeeded)."""
+    from .extensions import db
+
+    try:
+        db.session.close()
+    except Exception as error:  # noqa: BLE001 - only a lost connection is swallowed
+        if not _caused_by_database_outage(error):
+            raise
+        current_app.logger.warning("database connection lost at the end of a request: %s",
+                                   str(error).splitlines()[0][:300])
+        with contextlib.suppress(Exception):
+            db.session.invalidate()
 
 
 def _caused_by_database_outage(error: BaseException) -> bool:

@@ -78,9 +78,9 @@ class Visitor:
         self.findings: dict[str, dict[str, dict]] = {"resident": {}, "staff": {}}
         self._contexts = []
 
-    def new_page(self):
-        """A separate browser (its own cookies), Polish, desktop-sized."""
-        context = self.browser.new_context(viewport=VIEWPORT, locale="pl-PL",
+    def new_page(self, viewport: dict | None = None):
+        """A separate browser (its own cookies), Polish, desktop-sized unless told."""
+        context = self.browser.new_context(viewport=viewport or VIEWPORT, locale="pl-PL",
                                            accept_downloads=True)
         self._contexts.append(context)
         return context.new_page()

@@ -9,7 +9,14 @@ rows; platform code that really needs all tenants says so with ``cross_tenant(re
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, Table, event, inspect
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm import (
+    Mapped,
+    Mapper,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 from sqlalchemy.sql import visitors
 
 from .context import TenantRequired, cross_tenant_active, current_tenant_or_none
@@ -25,6 +32,8 @@ class TenantScoped:
 
 def _tenant_tables() -> dict[str, str]:
     """Table name -> model name of every tenant-owned model mapped so far."""
+    if _tables_seen is not None:
+        return _tables_seen
     found: dict[str, str] = {}
     pending = list(TenantScoped.__subclasses__())
     while pending:
@@ -41,12 +50,38 @@ def tenant_table_names() -> list[str]:
     return sorted(_tenant_tables())
 
 
-def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
-    """Tenant-owned models anywhere in the statement: entities, columns, FROM, subqueries.
+# Every query passes through here, so the answers are remembered: the tenant tables until a
+# new model is mapped, and the tenant models of each statement *shape* by SQLAlchemy's own
+# cache key (the same for every execution of a statement, whatever its parameter values).
+_tables_seen: dict[str, str] | None = None
+_models_by_shape: dict[object, list[str]] = {}
+_SHAPES_REMEMBERED = 5000
 
-    Walking the statement (not just ``all_mappers``) also catches a bare
-    ``select(func.count()).select_from(Model)`` or a column inside a function.
-    """
+
+@event.listens_for(Mapper, "after_configured")
+def _forget_remembered_tables() -> None:
+    global _tables_seen
+    _tables_seen = None
+    _models_by_shape.clear()
+    _tables_seen = _tenant_tables()
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
+    """Tenant-owned models anywhere in the statement: entities, columns, FROM, subqueries."""
+    cache_key = state.statement._generate_cache_key()
+    if cache_key is None:
+        return _walk(state)
+    found = _models_by_shape.get(cache_key.key)
+    if found is None:
+        found = _walk(state)
+        if len(_models_by_shape) < _SHAPES_REMEMBERED:
+            _models_by_shape[cache_key.key] = found
+    return found
+
+
+def _walk(state: ORMExecuteState) -> list[str]:
+    """Walking the statement (not just ``all_mappers``) also catches a bare
+    ``select(func.count()).select_from(Model)`` or a column inside a function."""
     tables = _tenant_tables()
     found = {m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantScoped)}
     for element in visitors.iterate(state.statement):

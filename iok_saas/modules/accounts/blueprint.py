@@ -150,7 +150,7 @@ def dashboard():
     panels = home_panels(current_user.person_id, units) \
         if "home" in current_tenant.policy.navigation else None
     return render_template("accounts/dashboard.html", account=current_user,
-                           titles=services.current_titles(current_user), units=units,
+                           units=units,
                            panels=panels, tabs={tab.key: tab for tab in RESIDENT_TABS},
                            balance_wording=balance_wording)
 

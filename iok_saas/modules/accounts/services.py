@@ -12,7 +12,7 @@ from enum import Enum
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
@@ -403,7 +403,7 @@ def current_titles(account: ResidentAccount) -> list[Title]:
     today = utcnow().astimezone(WARSAW).date()
     titles = db.session.scalars(
         select(Title).where(Title.person_id == account.person_id)
-        .options(selectinload(Title.unit))).all()
+        .options(joinedload(Title.unit))).all()
     return [t for t in titles if t.current_on(today)]
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
+from babel import dates as babel_dates
 from flask import Blueprint, Response, abort, render_template, request, session
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from iok_saas.extensions import db
 from iok_saas.modules.auth.models import UserSession
@@ -96,11 +99,14 @@ def _payment(unit, balance: services.Balance) -> dict | None:
 
 def _with_placeholder(chosen, choices: list) -> list:
     """Nothing chosen yet: an empty first option, so no address or flat looks preselected."""
-    return choices if chosen is not None else [("", _("— wybierz —")), *choices]
+    return choices if chosen is not None else [SelectChoice("", _("— wybierz —")), *choices]
 
 
-def _month_label(month) -> str:
-    return format_date(month, "LLLL yyyy")
+@lru_cache(maxsize=2048)
+def _month_label(month, locale: str) -> str:
+    """"listopad 2026": Babel's formatting is slow for a list of 100+ months, and the
+    label of a month in a language never changes."""
+    return babel_dates.format_date(month, "LLLL yyyy", locale=locale)
 
 
 @bp.get("/")
@@ -111,13 +117,14 @@ def index():
     form = LedgerChoiceForm(formdata=None)
     if rules.choose_association and len(choice.associations) > 1:
         form.association.choices = _with_placeholder(
-            choice.association, [(a.id, f"{a.street}, {a.city}") for a in choice.associations])
+            choice.association,
+            [SelectChoice(a.id, f"{a.street}, {a.city}") for a in choice.associations])
         form.association.data = choice.association.id if choice.association else None
     else:
         del form.association
     if choice.units and len(choice.units) > 1:
         form.unit.choices = _with_placeholder(choice.unit,
-                                              [(u.id, u.label) for u in choice.units])
+                                              [SelectChoice(u.id, u.label) for u in choice.units])
         form.unit.data = choice.unit.id if choice.unit else None
     else:
         del form.unit
@@ -135,7 +142,8 @@ def index():
         months = set(page.months)
         months.add(services.month_start(services.today_in_warsaw()))
         months.add(first_month)
-        form.month.choices = [(m.strftime("%Y-%m"), _month_label(m))
+        locale = str(get_locale())
+        form.month.choices = [SelectChoice(m.strftime("%Y-%m"), _month_label(m, locale))
                               for m in sorted(months, reverse=True)]
         form.month.data = first_month.strftime("%Y-%m")
     else:
@@ -155,9 +163,10 @@ def index():
 
 
 def _period_label(first_month, last_month) -> str:
+    locale = str(get_locale())
     if first_month == last_month:
-        return _month_label(first_month)
-    return f"{_month_label(first_month)} – {_month_label(last_month)}"
+        return _month_label(first_month, locale)
+    return f"{_month_label(first_month, locale)} – {_month_label(last_month, locale)}"
 
 
 def _download_name(unit, first_month, last_month, extension: str) -> str:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 
 from iok_saas.modules.housing.models import Unit
 
 
 def resident_units() -> list[Unit]:
-    """The signed-in resident's units (current titles), each once, in address order."""
+    """The signed-in resident's units (current titles), each once, in address order.
+
+    Asked once per request: navigation, the page and its panels all share the answer."""
     from iok_saas.modules.accounts.services import current_titles
 
-    units = {title.unit.id: title.unit for title in current_titles(current_user)}
-    return sorted(units.values(), key=lambda unit: (unit.street, unit.building_number,
-                                                    unit.unit_number or ""))
+    if "iok_resident_units" not in g:
+        units = {title.unit.id: title.unit for title in current_titles(current_user)}
+        g.iok_resident_units = sorted(units.values(), key=lambda unit: (
+            unit.street, unit.building_number, unit.unit_number or ""))
+    return g.iok_resident_units
 
 
 def unit_or_404(unit_id: int) -> Unit:

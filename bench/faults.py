@@ -559,6 +559,13 @@ def run_fault(name: str, traffic: Traffic, outbox: Outbox, mail: MailSink, domai
         if len(delivered) == len(rows) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
+    # Then until every row reads `sent`: a row whose e-mail went out but whose "sent" mark
+    # was lost (the database restarted in between) stays `sending` until its lease ends,
+    # and the sweeper sends it again, with the same Message-ID.
+    settle = time.monotonic() + float(LEASE_SECONDS) + 30
+    while time.monotonic() < min(deadline, settle) and any(
+            state != "sent" for state in outbox.rows_after(first_row).values()):
+        time.sleep(0.5)
     time.sleep(1)  # a duplicate would come late
     received = message_keys(mail, domain)
     result.mails_expected = len(rows)

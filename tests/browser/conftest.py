@@ -19,7 +19,8 @@ from ..services import require_service
 from .support import Visitor
 
 CHROMIUM_ARGS = [
-    "--no-sandbox",
+    "--no-sandbox",                 # CI runs as root
+    "--disable-dev-shm-usage",      # containers often have a tiny /dev/shm
     # *.localhost resolves to loopback in Chromium anyway; say it explicitly all the same.
     "--host-resolver-rules=MAP *.localhost 127.0.0.1",
 ]

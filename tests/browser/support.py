@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from iok_saas.config import REPO_ROOT
-
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+# At the root of the checkout (not of an installed package), where CI collects artifacts.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
 VIEWPORT = {"width": 1280, "height": 900}

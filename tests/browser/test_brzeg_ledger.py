@@ -73,6 +73,9 @@ def test_owner_of_two_associations_picks_address_then_month(live_server, visitor
     page = v.new_page()
     page.goto(url("/logowanie"))
     v.check(page, "logowanie")
+    forged = page.evaluate("""async (login) => (await fetch('/logowanie', {method: 'POST',
+        body: new URLSearchParams({login, password: 'x'})})).status""", owner.login)
+    assert forged == 400                            # CSRF protection is on: no token, refused
     page.fill("#login", owner.login)
     page.fill("#password", RESIDENT_PASSWORD)
     with page.expect_navigation(url=url("/konto")):

@@ -39,6 +39,12 @@ class Text(fields.String):
             return None
         return text
 
+    def _validate(self, value):
+        # A blank optional value became None above: nothing is left to validate (a length
+        # check on None would raise TypeError instead of a validation error).
+        if value is not None:
+            super()._validate(value)
+
 
 def required_text(max_length: int, description: str, example: str) -> Text:
     return Text(required=True, validate=validate.Length(min=1, max=max_length),
@@ -101,7 +107,10 @@ class Period(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not re.match(PERIOD_PATTERN, text):
             raise ValidationError("Not a valid month: use YYYY-MM, e.g. 2025-01.")
-        return date(int(text[:4]), int(text[5:7]), 1)
+        try:
+            return date(int(text[:4]), int(text[5:7]), 1)
+        except ValueError:  # year 0000
+            raise ValidationError("Not a valid month: use YYYY-MM, e.g. 2025-01.") from None
 
 
 class BankAccount(Text):

@@ -206,6 +206,15 @@ class ThrowawayPostgres:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", self._options(),
                   "-l", str(self.log), "-m", "fast", "-w", "-t", "60", "restart")
 
+    def halt(self) -> None:
+        """`pg_ctl stop -m fast`: down until start_again()."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                  "-t", "60", "stop")
+
+    def start_again(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", self._options(),
+                  "-l", str(self.log), "-w", "-t", "60", "start")
+
     def stop(self) -> None:
         with contextlib.suppress(BenchError, subprocess.TimeoutExpired, OSError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
@@ -742,12 +751,19 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         judge_redis(redis_result)
         results.append(redis_result)
 
-        print(f"fault 2: PostgreSQL restarted (pg_ctl restart -m fast) during "
-              f"{args.seconds:g} s of load …", flush=True)
         pg_args = argparse.Namespace(**vars(args))
-        pg_args.outage = 0.0  # the restart itself is the outage
-        pg_result = run_fault("postgresql restarted", traffic, outbox, mail, domain,
-                              pg_args, postgres.restart, lambda: None)
+        pg_args.outage = args.pg_outage
+        if args.pg_outage > 0:
+            print(f"fault 2: PostgreSQL stopped for {args.pg_outage:g} s (pg_ctl stop -m "
+                  f"fast, start) during {args.seconds:g} s of load …", flush=True)
+            pg_result = run_fault("postgresql stopped and started", traffic, outbox, mail,
+                                  domain, pg_args, postgres.halt, postgres.start_again)
+        else:
+            print(f"fault 2: PostgreSQL restarted (pg_ctl restart -m fast) during "
+                  f"{args.seconds:g} s of load …", flush=True)
+            pg_args.outage = 0.0  # the restart itself is the outage
+            pg_result = run_fault("postgresql restarted", traffic, outbox, mail, domain,
+                                  pg_args, postgres.restart, lambda: None)
         judge_postgres(pg_result, args.recovery_limit)
         results.append(pg_result)
     finally:
@@ -770,6 +786,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                      "mail_rate": args.mail_rate, "workers": args.workers,
                      "extra_tenants": args.tenants, "extra_residents": args.residents,
                      "post_share": args.post_share, "recovery_limit": args.recovery_limit,
+                     "pg_outage": args.pg_outage or None,
                      "mail_timeout": args.mail_timeout, "served_app": SERVED_APP,
                      "rate_limits": True, "csrf": False, "sweep_seconds": SWEEP_SECONDS,
                      "sweep_grace_seconds": SWEEP_GRACE_SECONDS,
@@ -846,6 +863,9 @@ def parse_args() -> argparse.Namespace:
                         help="sign in at most this many residents per tenant")
     parser.add_argument("--post-share", type=float, default=0.05,
                         help="the share of resident POSTs among their requests")
+    parser.add_argument("--pg-outage", type=float, default=0.0,
+                        help="instead of `pg_ctl restart`, stop PostgreSQL for this many "
+                        "seconds and start it again (0 = restart)")
     parser.add_argument("--recovery-limit", type=float, default=10.0,
                         help="seconds after PostgreSQL's return by which every answer "
                         "must be normal again")
@@ -859,8 +879,8 @@ def parse_args() -> argparse.Namespace:
         args.seconds = 15.0 if args.ci else 40.0
     if args.outage is None:
         args.outage = 5.0 if args.ci else 10.0
-    if args.seconds < args.outage + 6:
-        parser.error("--seconds must leave at least 6 s around the outage")
+    if args.seconds < max(args.outage, args.pg_outage) + 6:
+        parser.error("--seconds must leave at least 6 s around the outages")
     if args.clients < 1 or args.mail_rate <= 0:
         parser.error("--clients must be at least 1 and --mail-rate above 0")
     return args

@@ -8,18 +8,13 @@ from datetime import date
 import pytest
 
 from iok_saas.extensions import db
-from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
-from iok_saas.modules.staff.models import StaffMember
-from iok_saas.modules.staff.services import create_first_admin
-from iok_saas.tenancy import directory, tenant_scope
+from iok_saas.tenancy import tenant_scope
 
-STAFF_PASSWORD = "Biuro-haslo-2026!"
+from ..factories import STAFF_PASSWORD, tenant
+
 _serial = itertools.count(1)
 
-def tenant(slug: str):
-    return next(t for t in directory().all() if t.slug == slug)
 
 def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
                 street: str = "ul. Lipowa", building: str = "3", flat: str | None = "12",
@@ -40,34 +35,12 @@ def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
         db.session.commit()
         return person.id
 
-def make_staff(slug: str, login: str, department: str, role: str = "admin") -> int:
-    """A staff member with a known, already-changed password."""
-    snapshot = tenant(slug)
-    member, _ = create_first_admin(snapshot, login, f"Pracownik {login}", None, department,
-                                   Actor.cli("test"))
-    with tenant_scope(snapshot):
-        member = db.session.get(StaffMember, member.id)
-        member.password_hash = hash_password(STAFF_PASSWORD)
-        member.must_change_password = False
-        member.password_expires_at = None
-        member.role = role
-        db.session.commit()
-        return member.id
 
 def staff_login(client, login: str, password: str = STAFF_PASSWORD):
     return client.post("/staff/logowanie", data={"login": login, "password": password})
 
+
 @pytest.fixture
-def staff_client(synced, host_client):
+def staff_client(office_client):
     """staff_client('brzeg', 'a.nowak', 'finance', role='admin') -> a signed-in browser."""
-
-    def make(slug: str, login: str, department: str, role: str = "admin"):
-        make_staff(slug, login, department, role)
-        client = host_client(f"{slug}.localhost")
-        response = staff_login(client, login)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        assert response.headers["Location"].endswith("/staff/")
-        return client
-
-    return make
-
+    return office_client

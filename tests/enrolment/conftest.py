@@ -12,22 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from iok_saas.extensions import db
-from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.enrolment.models import Application
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
-from iok_saas.modules.staff.models import StaffMember
-from iok_saas.modules.staff.services import create_first_admin
-from iok_saas.tenancy import directory, tenant_scope
+from iok_saas.tenancy import tenant_scope
 
+from ..factories import tenant
 from ..mailserver import MailServer
 
-STAFF_PASSWORD = "Biuro-haslo-2026!"
 _serial = itertools.count(1)
-
-
-def tenant(slug: str):
-    return next(t for t in directory().all() if t.slug == slug)
 
 
 def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
@@ -54,34 +46,10 @@ def make_person(slug: str, first: str = "Jan", last: str = "Kowalski",
         return person.id
 
 
-def make_staff(slug: str, login: str, department: str) -> StaffMember:
-    """A staff member with a known, already-changed password."""
-    snapshot = tenant(slug)
-    member, _ = create_first_admin(snapshot, login, f"Pracownik {login}", None, department,
-                                   Actor.cli("test"))
-    with tenant_scope(snapshot):
-        member = db.session.get(StaffMember, member.id)
-        member.password_hash = hash_password(STAFF_PASSWORD)
-        member.must_change_password = False
-        member.password_expires_at = None
-        db.session.commit()
-        db.session.refresh(member)
-        return member
-
-
 @pytest.fixture
-def staff_client(synced, host_client):
+def staff_client(office_client):
     """staff_client('gdynia', 'k.nowak', 'accounting') -> a signed-in browser."""
-
-    def make(slug: str, login: str, department: str):
-        make_staff(slug, login, department)
-        client = host_client(f"{slug}.localhost")
-        response = client.post("/staff/logowanie", data={"login": login,
-                                                         "password": STAFF_PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-
-    return make
+    return office_client
 
 
 def text(response) -> str:

@@ -12,6 +12,8 @@ from . import config as settings
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: settings, extensions, tenancy, blueprints, CLI — nothing else."""
     app = Flask(__name__)
+    from .security import install_converters
+    install_converters(app)  # bounded <int:…> ids: before any rule is added
     app.config.update(settings.from_environment())
     app.config.update(config or {})
     Path(app.config["IOK_VAR_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ MIME sniffing; HSTS in production."""
 from __future__ import annotations
 
 from flask import Flask, Response, current_app
+from werkzeug.routing import IntegerConverter
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -16,6 +17,23 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "base-uri 'none'",
     "object-src 'none'",
 ))
+
+
+# The largest id any table can hold (a signed 64-bit integer, SQLite and PostgreSQL alike).
+MAX_ID = 2 ** 63 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` capped at MAX_ID: a longer number in a URL is a 404, never an integer the
+    database driver refuses with an overflow (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
+
+
+def install_converters(app: Flask) -> None:
+    """Before any blueprint adds its rules."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def init_app(app: Flask) -> None:

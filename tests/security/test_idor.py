@@ -267,3 +267,23 @@ def test_tokens_do_not_cross_tenants(world, synced):
             assert response.status_code in (404, 410, 400, 200), path
             assert "Celina" not in response.get_data(as_text=True)
     assert changed_tables(before, snapshot()) == []
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", str(2 ** 63), "0"])
+def test_ids_out_of_range_answer_404_not_500(number, world, app):
+    """An id no table can hold is a 404 like any unknown id (not a driver overflow)."""
+    answers = []
+    for endpoint, case in sorted(ROUTES.items()):
+        rule = _rules_with_ids(app)[endpoint]
+        url = _url(app, endpoint, {name: 1 for name in rule.arguments})
+        url = url.replace("/1/", f"/{number}/") if "/1/" in url else url[:-1] + number
+        if case.kind == RESIDENT:
+            client, headers = world.resident_a(case.owner)[0], None
+        elif case.kind == STAFF:
+            client, headers = world.staff(case.owner), None
+        else:
+            client, headers = world.api(case.owner)
+        for method in case.methods:
+            answers.append((endpoint, method, _request(client, method, url, {},
+                                                       headers).status_code))
+    assert [a for a in answers if a[2] != 404] == []

@@ -102,6 +102,8 @@ def _end_session_quietly(_error) -> None:
     is already rendered (the rollback would raise after the view succeeded)."""
     from .extensions import db
 
+    if not db.session.registry.has():
+        return  # the request never used the database
     try:
         db.session.close()
     except Exception as error:  # noqa: BLE001 - only a lost connection is swallowed

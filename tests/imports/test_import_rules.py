@@ -107,7 +107,9 @@ def test_three_decimal_places_are_refused_not_rounded(housing):
     report = load_json(housing, [dict(ledger_rows()[0], amount="0.105")], dataset="ledger")
     assert report["status"] == "rejected"
     assert report["errors"] == [{"dataset": "ledger", "row": 0, "field": "amount",
-                                 "message": "At most 2 decimal places are allowed."}]
+                                 "code": "decimal_places",
+                                 "message": "At most 2 decimal places are allowed.",
+                                 "params": {"places": 2}}]
 
 
 def test_bank_account_with_spaces_is_stored_as_digits_and_kind_defaults(housing):

@@ -72,8 +72,8 @@ def test_a_bad_file_shows_numbered_errors_and_cannot_be_applied(office_client):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="rejected"' in html
-    assert re.search(r"<td>ledger</td><td>6</td><td>amount</td><td>Interest must be "
-                     r"positive", html)
+    assert re.search(r"<td>ledger</td><td>6</td><td>amount</td><td>Kwota odsetek \(interest\) "
+                     r"musi być większa od zera", html)
     assert "/zastosuj" not in html
     assert ledger_count("gdynia") == 0
 

@@ -5,8 +5,8 @@ Every answer is JSON. A token belongs to one cooperative and works only on its h
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from iok_saas.extensions import csrf
 
@@ -44,6 +44,43 @@ def _authenticate():
 @bp.errorhandler(HTTPException)
 def _http_problem(error: HTTPException):
     return _problem(error.code or 500, error.description or error.name)
+
+
+API_PREFIX = "/api/"
+
+
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _unmatched(error: HTTPException):
+    """A URL under /api/ that matches no route (or not with this method) answers JSON too.
+
+    Such a request reaches no blueprint, so ``_http_problem`` above never sees it: this
+    handler is the application's, for 404 and 405 only. Any other path gets the
+    application's own error page, as before.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return _usual_handler(error)
+    if isinstance(error, MethodNotAllowed):
+        allowed = sorted(error.valid_methods or ())
+        return _problem(405, f"method {request.method} is not allowed on {request.path}; "
+                             f"allowed: {', '.join(allowed) or 'none'}",
+                        {"Allow": ", ".join(allowed)} if allowed else None)
+    if request.url_rule is not None:  # a route of the API said 404 itself (abort(404))
+        return _problem(404, error.description or error.name)
+    return _problem(404, f"no API endpoint at {request.path}; the API is described at "
+                         "/api/v1/openapi.json")
+
+
+def _usual_handler(error: HTTPException):
+    """What Flask would have called without the handler above: the class handlers of the
+    request's blueprints, then the application's (its HTML error page)."""
+    for name in (*request.blueprints, None):
+        handlers = current_app.error_handler_spec[name][None]
+        for cls in type(error).__mro__:
+            handler = handlers.get(cls)
+            if handler is not None:
+                return handler(error)
+    return error
 
 
 @bp.get("/openapi.json")

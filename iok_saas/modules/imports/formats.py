@@ -23,6 +23,7 @@ from iok_saas.modules.meters.models import ACCEPTED, SOURCE_MANAGER, Meter, Mete
 from iok_saas.modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
 
 from . import schemas as S
+from .problems import Coded, coded, plain
 
 Row = tuple[int, dict]
 
@@ -82,21 +83,27 @@ _LIST = (
 ORDER: tuple[str, ...] = tuple(d.name for d in _LIST)
 DATASETS: dict[str, Dataset] = {d.name: d for d in _LIST}
 MULTI = "multi"
+ROW_NOT_OBJECT = Coded("row_not_object", "a row must be a JSON object")
 
 
 class FormatError(Exception):
-    """The file itself is unusable from ``row`` on (a bad header, broken JSON, encoding)."""
+    """The file itself is unusable from ``row`` on (a bad header, broken JSON, encoding).
 
-    def __init__(self, message: str, row: int | None = None, dataset: str | None = None):
-        super().__init__(message)
-        self.message = message
+    ``problem`` is a coded message (``problems.coded``): English text, code and params.
+    """
+
+    def __init__(self, problem: Coded, row: int | None = None, dataset: str | None = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.message = str(problem)
         self.row = row
         self.dataset = dataset
 
 
 def dataset_or_error(name: object) -> Dataset:
     if not isinstance(name, str) or name not in DATASETS:
-        raise FormatError(f"unknown dataset {name!r}; known: {', '.join(ORDER)}")
+        raise FormatError(coded("unknown_dataset", f"unknown dataset {name!r}; known: "
+                                f"{', '.join(ORDER)}", dataset=plain(name), known=ORDER))
     return DATASETS[name]
 
 
@@ -115,8 +122,8 @@ def read_csv(stream: io.BufferedIOBase | Iterable[bytes], dataset: str) -> Itera
     try:
         header = next(reader, None)
         if header is None:
-            raise FormatError("the file is empty; the first line must name the columns",
-                              1, dataset)
+            raise FormatError(coded("empty_file", "the file is empty; the first line must "
+                                    "name the columns"), 1, dataset)
         columns = [name.strip() for name in header]
         _check_header(spec, columns)
         width = len(columns)
@@ -125,16 +132,20 @@ def read_csv(stream: io.BufferedIOBase | Iterable[bytes], dataset: str) -> Itera
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
             if len(cells) != width:
-                yield line, {"__cells__": f"expected {width} values as in the header, "
-                                          f"found {len(cells)}"}
+                yield line, {"__cells__": coded(
+                    "wrong_value_count", f"expected {width} values as in the header, found "
+                    f"{len(cells)}", expected=width, found=len(cells))}
                 continue
             yield line, {name: value for name, value in zip(columns, cells, strict=True)
                          if value != ""}
     except UnicodeDecodeError as exc:
-        raise FormatError(f"the file is not valid UTF-8 (byte {exc.start} of a block near "
-                          f"line {reader.line_num + 1})", reader.line_num + 1, dataset) from None
+        line = reader.line_num + 1
+        raise FormatError(coded("not_utf8", f"the file is not valid UTF-8 (byte {exc.start} "
+                                f"of a block near line {line})", byte=exc.start, line=line),
+                          line, dataset) from None
     except csv.Error as exc:
-        raise FormatError(f"malformed CSV: {exc}", reader.line_num, dataset) from None
+        raise FormatError(coded("malformed_csv", f"malformed CSV: {exc}", detail=str(exc)),
+                          reader.line_num, dataset) from None
     finally:
         text.detach()
 
@@ -151,8 +162,10 @@ def _check_header(spec: Dataset, columns: list[str]) -> None:
     if repeated:
         problems.append(f"repeated column(s) {', '.join(map(repr, repeated))}")
     if problems:
-        raise FormatError("header of dataset '" + spec.name + "': " + "; ".join(problems)
-                          + f". Columns are: {', '.join(spec.fields)}", 1, spec.name)
+        raise FormatError(coded(
+            "bad_header", "header of dataset '" + spec.name + "': " + "; ".join(problems)
+            + f". Columns are: {', '.join(spec.fields)}", dataset=spec.name, unknown=unknown,
+            missing=missing, repeated=repeated, columns=spec.fields), 1, spec.name)
 
 
 def csv_header(dataset: str) -> str:
@@ -166,12 +179,15 @@ def parse_json(data: bytes | str) -> object:
     try:
         return json.loads(data, parse_float=Decimal)
     except UnicodeDecodeError:
-        raise FormatError("the document is not valid UTF-8") from None
+        raise FormatError(coded("json_not_utf8", "the document is not valid UTF-8")) from None
     except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" \
-            if isinstance(exc, json.JSONDecodeError) else ""
-        raise FormatError(f"not valid JSON{where}: {getattr(exc, 'msg', 'too deeply nested')}",
-                          getattr(exc, "lineno", None)) from None
+        if not isinstance(exc, json.JSONDecodeError):
+            raise FormatError(coded("json_too_deep", "not valid JSON: too deeply nested")) \
+                from None
+        raise FormatError(coded(
+            "invalid_json", f"not valid JSON (line {exc.lineno}, column {exc.colno}): "
+            f"{exc.msg}", line=exc.lineno, column=exc.colno, detail=exc.msg),
+            exc.lineno) from None
 
 
 def json_datasets(document: object, dataset: str | None = None) -> list[tuple[str, list]]:
@@ -189,34 +205,40 @@ def json_datasets(document: object, dataset: str | None = None) -> list[tuple[st
                 and "rows" in document:
             named = document.get("dataset", dataset)
             if named != dataset:
-                raise FormatError(f"the document is for dataset {named!r}, not {dataset!r}")
+                raise FormatError(coded("dataset_mismatch", f"the document is for dataset "
+                                        f"{named!r}, not {dataset!r}", found=plain(named),
+                                        expected=dataset))
             return [(dataset, _rows_list(document["rows"], dataset))]
-        raise FormatError('expected {"rows": [...]} or a list of rows')
+        raise FormatError(coded("expected_rows", 'expected {"rows": [...]} or a list of rows'))
     if not isinstance(document, dict):
-        raise FormatError('expected a JSON object: {"dataset": ..., "rows": [...]} or '
-                          '{"datasets": {...}}')
+        raise FormatError(coded("expected_object", 'expected a JSON object: {"dataset": '
+                                '..., "rows": [...]} or {"datasets": {...}}'))
     if "datasets" in document:
         extra = set(document) - {"datasets"}
         if extra:
-            raise FormatError(f"unknown key(s) {', '.join(map(repr, sorted(extra)))} next to "
-                              f"'datasets'")
+            raise FormatError(coded("unknown_keys", f"unknown key(s) "
+                                    f"{', '.join(map(repr, sorted(extra)))} next to "
+                                    "'datasets'", keys=sorted(extra)))
         parts = document["datasets"]
         if not isinstance(parts, dict) or not parts:
-            raise FormatError('"datasets" must be an object of dataset name -> list of rows')
+            raise FormatError(coded("datasets_not_object", '"datasets" must be an object of '
+                                    'dataset name -> list of rows'))
         for name in parts:
             dataset_or_error(name)
         return [(name, _rows_list(parts[name], name)) for name in ORDER if name in parts]
     if set(document) == {"dataset", "rows"}:
         name = dataset_or_error(document["dataset"]).name
         return [(name, _rows_list(document["rows"], name))]
-    raise FormatError('expected {"dataset": ..., "rows": [...]} or {"datasets": {...}}; '
-                      f"found key(s) {', '.join(map(repr, sorted(document))) or 'none'}")
+    raise FormatError(coded("unexpected_keys", 'expected {"dataset": ..., "rows": [...]} or '
+                            '{"datasets": {...}}; found key(s) '
+                            f"{', '.join(map(repr, sorted(document))) or 'none'}",
+                            keys=sorted(document)))
 
 
 def _rows_list(rows: object, dataset: str) -> list:
     if not isinstance(rows, list):
-        raise FormatError(f"the rows of dataset '{dataset}' must be a JSON list",
-                          dataset=dataset)
+        raise FormatError(coded("rows_not_list", f"the rows of dataset '{dataset}' must be "
+                                "a JSON list", dataset=dataset), dataset=dataset)
     return rows
 
 
@@ -226,4 +248,4 @@ def numbered(rows: list) -> Iterator[Row]:
         if isinstance(row, dict):
             yield index, row
         else:
-            yield index, {"__cells__": "a row must be a JSON object"}
+            yield index, {"__cells__": ROW_NOT_OBJECT}

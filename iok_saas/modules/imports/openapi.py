@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from .formats import DATASETS, ORDER
+from .problems import MESSAGES
 
 
 class CountsSchema(Schema):
@@ -25,7 +26,13 @@ class RowErrorSchema(Schema):
         "description": "Index of the row in its JSON list (from 0), or the CSV line number "
                        "(the header is line 1); null for a problem of the whole document"})
     field = fields.String(allow_none=True, metadata={"description": "The field at fault"})
+    code = fields.String(metadata={
+        "enum": sorted(MESSAGES), "description": "What is wrong, as a stable machine code "
+        "(listed with their params in docs/import-format.md)"})
     message = fields.String(metadata={"description": "What is wrong, in English"})
+    params = fields.Dict(keys=fields.String(), metadata={
+        "description": "The values the message names (a limit, a column, an external id), "
+                       "by name; empty when the message has none"})
 
 
 class ImportRunSchema(Schema):

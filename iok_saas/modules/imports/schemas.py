@@ -3,8 +3,10 @@
 A schema turns one raw row (strings from CSV, JSON values from a document or the API) into
 clean Python values, or raises ``ValidationError`` naming each bad field. References to other
 rows stay external ids here; the import service resolves them. Unknown fields are refused.
-Error messages are English: they are read by the accounting system's operators, in the CLI,
-the API and the back office alike.
+Every error message is coded (``problems.Coded``): an English text for the CLI and the API,
+plus a stable code and parameters from which the back office words it in the page's
+language. That covers marshmallow's own messages too (required, null, type, length, range,
+choice, e-mail), set below on the field types and validators.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from iok_saas.modules.housing.models import COMMERCIAL, RESIDENTIAL, TITLE_KINDS
 from iok_saas.modules.ledger.models import CHARGE, CORRECTION, ENTRY_KINDS, INTEREST, PAYMENT
 from iok_saas.modules.meters.models import METER_KINDS
 
+from .problems import Coded, coded
+
 MONEY_LIMIT = Decimal("1000000000000")  # Numeric(14, 2): 12 digits before the point
 READING_LIMIT = Decimal("1000000000")  # Numeric(12, 3)
 UNIT_KINDS = (RESIDENTIAL, COMMERCIAL)
@@ -26,15 +30,74 @@ PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 BANK_ACCOUNT_PATTERN = r"^[0-9 ]+$"
 
 
+# --- coded messages of marshmallow's checks -----------------------------------------------------
+
+COMMON_MESSAGES = {
+    "required": Coded("required", "Missing data for required field."),
+    "null": Coded("null", "Field may not be null."),
+    "validator_failed": Coded("invalid_value", "Invalid value."),
+}
+TEXT_MESSAGES = COMMON_MESSAGES | {
+    "invalid": Coded("not_text", "Not a valid string."),
+    "invalid_utf8": Coded("invalid_utf8", "Not a valid utf-8 string."),
+}
+NUMBER_MESSAGES = COMMON_MESSAGES | {
+    "invalid": Coded("not_a_number", "Not a valid number."),
+    "too_large": Coded("number_too_large", "Number too large."),
+    "special": Coded("special_number",
+                     "Special numeric values (nan or infinity) are not permitted."),
+}
+INTEGER_MESSAGES = COMMON_MESSAGES | {
+    "invalid": Coded("not_an_integer", "Not a valid integer."),
+    "too_large": Coded("number_too_large", "Number too large."),
+}
+DATE_MESSAGES = COMMON_MESSAGES | {
+    "invalid": Coded("invalid_date", "Not a valid date: use YYYY-MM-DD, e.g. 2025-01-31."),
+}
+MONTH_ERROR = Coded("invalid_month", "Not a valid month: use YYYY-MM, e.g. 2025-01.")
+
+
+class Length(validate.Length):
+    message_min = Coded("too_short", "Shorter than minimum length {min}.", "min")
+    message_max = Coded("too_long", "Longer than maximum length {max}.", "max")
+    message_all = Coded("length_between", "Length must be between {min} and {max}.",
+                        "min", "max")
+    message_equal = Coded("length_equal", "Length must be {equal}.", "equal")
+
+
+class Range(validate.Range):
+    """marshmallow's Range, its message coded by which bound was broken."""
+
+    def _format_error(self, value, message: str) -> Coded:
+        text = super()._format_error(value, message)
+        if self.min is not None and self.max is not None:
+            code = "between" if self.min_inclusive and self.max_inclusive else "out_of_range"
+            return coded(code, text, min=self.min, max=self.max)
+        if self.min is not None:
+            return coded("at_least" if self.min_inclusive else "greater_than", text,
+                         min=self.min)
+        return coded("at_most" if self.max_inclusive else "less_than", text, max=self.max)
+
+
+def one_of_validator(choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error=Coded("one_of", "Must be one of: {choices}.",
+                                               "choices"))
+
+
+EMAIL = validate.Email(error=Coded("invalid_email", "Not a valid email address."))
+
+
 # --- field types ------------------------------------------------------------------------------
 
 class Text(fields.String):
     """A string with surrounding blanks removed; an empty optional value means "none"."""
 
+    default_error_messages = TEXT_MESSAGES
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if "\x00" in text:
-            raise ValidationError("Must not contain NUL characters.")
+            raise ValidationError(Coded("nul_character", "Must not contain NUL characters."))
         if not text and self.allow_none:
             return None
         return text
@@ -47,12 +110,12 @@ class Text(fields.String):
 
 
 def required_text(max_length: int, description: str, example: str) -> Text:
-    return Text(required=True, validate=validate.Length(min=1, max=max_length),
+    return Text(required=True, validate=Length(min=1, max=max_length),
                 metadata={"description": description, "example": example})
 
 
 def optional_text(max_length: int, description: str, example: str) -> Text:
-    return Text(load_default=None, allow_none=True, validate=validate.Length(max=max_length),
+    return Text(load_default=None, allow_none=True, validate=Length(max=max_length),
                 metadata={"description": description, "example": example})
 
 
@@ -68,6 +131,8 @@ class ExactDecimal(fields.Decimal):
     places than allowed, NaN or infinity are refused.
     """
 
+    default_error_messages = NUMBER_MESSAGES
+
     def __init__(self, places: int, limit: Decimal, **kwargs):
         self.max_places = places
         self.limit = limit
@@ -78,22 +143,24 @@ class ExactDecimal(fields.Decimal):
             value = value.strip()
         number = super()._validated(value)
         if abs(number) >= self.limit:
-            raise ValidationError(f"Must be smaller than {self.limit} in absolute value.")
+            raise ValidationError(coded("too_large", f"Must be smaller than {self.limit} in "
+                                        "absolute value.", limit=self.limit))
         quantum = Decimal(1).scaleb(-self.max_places)
         try:
             exact = number.quantize(quantum)
         except InvalidOperation:
             exact = None
         if exact is None or exact != number:
-            raise ValidationError(f"At most {self.max_places} decimal places are allowed.")
+            raise ValidationError(coded("decimal_places", f"At most {self.max_places} decimal "
+                                        "places are allowed.", places=self.max_places))
         return exact
 
 
 def money(description: str, example: str, *, required: bool = True, minimum: int | None = None,
           positive: bool = False):
     kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    validators = [validate.Range(min=0, min_inclusive=False)] if positive else \
-        [validate.Range(min=minimum)] if minimum is not None else []
+    validators = [Range(min=0, min_inclusive=False)] if positive else \
+        [Range(min=minimum)] if minimum is not None else []
     metadata = {"description": description, "example": example}
     if positive:
         metadata["exclusiveMinimum"] = True
@@ -103,14 +170,16 @@ def money(description: str, example: str, *, required: bool = True, minimum: int
 class Period(fields.String):
     """An accounting month, "YYYY-MM", loaded as the first day of that month."""
 
+    default_error_messages = TEXT_MESSAGES
+
     def _deserialize(self, value, attr, data, **kwargs) -> date:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not re.match(PERIOD_PATTERN, text):
-            raise ValidationError("Not a valid month: use YYYY-MM, e.g. 2025-01.")
+            raise ValidationError(MONTH_ERROR)
         try:
             return date(int(text[:4]), int(text[5:7]), 1)
         except ValueError:  # year 0000
-            raise ValidationError("Not a valid month: use YYYY-MM, e.g. 2025-01.") from None
+            raise ValidationError(MONTH_ERROR) from None
 
 
 class BankAccount(Text):
@@ -122,31 +191,57 @@ class BankAccount(Text):
             return None
         digits = text.replace(" ", "")
         if not digits.isdigit() or len(digits) != 26:
-            raise ValidationError("A bank account number must have exactly 26 digits "
-                                  "(spaces allowed).")
+            raise ValidationError(Coded("invalid_bank_account", "A bank account number must "
+                                        "have exactly 26 digits (spaces allowed)."))
         return digits
 
 
-def day(description: str, example: str, *, required: bool = True) -> fields.Date:
+class Day(fields.Date):
+    """An ISO date, YYYY-MM-DD."""
+
+    default_error_messages = DATE_MESSAGES
+
+
+class WholeNumber(fields.Integer):
+    """An integer; a number with a fraction (10.5) is refused, never truncated."""
+
+    default_error_messages = INTEGER_MESSAGES
+
+    def _format_num(self, value) -> int:
+        if isinstance(value, Decimal | float):
+            if value != value:  # NaN
+                raise ValueError(value)
+            if abs(value) >= READING_LIMIT:  # infinity, 1e999999: never made into an int
+                raise OverflowError(value)
+            if value != int(value):
+                raise ValueError(value)
+        return super()._format_num(value)
+
+
+def day(description: str, example: str, *, required: bool = True) -> Day:
     kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    return fields.Date(metadata={"description": description, "example": example},
-                       error_messages={"invalid": "Not a valid date: use YYYY-MM-DD, e.g. "
-                                                  "2025-01-31."}, **kwargs)
+    return Day(metadata={"description": description, "example": example}, **kwargs)
 
 
 def one_of(choices: tuple[str, ...], description: str, **kwargs) -> Text:
-    return Text(validate=validate.OneOf(choices), metadata={"description": description,
+    return Text(validate=one_of_validator(choices), metadata={"description": description,
                                                              "enum": list(choices)}, **kwargs)
 
 
 def _not_before(data: dict, later: str, earlier: str) -> None:
     if data.get(later) and data.get(earlier) and data[later] < data[earlier]:
-        raise ValidationError(f"Must not be earlier than {earlier}.", field_name=later)
+        raise ValidationError(coded("earlier_than", f"Must not be earlier than {earlier}.",
+                                    earlier=earlier), field_name=later)
 
 
 # --- the datasets -----------------------------------------------------------------------------
 
 class ImportSchema(Schema):
+    error_messages = {  # noqa: RUF012 (marshmallow's class-level override)
+        "unknown": Coded("unknown_field", "Unknown field."),
+        "type": Coded("not_an_object", "Invalid input type."),
+    }
+
     class Meta:
         unknown = RAISE
         ordered = True
@@ -182,7 +277,7 @@ class PersonSchema(ImportSchema):
     first_name = required_text(100, "First name", "Anna")
     last_name = required_text(150, "Last name", "Nowicka")
     email = Text(load_default=None, allow_none=True,
-                 validate=[validate.Length(max=254), validate.Email()],
+                 validate=[Length(max=254), EMAIL],
                  metadata={"description": "E-mail address", "example": "anna@example.com",
                            "format": "email"})
     phone = optional_text(40, "Phone number", "600 100 200")
@@ -219,15 +314,18 @@ class LedgerSchema(ImportSchema):
         kind, amount = data.get("kind"), data.get("amount")
         if kind is None or amount is None:
             return
-        if kind in (CHARGE, INTEREST) and amount <= 0:
-            what = "A charge" if kind == CHARGE else "Interest"
-            raise ValidationError(f"{what} must be positive (amounts are debt-positive).",
-                                  field_name="amount")
+        if kind == CHARGE and amount <= 0:
+            raise ValidationError(Coded("charge_not_positive", "A charge must be positive "
+                                        "(amounts are debt-positive)."), field_name="amount")
+        if kind == INTEREST and amount <= 0:
+            raise ValidationError(Coded("interest_not_positive", "Interest must be positive "
+                                        "(amounts are debt-positive)."), field_name="amount")
         if kind == PAYMENT and amount >= 0:
-            raise ValidationError("A payment must be negative (amounts are debt-positive).",
-                                  field_name="amount")
+            raise ValidationError(Coded("payment_not_negative", "A payment must be negative "
+                                        "(amounts are debt-positive)."), field_name="amount")
         if kind == CORRECTION and amount == 0:
-            raise ValidationError("A correction must not be zero.", field_name="amount")
+            raise ValidationError(Coded("correction_zero", "A correction must not be zero."),
+                                  field_name="amount")
 
 
 class ChargeSchema(ImportSchema):
@@ -237,7 +335,7 @@ class ChargeSchema(ImportSchema):
     amount = money("Monthly amount, greater than 0", "150.00", positive=True)
     valid_from = day("First day the charge applies", "2025-01-01")
     valid_to = day("Last day (empty while it applies)", "2025-12-31", required=False)
-    due_day = fields.Integer(load_default=10, validate=validate.Range(min=1, max=28),
+    due_day = WholeNumber(load_default=10, validate=Range(min=1, max=28),
                              metadata={"description": "Day of the month it is due, 1–28 "
                                                       "(default 10)", "example": 10})
 
@@ -262,7 +360,7 @@ class MeterSchema(ImportSchema):
 class ReadingSchema(ImportSchema):
     meter = reference("meters", "M-1")
     read_on = day("Date of the reading", "2025-01-31")
-    value = ExactDecimal(3, READING_LIMIT, required=True, validate=validate.Range(min=0),
+    value = ExactDecimal(3, READING_LIMIT, required=True, validate=Range(min=0),
                          metadata={"description": "Meter state in m³, at most 3 decimal "
                                                   "places", "example": "123.456"})
 

@@ -46,6 +46,7 @@ from .formats import (
     read_csv,
 )
 from .models import APPLIED, CHECKED, REJECTED, ApiToken, ImportRun
+from .problems import Coded, code_of, coded
 
 CHUNK_ROWS = 5000  # rows validated, compared and written together
 LOOKUP_BATCH = 900  # external ids per IN (...) lookup; below SQLite's oldest bind limit
@@ -79,7 +80,7 @@ def import_data(parts: Iterable[tuple[str, Iterable[Row]]], *, source: str, acto
             importer.run(DATASETS[name], rows)
     except FormatError as exc:
         format_error = True
-        importer.error(exc.dataset, exc.row, None, exc.message)
+        importer.error(exc.dataset, exc.row, None, exc.problem)
     if dry_run or importer.errors_total:
         db.session.rollback()
     else:
@@ -127,11 +128,13 @@ class _Importer:
         return not self.dry_run and not self.errors_total
 
     def error(self, dataset: str | None, row: int | None, field: str | None,
-              message: str) -> None:
+              message: Coded | str) -> None:
+        """Count an error; keep it as dataset, row, field, code, English message, params."""
         self.errors_total += 1
         if len(self.errors) < ERRORS_KEPT:
-            self.errors.append({"dataset": dataset, "row": row, "field": field,
-                                "message": message})
+            code, params = code_of(message)
+            self.errors.append({"dataset": dataset, "row": row, "field": field, "code": code,
+                                "message": str(message), "params": params})
 
     # stored rows of a dataset: external id <-> primary key, loaded once (one query)
 
@@ -155,7 +158,8 @@ class _Importer:
 
     def run(self, spec: Dataset, rows: Iterable[Row]) -> None:
         if spec.name in self.counts:
-            self.error(spec.name, None, None, f"dataset '{spec.name}' appears twice")
+            self.error(spec.name, None, None, coded(
+                "dataset_repeated", f"dataset '{spec.name}' appears twice", dataset=spec.name))
             return
         counts = self.counts[spec.name] = Counts()
         seen = self.seen.setdefault(spec.name, {})
@@ -183,16 +187,17 @@ class _Importer:
 
     def _validate(self, spec: Dataset, schema, seen: dict[str, int], number: int,
                   raw: dict) -> dict | None:
-        if BAD_ROW in raw:
+        if isinstance(raw.get(BAD_ROW), Coded):  # set by a reader, never by the data
             self.error(spec.name, number, None, raw[BAD_ROW])
             return None
         try:
             data = schema.load(raw)
         except ValidationError as exc:
             for field, message in _flatten(exc.messages):
-                if message == "Unknown field.":
-                    message = (f"unknown field '{field}'; the fields of '{spec.name}' are: "
-                               f"{', '.join(spec.fields)}")
+                if isinstance(message, Coded) and message.code == "unknown_field":
+                    message = coded("unknown_field", f"unknown field '{field}'; the fields of "
+                                    f"'{spec.name}' are: {', '.join(spec.fields)}",
+                                    field=field, dataset=spec.name, fields=spec.fields)
                 self.error(spec.name, number, field, message)
             external_id = raw.get("external_id")
             if isinstance(external_id, str) and external_id.strip():
@@ -203,8 +208,9 @@ class _Importer:
         external_id = data["external_id"]
         first = seen.get(external_id)
         if first is not None:
-            self.error(spec.name, number, "external_id",
-                       f"external_id '{external_id}' is repeated (first on row {first})")
+            self.error(spec.name, number, "external_id", coded(
+                "duplicate_id", f"external_id '{external_id}' is repeated (first on row "
+                f"{first})", external_id=external_id, first_row=first))
             return None
         seen[external_id] = number
         return data if self._check_references(spec, number, data) else None
@@ -216,9 +222,10 @@ class _Importer:
             if value is None:
                 continue
             if value not in self.seen.get(target, ()) and value not in self.ids(target):
-                self.error(spec.name, number, field,
-                           f"no '{target}' row has external_id '{value}' (neither in the "
-                           f"database nor in this import)")
+                self.error(spec.name, number, field, coded(
+                    "unknown_reference", f"no '{target}' row has external_id '{value}' "
+                    "(neither in the database nor in this import)", dataset=target,
+                    external_id=value))
                 good = False
         return good
 
@@ -257,9 +264,10 @@ class _Importer:
                     {"id": row_id, **self._values(spec, data)} for row_id, data in updates])
         except DBAPIError as exc:
             db.session.rollback()
-            self.error(spec.name, chunk[0][0], None,
-                       "the database refused the rows from here on (another import may be "
-                       f"changing the same rows): {exc.orig.__class__.__name__}")
+            refused = exc.orig.__class__.__name__
+            self.error(spec.name, chunk[0][0], None, coded(
+                "database_refused", "the database refused the rows from here on (another "
+                f"import may be changing the same rows): {refused}", error=refused))
 
     def _same(self, spec: Dataset, old, data: dict) -> bool:
         for name in spec.fields:
@@ -287,7 +295,7 @@ class _Importer:
         return values
 
 
-def _flatten(messages, prefix: str | None = None) -> Iterator[tuple[str | None, str]]:
+def _flatten(messages, prefix: str | None = None) -> Iterator[tuple[str | None, Coded | str]]:
     if isinstance(messages, dict):
         for key, value in messages.items():
             field = None if key == "_schema" else str(key)
@@ -296,7 +304,7 @@ def _flatten(messages, prefix: str | None = None) -> Iterator[tuple[str | None, 
         for item in messages:
             yield from _flatten(item, prefix)
     else:
-        yield prefix, str(messages)
+        yield prefix, messages if isinstance(messages, Coded) else str(messages)
 
 
 # --- entry points' helpers --------------------------------------------------------------------
@@ -324,7 +332,7 @@ def parts_of(stream, file_format: str, dataset: str | None = None):
     if file_format == JSON_FORMAT:
         return _json_parts(stream.read(), dataset)
     if dataset is None:
-        raise FormatError("a CSV file holds one dataset: name it")
+        raise FormatError(coded("csv_dataset_missing", "a CSV file holds one dataset: name it"))
     return [(dataset, read_csv(stream, dataset))]
 
 

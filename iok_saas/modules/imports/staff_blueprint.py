@@ -16,6 +16,7 @@ from . import forms as F
 from . import services
 from .formats import DATASETS
 from .models import APPLIED, CHECKED
+from .problems import render_error
 
 bp = Blueprint("imports_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
@@ -25,7 +26,7 @@ bp.before_request(staff_required)
 def _vocabulary() -> dict:
     return {"dataset_labels": F.DATASET_LABELS,
             "status_labels": F.STATUS_LABELS, "source_labels": F.SOURCE_LABELS,
-            "describe_error": services.describe_error}
+            "describe_error": services.describe_error, "error_text": render_error}
 
 
 def _actor() -> str:

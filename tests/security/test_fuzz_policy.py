@@ -165,3 +165,23 @@ HOSTILE = {
 def test_hostile_policy_texts_are_refused_precisely(name, tmp_path):
     assert outcome(HOSTILE[name]) == "error", name
     assert not (tmp_path / "pwned").exists()
+
+
+def test_the_operator_console_answers_hostile_policies_with_its_error_list(synced, host_client,
+                                                                          ctx):
+    """The same texts through the console: 422 with the problems listed, never a 500, and
+    the tenant keeps its policy."""
+    from iok_saas.modules.audit.services import Actor
+    from iok_saas.modules.operator.services import create_operator
+    from iok_saas.modules.tenants.services import get_tenant
+
+    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    client = host_client("admin.localhost")
+    client.post("/operator/login", data={"email": "ops@example.com",
+                                         "password": "operator-secret-123"})
+    kept = get_tenant("gdynia").policy_source
+    for name, text in sorted(HOSTILE.items()):
+        response = client.post("/operator/tenants/gdynia/policy", data={"policy_source": text})
+        assert response.status_code == 422, name
+        assert "gdynia" in response.get_data(as_text=True)
+    assert get_tenant("gdynia").policy_source == kept

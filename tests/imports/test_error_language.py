@@ -208,6 +208,10 @@ def test_every_marshmallow_and_custom_check_is_coded(housing):
             "at_least", "unknown_reference"} <= codes, codes
     for error in report["errors"]:
         assert error["message"] and isinstance(error["params"], dict)
+    # a key that the CSV reader uses internally is just an unknown field in a JSON row
+    errors = load_json(housing, [dict(ledger_rows()[0], __cells__="hello")], dataset="ledger")[
+        "errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("__cells__", "unknown_field")]
     # the document's own problems are coded as well
     for document, code in ((5, "expected_object"), ({"datasets": []}, "datasets_not_object"),
                            ({"datasets": {"planets": []}}, "unknown_dataset"),

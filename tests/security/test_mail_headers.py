@@ -124,17 +124,16 @@ def test_a_correction_note_with_newlines_stays_in_the_body(resident_client, offi
 
 
 def test_imported_names_with_newlines_never_become_headers(synced, ctx, mail, envelopes):
-    """A name or subject carrying CR/LF (say, from the accounting system) is refused by the
-    message builder rather than split into headers: nothing extra is ever sent."""
+    """A name or subject carrying CR/LF (say, from the accounting system) is put on one
+    line: the message is delivered, to its one recipient, with no extra header."""
     with tenant_scope(tenant("kuzniki")):
         queue_email("test", "jan@example.com", "Jan\r\nBcc: thief@evil.example",
                     "Zawiadomienie\r\nX-Injected: yes", "Treść wiadomości.")
         db.session.commit()
         mail.wait_for(1, timeout=3)
         rows = list(db.session.scalars(select(OutboxMessage)))
-    assert len(rows) == 1
-    for message in mail.messages:
-        assert_clean(message, "jan@example.com")
-    assert all("evil.example" not in rcpt for batch in envelopes for rcpt in batch)
-    if not mail.messages:  # refused: the row records why and is not marked sent
-        assert rows[0].state != "sent" and rows[0].last_error
+    assert len(rows) == 1 and rows[0].state == "sent"
+    assert len(mail.messages) == 1
+    assert_clean(mail.messages[0], "jan@example.com")
+    assert mail.messages[0]["Subject"] == "Zawiadomienie X-Injected: yes"
+    assert envelopes == [["jan@example.com"]]

@@ -86,13 +86,19 @@ def build_email(message: OutboxMessage, tenant: TenantSnapshot) -> EmailMessage:
     contact = (tenant.info("contact") or {}).get("email")
     if contact:
         email["Reply-To"] = formataddr((tenant.short_name, contact))
-    email["To"] = formataddr((message.to_name or "", message.to_address))
-    email["Subject"] = message.subject
+    # A name or subject with a line break (say, imported from the accounting system) is put
+    # on one line: the message still goes out, and a header can never be split in two.
+    email["To"] = formataddr((_one_line(message.to_name), message.to_address))
+    email["Subject"] = _one_line(message.subject)
     email["Message-ID"] = f"<{message.delivery_key}@{config['IOK_MAIL_DOMAIN']}>"
     email["Date"] = format_datetime(utcnow())
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
     return email
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def due_messages(limit: int = 500) -> list[tuple[int, int]]:

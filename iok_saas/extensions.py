@@ -55,4 +55,18 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _AppLimiter(Limiter):
+    """Flask-Limiter keeps "the storage is unreachable" (its in-memory fallback in use) on
+    the instance, across init_app calls; but each app binds a storage of its own, so a new
+    app starts with it reachable. Matters where one process creates several apps (tests):
+    otherwise an app would count its first requests in the fallback and later ones in its
+    own storage."""
+
+    def init_app(self, app) -> None:
+        self._storage_dead = False
+        super().init_app(app)
+
+
+limiter = _AppLimiter(key_func=get_remote_address, default_limits=[])

@@ -87,3 +87,47 @@ def test_pages_that_ask_to_sign_in_keep_next_local(synced, host_client):
         assert response.status_code == 302
         assert_stays_on(response, host, path)
         assert "evil" not in response.headers["Location"]
+
+
+# --- links in e-mails never follow the request's Host headers (reset-link poisoning) ------
+
+def test_recovery_links_are_built_from_the_canonical_host(synced, host_client, ctx, mail):
+    import re
+
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.tenants.models import Tenant
+    from iok_saas.modules.tenants.services import update_policy
+
+    from ..factories import credentials, resident
+
+    source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == "kuzniki"))
+    at = source.index("\nrecovery:")
+    update_policy("kuzniki", source[:at] + re.sub(r"method: \w+", "method: email",
+                                                  source[at:], count=1), Actor.cli("test"))
+    account_id = resident("kuzniki", "Irena", "Sowa")
+    login, _ = credentials("kuzniki", account_id)
+    from iok_saas.modules.accounts.models import ResidentAccount
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+    with tenant_scope(tenant("kuzniki")):
+        email = db.session.get(ResidentAccount, account_id).person.email
+    poisoned = [{"X-Forwarded-Host": "evil.example"}, {"X-Host": "evil.example"},
+                {"Forwarded": "host=evil.example;proto=https"},
+                {"X-Forwarded-Host": "brzeg.localhost", "X-Forwarded-Proto": "https"}]
+    sent = 0
+    for headers in poisoned:
+        response = host_client("kuzniki.localhost").post(
+            "/nie-pamietam-hasla", data={"login": login, "email": email}, headers=headers)
+        assert response.status_code in (302, 404), headers
+        if response.status_code == 302:
+            sent += 1
+    assert sent >= 1
+    messages = mail.wait_for(sent)
+    assert len(messages) == sent
+    for message in messages:
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        links = re.findall(r"https?://[^\s/]+", text)
+        assert links and all(link == "http://kuzniki.localhost" for link in links), links

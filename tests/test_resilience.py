@@ -104,8 +104,8 @@ def test_broker_down_a_staff_comment_still_saves_and_its_email_is_sent_later(
     assert [r.state for r in _outbox(app)] == ["sent"]
 
 
-def test_rate_limit_storage_down_the_login_page_still_answers(database_url, tmp_path,
-                                                               synced):
+def test_rate_limit_storage_down_the_login_page_still_answers_and_still_limits(
+        database_url, tmp_path, synced):
     limited = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
         "IOK_VAR_DIR": tmp_path, "RATELIMIT_ENABLED": True,
@@ -113,12 +113,14 @@ def test_rate_limit_storage_down_the_login_page_still_answers(database_url, tmp_
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     })
     client = limited.test_client()
-    for _ in range(3):
-        response = client.post("/logowanie", base_url="http://kuzniki.localhost",
-                                data={"login": "999999", "password": "Zle-haslo-2026"})
-        # The form again with its message: the failed login, not a server error.
-        assert response.status_code == 200
-        assert "Błąd serwera" not in response.get_data(as_text=True)
+    responses = [client.post("/logowanie", base_url="http://kuzniki.localhost",
+                             data={"login": "999999", "password": "Zle-haslo-2026"})
+                 for _ in range(11)]
+    # The form again with its message: the failed login, not a server error …
+    assert [r.status_code for r in responses[:10]] == [200] * 10
+    assert all("Błąd serwera" not in r.get_data(as_text=True) for r in responses)
+    # … and the limit of ten tries a minute per login holds, counted in memory meanwhile.
+    assert responses[10].status_code == 429
     with limited.app_context():
         db.engine.dispose()
 

@@ -1,9 +1,9 @@
 """Response headers every page carries: no inline scripts or styles, no framing, no
-MIME sniffing; HSTS in production."""
+MIME sniffing; HSTS in production; no caching of signed-in pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 from werkzeug.routing import IntegerConverter
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -47,6 +47,12 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # Pages for a signed-in user hold personal data (balances, addresses, staff desks): the
+    # browser must not keep them, e.g. for "Back" after logout on a shared computer. Only a
+    # user this request already loaded counts, so anonymous pages cost no extra query.
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        headers.setdefault("Cache-Control", "private, no-store")
     if current_app.config["IOK_ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -282,3 +282,22 @@ def test_forms_answer_429_with_a_polish_page(name, synced, database_url, tmp_pat
     other = client.post(path, data=form, base_url=f"http://{host}",
                         environ_base={"REMOTE_ADDR": "10.9.0.2"})
     assert other.status_code != 429, name
+
+
+def test_signed_in_pages_are_not_kept_by_the_browser(world, host_client, ctx):
+    """ASVS V8.2.1: personal pages carry no-store; public pages stay cacheable."""
+    resident, _ = world.resident_a(ZW)
+    office = world.staff(ZW)
+    create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
+    operator, _ = _operator_login(host_client)
+    for where, response in (("resident dashboard", resident.get("/konto")),
+                            ("ledger", resident.get("/konto/saldo/")),
+                            ("password page", resident.get("/konto/haslo")),
+                            ("staff desk", office.get("/staff/")),
+                            ("staff person page", office.get(
+                                f"/staff/osoby/{world.resident_a(ZW)[1].person_id}")),
+                            ("operator console", operator.get("/operator/"))):
+        assert response.status_code == 200, where
+        assert "no-store" in response.headers.get("Cache-Control", ""), where
+    public = host_client(f"{ZW}.localhost").get("/regulamin")
+    assert "no-store" not in public.headers.get("Cache-Control", "")

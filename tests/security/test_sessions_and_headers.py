@@ -301,3 +301,32 @@ def test_signed_in_pages_are_not_kept_by_the_browser(world, host_client, ctx):
         assert "no-store" in response.headers.get("Cache-Control", ""), where
     public = host_client(f"{ZW}.localhost").get("/regulamin")
     assert "no-store" not in public.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("kind", ["resident", "staff"])
+def test_tenant_logins_start_a_new_session(kind, resident_client, host_client, ctx):
+    """Session fixation (V3.2.1): a value planted before login does not survive it."""
+    from ..factories import RESIDENT_PASSWORD
+
+    _, resident = resident_client(ZW)
+    staff(ZW, "ola")
+    client = host_client(f"{ZW}.localhost")
+    client.get("/logowanie")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    before = _cookie(client, f"{ZW}.localhost")
+    path, data = ("/logowanie", {"login": resident.login, "password": RESIDENT_PASSWORD}) \
+        if kind == "resident" else ("/staff/logowanie", {"login": "ola",
+                                                         "password": STAFF_PASSWORD})
+    assert client.post(path, data=data).status_code == 302
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+    assert _cookie(client, f"{ZW}.localhost") != before
+
+
+def test_a_staff_cookie_copied_to_the_admin_host_opens_nothing(office_client, host_client):
+    stolen = _cookie(office_client(ZW), f"{ZW}.localhost")
+    thief = _replay(host_client, "admin.localhost", stolen)
+    for path in ("/operator/", "/operator/tenants/zielone-wzgorza", "/operator/poczta/"):
+        response = thief.get(path)
+        assert response.status_code == 302 and "/operator/login" in response.headers["Location"]

@@ -58,6 +58,11 @@ _TITLES = {
 
 def _http_error(error: HTTPException):
     code = error.code or 500
+    # Flask wraps what escaped outside the view (an after_request hook reloading the
+    # signed-in user, say) in an InternalServerError: a lost database is still a 503.
+    original = getattr(error, "original_exception", None)
+    if code == 500 and original is not None and _caused_by_database_outage(original):
+        return _database_unavailable(original)
     title = _(_TITLES.get(code, "Błąd"))
     return render_template("errors/error.html", code=code, title=title), code
 

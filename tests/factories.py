@@ -73,7 +73,7 @@ def active_resident(slug: str, first="Anna", last="Nowicka", flat="12",
                             street=f"ul. Lipowa {n}", postal_code="00-001", city="Miasto")
         unit = Unit(external_id=f"RU{n}", association=assoc, street=f"ul. Lipowa {n}",
                     building_number=str(n), unit_number=flat, city="Miasto",
-                    bank_account=f"{n:02d}" + "1140" * 6)
+                    bank_account=f"{n % 100:02d}" + "1140" * 6)
         person = Person(external_id=f"RP{n}", first_name=first, last_name=last,
                         email=f"mieszkaniec{n}@example.com" if email == "" else email)
         db.session.add_all([assoc, unit, person])

@@ -22,16 +22,22 @@ def page(response) -> str:
 
 
 def corrections(slug: str, person_id: int) -> list[ContactCorrection]:
+    """Fresh, detached copies: readable after the tenant's scope ends."""
     with tenant_scope(tenant(slug)):
         db.session.expire_all()
-        return list(db.session.scalars(select(ContactCorrection)
-                                       .where(ContactCorrection.person_id == person_id)))
+        found = list(db.session.scalars(select(ContactCorrection)
+                                        .where(ContactCorrection.person_id == person_id)))
+        for correction in found:
+            db.session.expunge(correction)
+        return found
 
 
 def person(slug: str, person_id: int) -> Person:
     with tenant_scope(tenant(slug)):
         db.session.expire_all()
-        return db.session.scalar(select(Person).where(Person.id == person_id))
+        found = db.session.scalar(select(Person).where(Person.id == person_id))
+        db.session.expunge(found)
+        return found
 
 
 def ask(client, **fields):

@@ -287,3 +287,16 @@ def test_ids_out_of_range_answer_404_not_500(number, world, app):
             answers.append((endpoint, method, _request(client, method, url, {},
                                                        headers).status_code))
     assert [a for a in answers if a[2] != 404] == []
+
+
+def test_allow_listed_operator_routes_exist_only_on_the_admin_host(world, app):
+    """The operator routes' slugs are no secret because only operators reach them: on a
+    tenant host, even for its signed-in staff, they do not exist."""
+    office = world.staff(ZW)
+    for endpoint in sorted(e for e in NOT_SECRET if e.startswith("operator.")):
+        rule = _rules_with_ids(app)[endpoint]
+        url = _url(app, endpoint, {name: ZW if name == "slug" else "suspend"
+                                   for name in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _request(office, method, url, {"policy_source": "extends: base"})
+            assert response.status_code == 404, (endpoint, method, response.status_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
@@ -43,7 +44,7 @@ def _editor(announcement):
             "associations": [t.association_id for t in announcement.targets],
             "publish_at": local(announcement.publish_at).replace(tzinfo=None),
             "email_residents": announcement.email_residents})
-    form.associations.choices = [(a.id, f"{a.name} ({a.street}, {a.city})")
+    form.associations.choices = [SelectChoice(a.id, f"{a.name} ({a.street}, {a.city})")
                                  for a in services.associations()]
     error = None
     if form.validate_on_submit():

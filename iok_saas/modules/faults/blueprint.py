@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from iok_saas.modules.portal import resident_units, tab_required
 
@@ -34,7 +35,7 @@ def index():
 def new():
     units = resident_units()
     form = FaultForm()
-    form.unit_id.choices = [(unit.id, unit.label) for unit in units]
+    form.unit_id.choices = [SelectChoice(unit.id, unit.label) for unit in units]
     photo_error = None
     if units and form.validate_on_submit():
         unit = next((u for u in units if u.id == form.unit_id.data), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .services import CATEGORIES, COMMENT_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, PLACE_LABELS
@@ -22,9 +22,11 @@ def _strip(value):
 class FaultForm(FlaskForm):
     unit_id = SelectField(_l("Lokal"), coerce=int,
                           validators=[DataRequired(_l("Wybierz lokal."))])
-    category = SelectField(_l("Rodzaj usterki"), choices=list(CATEGORIES.items()),
+    category = SelectField(_l("Rodzaj usterki"),
+                           choices=[SelectChoice(*item) for item in CATEGORIES.items()],
                            validators=[DataRequired(_l("Wybierz rodzaj usterki."))])
-    place = RadioField(_l("Gdzie jest usterka"), choices=list(PLACE_LABELS.items()),
+    place = RadioField(_l("Gdzie jest usterka"),
+                       choices=[SelectChoice(*item) for item in PLACE_LABELS.items()],
                        default="flat", validators=[DataRequired(_l("Wskaż miejsce usterki."))])
     description = TextAreaField(
         _l("Opis usterki"), filters=[_strip],

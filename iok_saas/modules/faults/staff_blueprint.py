@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from iok_saas.modules.portal import desk_guard
 from iok_saas.modules.staff.blueprint import current_staff, staff_required
@@ -41,8 +42,9 @@ def detail(fault_id: int):
     if report is None:
         abort(404)
     form = StaffUpdateForm()
-    form.status.choices = [("", _("— bez zmiany stanu —"))] + [
-        (key, services.status_label(key)) for key in services.NEXT_STATUSES[report.status]]
+    form.status.choices = [SelectChoice("", _("— bez zmiany stanu —"))] + [
+        SelectChoice(key, services.status_label(key))
+        for key in services.NEXT_STATUSES[report.status]]
     error = None
     if form.validate_on_submit():
         try:

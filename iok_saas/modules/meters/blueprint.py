@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from iok_saas.modules.portal import resident_units, tab_required, unit_or_404
 from iok_saas.tenancy import current_tenant
@@ -55,7 +56,8 @@ def _submission_shown() -> bool:
 def submit():
     pairs = services.resident_meters(for_submission=True)
     form = ReadingForm()
-    form.meter.choices = [(meter.id, _meter_choice(unit, meter)) for unit, meter in pairs]
+    form.meter.choices = [SelectChoice(meter.id, _meter_choice(unit, meter))
+                          for unit, meter in pairs]
     chosen = _chosen_meter(form, pairs)
     if request.method == "GET":
         form.read_on.data = form.read_on.data or services.today()

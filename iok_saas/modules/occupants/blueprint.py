@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from iok_saas.modules.portal import resident_units, tab_required, unit_or_404
 
@@ -26,8 +27,8 @@ def _vocabulary() -> dict:
 def index():
     units = resident_units()
     form = DeclarationForm()
-    form.unit.choices = [(unit.id, unit.label) for unit in units]
-    form.effective_from.choices = [(day.isoformat(), services.month_label(day))
+    form.unit.choices = [SelectChoice(unit.id, unit.label) for unit in units]
+    form.effective_from.choices = [SelectChoice(day.isoformat(), services.month_label(day))
                                    for day in services.effective_months()]
     chosen = _chosen_unit(units)
     if request.method == "GET":

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
-
 from dataclasses import dataclass
+from datetime import date
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts

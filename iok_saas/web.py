@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import format_currency, get_locale, lazy_gettext
 
 from .extensions import login_manager
@@ -81,8 +81,7 @@ def _shell_context() -> dict:
 
     tenant = current_tenant_or_none()
     shell = {"tenant": tenant, "on_admin_site": on_admin_site(),
-             "resident_nav": resident_nav, "staff_nav": staff_nav,
-             "view_functions": current_app.view_functions}
+             "resident_nav": resident_nav, "staff_nav": staff_nav}
     if tenant is not None:
         # What every staff page's layout reads (navigation, signed-in member).
         shell.update(member=current_staff(), department_name=tenant.department_name,

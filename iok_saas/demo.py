@@ -26,7 +26,7 @@ from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
 from .modules.staff.models import ROLE_ADMIN, ROLE_STAFF, StaffMember
 from .tenancy import TenantSnapshot, admin_url, directory, site_url, tenant_scope
-from .timeutil import WARSAW, utcnow
+from .timeutil import utcnow, warsaw_today
 
 demo_cli = AppGroup("demo", help="Demo data for trying the platform locally.")
 
@@ -86,7 +86,7 @@ PORTAL_SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "
 
 
 def _seed_portal_data() -> None:
-    today = utcnow().astimezone(WARSAW).date()
+    today = warsaw_today()
     for name in PORTAL_SEEDERS:
         import_module(f".modules.{name}.demo", __package__).seed_demo(today)
         db.session.commit()

@@ -1,6 +1,6 @@
 """Timezone-aware time: stored in UTC, shown in Europe/Warsaw."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -8,6 +8,11 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def warsaw_today() -> date:
+    """Today's date where the cooperatives are (the day a resident or clerk calls today)."""
+    return utcnow().astimezone(WARSAW).date()
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -28,7 +28,7 @@ from iok_saas.modules.auth.sessions import end_sessions
 from iok_saas.modules.housing.models import Person, Title
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import WARSAW, as_utc, utcnow
+from iok_saas.timeutil import as_utc, utcnow, warsaw_today
 
 from .models import (
     ACTIVE,
@@ -400,7 +400,7 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
 
 def current_titles(account: ResidentAccount) -> list[Title]:
     """The resident's titles valid today, with their units (what the portal may show)."""
-    today = utcnow().astimezone(WARSAW).date()
+    today = warsaw_today()
     titles = db.session.scalars(
         select(Title).where(Title.person_id == account.person_id)
         .options(joinedload(Title.unit))).all()

@@ -21,7 +21,7 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import WARSAW, as_utc, utcnow
+from iok_saas.timeutil import WARSAW, as_utc, utcnow, warsaw_today
 
 from .models import Announcement, AnnouncementTarget
 
@@ -162,7 +162,7 @@ def set_email_opt_in(account: ResidentAccount, wanted: bool) -> None:
 
 def audience(announcement: Announcement) -> list[tuple[ResidentAccount, Person]]:
     """Opted-in residents with an e-mail address and a current title in the audience."""
-    today = utcnow().astimezone(WARSAW).date()
+    today = warsaw_today()
     holders = (select(Title.person_id).join(Unit, Unit.id == Title.unit_id)
                .where(Title.valid_from <= today,
                       or_(Title.valid_to.is_(None), Title.valid_to >= today)))

@@ -15,13 +15,9 @@ from sqlalchemy.orm import selectinload
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import STATES, ResidentAccount
 from iok_saas.modules.housing.models import Person, Title, Unit
-from iok_saas.timeutil import WARSAW, utcnow
+from iok_saas.timeutil import warsaw_today as today
 
 SEARCH_LIMIT = 100
-
-
-def today() -> date:
-    return utcnow().astimezone(WARSAW).date()
 
 
 def account_counts() -> dict[str, int]:

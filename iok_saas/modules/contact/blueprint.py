@@ -14,6 +14,7 @@ from flask_login import current_user
 from iok_saas.modules.accounts.blueprint import resident_required
 from iok_saas.modules.backoffice.forms import TITLE_LABELS
 from iok_saas.modules.portal import tab_required
+from iok_saas.timeutil import warsaw_today
 
 from . import export, services
 from .forms import CorrectionForm
@@ -25,7 +26,7 @@ bp = Blueprint("contact", __name__, template_folder="templates")
 def _vocabulary() -> dict:
     return {"field_labels": services.FIELD_LABELS, "state_labels": services.STATE_LABELS,
             "title_labels": TITLE_LABELS, "changes": services.changes,
-            "today": services.today()}
+            "today": warsaw_today()}
 
 
 def _account():

@@ -18,7 +18,7 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.models import Person
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import WARSAW, utcnow
+from iok_saas.timeutil import utcnow
 
 from .forms import normalize_phone
 from .models import DONE, REJECTED, SUBMITTED, ContactCorrection
@@ -50,10 +50,6 @@ class Change:
     field: str
     current: str | None
     requested: str | None
-
-
-def today():
-    return utcnow().astimezone(WARSAW).date()
 
 
 # --- the resident's side -------------------------------------------------------------------

@@ -39,6 +39,7 @@ from iok_saas.modules.notifications.services import notify
 from iok_saas.policy.schema import APPLICANT_TYPES, STEP_CHANNELS
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import WARSAW, utcnow
+from iok_saas.timeutil import warsaw_today as today
 
 from . import tokens
 from .models import (
@@ -318,10 +319,6 @@ def counts_by_state() -> dict[str, int]:
     rows = db.session.execute(select(Application.state, func.count(Application.id))
                               .group_by(Application.state)).all()
     return {state: number for state, number in rows}
-
-
-def today() -> date:
-    return utcnow().astimezone(WARSAW).date()
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -18,7 +18,7 @@ from iok_saas.modules.auth.sessions import SESSION_ID_KEY
 from iok_saas.modules.housing.models import Association
 from iok_saas.modules.portal import resident_units, tab_required
 from iok_saas.tenancy import current_tenant
-from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import utcnow, warsaw_today
 
 from . import services
 from .forms import LedgerChoiceForm
@@ -60,7 +60,7 @@ def _months() -> tuple:
     if raw and chosen is None:
         abort(404)
     return services.shown_months(current_tenant.policy.ledger.choose_month, chosen,
-                                 services.today_in_warsaw())
+                                 warsaw_today())
 
 
 def _as_of():
@@ -69,7 +69,7 @@ def _as_of():
     clears the session, so the day never outlives its login."""
     rules = current_tenant.policy.ledger
     if rules.balance_as_of != "login_day":
-        return services.today_in_warsaw()
+        return warsaw_today()
     sid = session.get(SESSION_ID_KEY)
     kept = session.get(LOGIN_DAY_KEY)
     if kept and kept[0] == sid:
@@ -140,7 +140,7 @@ def index():
     statement, balance = page.statement, page.balance
     if rules.choose_month:
         months = set(page.months)
-        months.add(services.month_start(services.today_in_warsaw()))
+        months.add(services.month_start(warsaw_today()))
         months.add(first_month)
         locale = str(get_locale())
         form.month.choices = [SelectChoice(m.strftime("%Y-%m"), _month_label(m, locale))

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
 
 from iok_saas.extensions import db
-from iok_saas.timeutil import WARSAW, local, utcnow
+from iok_saas.timeutil import local, utcnow
 
 from .models import CHARGE, CORRECTION, INTEREST, PAYMENT, ChargeSchedule, LedgerEntry
 
@@ -76,10 +76,6 @@ def parse_month(text: str | None) -> date | None:
         return date(int(year), int(month), 1)
     except ValueError:
         return None
-
-
-def today_in_warsaw() -> date:
-    return utcnow().astimezone(WARSAW).date()
 
 
 def balance_date(balance_as_of: str, session_started: datetime | None,

@@ -29,7 +29,8 @@ from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.modules.portal import resident_units, unit_or_404
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import WARSAW, utcnow
+from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import warsaw_today as today
 
 from .chart import Bar, bar_chart
 from .models import (
@@ -57,10 +58,6 @@ NEGLIGIBLE = Decimal("1.000")
 # one meter (about 30 m³ a month, several times what a household uses) is a big jump.
 NO_HISTORY_DAILY_LIMIT = Decimal("1.000")
 THOUSANDTH = Decimal("0.001")
-
-
-def today() -> date:
-    return utcnow().astimezone(WARSAW).date()
 
 
 def m3(value: Decimal | None) -> str:

@@ -25,7 +25,8 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import WARSAW, utcnow
+from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import warsaw_today as today
 
 from .models import CONFIRMED, REJECTED, SUBMITTED, OccupantsChange
 
@@ -36,10 +37,6 @@ NOTE_MAX = 500
 
 STATE_LABELS = {SUBMITTED: _l("oczekuje na decyzję"), CONFIRMED: _l("potwierdzona"),
                 REJECTED: _l("odrzucona")}
-
-
-def today() -> date:
-    return utcnow().astimezone(WARSAW).date()
 
 
 def state_label(state: str) -> str:

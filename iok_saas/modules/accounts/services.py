@@ -25,7 +25,7 @@ from iok_saas.modules.auth.password_check import (
 )
 from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
 from iok_saas.modules.auth.sessions import end_sessions
-from iok_saas.modules.housing.models import Person, Title
+from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import as_utc, utcnow, warsaw_today
@@ -93,10 +93,12 @@ def find_by_login(login: str) -> ResidentAccount | None:
         ResidentAccount.login == login.strip()))
 
 
+# Every page shows the resident's name: load the person with the account.
+ACCOUNT_WITH_PERSON = (joinedload(ResidentAccount.person),)
+
+
 def get_account(account_id: int) -> ResidentAccount | None:
-    # Every page shows the resident's name: load the person with the account.
-    return db.session.get(ResidentAccount, account_id,
-                          options=[joinedload(ResidentAccount.person)])
+    return db.session.get(ResidentAccount, account_id, options=ACCOUNT_WITH_PERSON)
 
 
 # --- creation and credentials --------------------------------------------------------------
@@ -399,11 +401,12 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
 
 
 def current_titles(account: ResidentAccount) -> list[Title]:
-    """The resident's titles valid today, with their units (what the portal may show)."""
+    """The resident's titles valid today, with their units and the units' associations
+    (what the portal may show; one statement, whichever page asks)."""
     today = warsaw_today()
     titles = db.session.scalars(
         select(Title).where(Title.person_id == account.person_id)
-        .options(joinedload(Title.unit))).all()
+        .options(joinedload(Title.unit).joinedload(Unit.association))).all()
     return [t for t in titles if t.current_on(today)]
 
 

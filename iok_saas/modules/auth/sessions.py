@@ -7,12 +7,13 @@ valid, so logout, a block or a password change end a session on its very next re
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm.interfaces import ORMOption
 
 from iok_saas.extensions import db
 from iok_saas.tenancy import SESSION_SITE_KEY, current_tenant, site_key
@@ -59,19 +60,30 @@ def end_sessions(user_kind: str, user_id: int, reason: str, keep_current: bool =
     db.session.execute(query, execution_options={"synchronize_session": False})
 
 
-def load_session_user(user_kind: str, user_id: int, load: Callable[[int], object | None]):
-    """The user behind this request's session, or None when the session is over."""
+def load_session_user(user_kind: str, user_id: int, model: type,
+                      options: Sequence[ORMOption] = ()):
+    """The user behind this request's session, or None when the session is over.
+
+    Every signed-in request pays for this, so the session row and its user (``model``,
+    with ``options`` such as eager loads) come back in one statement."""
     sid = session.get(SESSION_ID_KEY)
-    row = db.session.get(UserSession, sid) if sid else None
-    if row is None or row.ended_at is not None or (row.user_kind, row.user_id) != (
-            user_kind, user_id):
+    if not sid:
         return None
+    found = db.session.execute(
+        select(UserSession, model)
+        .outerjoin(model, model.id == UserSession.user_id)
+        .where(UserSession.id == sid, UserSession.user_kind == user_kind,
+               UserSession.user_id == user_id)
+        .options(*options)
+    ).first()
+    if found is None or found[0].ended_at is not None:
+        return None
+    row, user = found
     now = utcnow()
     rules = current_tenant.policy.session
     if (now - as_utc(row.last_seen_at) > rules.idle_timeout
             or now - as_utc(row.created_at) > rules.absolute_timeout):
         return _end_row(row, "timeout")
-    user = load(user_id)
     if user is None or not user.is_active:
         return _end_row(row, "inactive")
     if now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION:

@@ -20,7 +20,7 @@ from .models import StaffMember
 bp = Blueprint("staff", __name__, template_folder="templates")
 
 register_user_kind("staff", lambda member_id: load_session_user(
-    STAFF, member_id, services.get_staff) if current_tenant_or_none() else None)
+    STAFF, member_id, StaffMember) if current_tenant_or_none() else None)
 
 OPEN_ENDPOINTS = {"staff.login", "staff.logout", "staff.first_password"}
 

@@ -81,10 +81,6 @@ def authenticate_staff(login: str, password: str, client: str | None) -> StaffLo
     return StaffLogin(member)
 
 
-def get_staff(member_id: int) -> StaffMember | None:
-    return db.session.get(StaffMember, member_id)
-
-
 def change_staff_password(member: StaffMember, current: str, new: str) -> list[str]:
     if not verify_password(member.password_hash, current):
         return ["current_password"]

@@ -9,19 +9,15 @@ from babel import dates as babel_dates
 from flask import Blueprint, Response, abort, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
-from wtforms import SelectChoice
 
 from iok_saas.extensions import db
 from iok_saas.modules.auth.models import UserSession
 from iok_saas.modules.auth.sessions import SESSION_ID_KEY
-from iok_saas.modules.housing.models import Association
 from iok_saas.modules.portal import resident_units, tab_required
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow, warsaw_today
 
 from . import services
-from .forms import LedgerChoiceForm
 from .payment_qr import qr_svg, transfer_payload
 from .statement_pdf import statement_pdf
 
@@ -36,9 +32,7 @@ def _choice() -> services.Choice:
     units = resident_units()
     associations = None
     if current_tenant.policy.ledger.choose_association:
-        ids = {unit.association_id for unit in units}
-        associations = {a.id: a for a in db.session.scalars(
-            select(Association).where(Association.id.in_(ids)))} if ids else {}
+        associations = {unit.association_id: unit.association for unit in units}
     try:
         return services.choose_unit(units, associations,
                                     request.args.get("association", type=int),
@@ -97,9 +91,11 @@ def _payment(unit, balance: services.Balance) -> dict | None:
     }
 
 
-def _with_placeholder(chosen, choices: list) -> list:
-    """Nothing chosen yet: an empty first option, so no address or flat looks preselected."""
-    return choices if chosen is not None else [SelectChoice("", _("— wybierz —")), *choices]
+def _options(chosen, pairs) -> list[tuple[str, str]]:
+    """(value, label) options of a choice; with nothing chosen yet an empty first option,
+    so that no address or flat looks preselected."""
+    options = [(str(value), label) for value, label in pairs]
+    return options if chosen is not None else [("", _("— wybierz —")), *options]
 
 
 @lru_cache(maxsize=2048)
@@ -114,23 +110,16 @@ def _month_label(month, locale: str) -> str:
 def index():
     rules = current_tenant.policy.ledger
     choice = _choice()
-    form = LedgerChoiceForm(formdata=None)
+    # The choice is a GET form with server-made options (no input to validate): the
+    # template renders it directly; a select is shown only where there is a choice.
+    context = {"choice": choice, "rules": rules, "association_options": None,
+               "unit_options": None, "month_options": None}
     if rules.choose_association and len(choice.associations) > 1:
-        form.association.choices = _with_placeholder(
-            choice.association,
-            [SelectChoice(a.id, f"{a.street}, {a.city}") for a in choice.associations])
-        form.association.data = choice.association.id if choice.association else None
-    else:
-        del form.association
+        context["association_options"] = _options(choice.association, (
+            (a.id, f"{a.street}, {a.city}") for a in choice.associations))
     if choice.units and len(choice.units) > 1:
-        form.unit.choices = _with_placeholder(choice.unit,
-                                              [SelectChoice(u.id, u.label) for u in choice.units])
-        form.unit.data = choice.unit.id if choice.unit else None
-    else:
-        del form.unit
-    context = {"choice": choice, "form": form, "rules": rules}
+        context["unit_options"] = _options(choice.unit, ((u.id, u.label) for u in choice.units))
     if choice.unit is None:
-        del form.month
         return render_template("ledger/index.html", **context)
 
     unit = choice.unit
@@ -138,25 +127,19 @@ def index():
     page = services.overview(unit.id, first_month, last_month, _as_of(),
                              rules.simulate_current_month)
     statement, balance = page.statement, page.balance
-    if rules.choose_month:
-        months = set(page.months)
-        months.add(services.month_start(warsaw_today()))
-        months.add(first_month)
-        locale = str(get_locale())
-        form.month.choices = [SelectChoice(m.strftime("%Y-%m"), _month_label(m, locale))
-                              for m in sorted(months, reverse=True)]
-        form.month.data = first_month.strftime("%Y-%m")
-    else:
-        del form.month
+    locale = str(get_locale())
     query = {"unit": unit.id}
     if rules.choose_month:
+        months = {*page.months, services.month_start(warsaw_today()), first_month}
+        context["month_options"] = [(m.strftime("%Y-%m"), _month_label(m, locale))
+                                    for m in sorted(months, reverse=True)]
         query["month"] = first_month.strftime("%Y-%m")
     return render_template(
         "ledger/index.html", **context, unit=unit, statement=statement, balance=balance,
         components=balance.components(rules.components) if rules.components else [],
         payment=_payment(unit, balance), disputes=services.dispute_info(current_tenant),
         notices=current_tenant.policy.notices, query=query,
-        money=services.money_formatter(str(get_locale())),
+        money=services.money_formatter(locale),
         kind_labels={kind: str(label) for kind, label in services.KIND_LABELS.items()},
         period_label=_period_label(first_month, last_month),
     )

@@ -21,7 +21,22 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from iok_saas.extensions import db
 from iok_saas.timeutil import local, utcnow
@@ -150,18 +165,20 @@ class Statement:
         return sum((line.credit or ZERO for line in self.lines), ZERO)
 
 
-def _lines(unit_id: int, first_month: date, last_month: date, opening: Decimal) -> tuple[Line, ...]:
-    """One query for the range's entries (plain columns, no ORM objects) with a running sum."""
-    rows = db.session.execute(
-        select(LedgerEntry.booking_date, LedgerEntry.period, LedgerEntry.kind,
-               LedgerEntry.component, LedgerEntry.title, LedgerEntry.amount)
-        .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period >= first_month,
-               LedgerEntry.period <= last_month)
-        .order_by(LedgerEntry.period, LedgerEntry.booking_date, LedgerEntry.id)
-    ).all()
+def _line_columns(unit_id: int, first_month: date, last_month: date):
+    """The range's entries (plain columns, no ORM objects), amounts in grosze."""
+    return (select(LedgerEntry.period, LedgerEntry.booking_date, LedgerEntry.kind,
+                   LedgerEntry.component, LedgerEntry.title, _grosze(LedgerEntry.amount))
+            .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period >= first_month,
+                   LedgerEntry.period <= last_month))
+
+
+def _running(rows, opening: Decimal) -> tuple[Line, ...]:
+    """Lines with the balance after each, from (period, booking_date, kind, component,
+    title, grosze) rows in booking order."""
     running, lines = opening, []
-    for booking_date, period, kind, component, title, amount in rows:
-        amount = Decimal(amount).quantize(CENT)
+    for period, booking_date, kind, component, title, grosze in rows:
+        amount = _zloty(grosze)
         running += amount
         lines.append(Line(booking_date, period, kind, component, title, amount, running))
     return tuple(lines)
@@ -178,8 +195,9 @@ def statement(unit_id: int, first_month: date, last_month: date | None = None) -
         select(func.sum(_grosze(LedgerEntry.amount)))
         .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period < first_month)
     ))
-    return Statement(unit_id, first_month, last_month, opening,
-                     _lines(unit_id, first_month, last_month, opening))
+    rows = db.session.execute(_line_columns(unit_id, first_month, last_month).order_by(
+        LedgerEntry.period, LedgerEntry.booking_date, LedgerEntry.id)).all()
+    return Statement(unit_id, first_month, last_month, opening, _running(rows, opening))
 
 
 def statement_months(unit_id: int) -> list[date]:
@@ -234,9 +252,9 @@ def _posted_by_component(unit_id: int, as_of: date) -> dict[str | None, Decimal]
     return {component: _zloty(grosze) for component, grosze in rows}
 
 
-def _unposted_charges(unit_id: int, as_of: date) -> list[tuple[str | None, Decimal]]:
+def _unposted_query(unit_id: int, as_of: date):
     """The month of ``as_of``: scheduled charges with no charge posted (by then) for the same
-    period and component. One query; the "already posted" check is a correlated NOT EXISTS."""
+    period and component; the "already posted" check is a correlated NOT EXISTS."""
     month = month_start(as_of)
     month_end = add_months(month, 1)
     posted = exists().where(
@@ -247,13 +265,10 @@ def _unposted_charges(unit_id: int, as_of: date) -> list[tuple[str | None, Decim
         or_(LedgerEntry.component == ChargeSchedule.component,
             and_(LedgerEntry.component.is_(None), ChargeSchedule.component.is_(None))),
     )
-    rows = db.session.execute(
-        select(ChargeSchedule.component, _grosze(ChargeSchedule.amount))
-        .where(ChargeSchedule.unit_id == unit_id, ChargeSchedule.valid_from < month_end,
-               or_(ChargeSchedule.valid_to.is_(None), ChargeSchedule.valid_to >= month),
-               ~posted)
-    ).all()
-    return [(component, _zloty(grosze)) for component, grosze in rows]
+    return (select(ChargeSchedule.component, _grosze(ChargeSchedule.amount))
+            .where(ChargeSchedule.unit_id == unit_id, ChargeSchedule.valid_from < month_end,
+                   or_(ChargeSchedule.valid_to.is_(None), ChargeSchedule.valid_to >= month),
+                   ~posted))
 
 
 def balance(unit_id: int, as_of: date, simulate: bool) -> Balance:
@@ -264,12 +279,19 @@ def balance(unit_id: int, as_of: date, simulate: bool) -> Balance:
 
 def _with_schedule(unit_id: int, as_of: date, simulate: bool,
                    by_component: dict[str | None, Decimal]) -> Balance:
+    unposted = db.session.execute(_unposted_query(unit_id, as_of)).all() if simulate else []
+    return _balance_of(as_of, simulate, by_component, unposted)
+
+
+def _balance_of(as_of: date, simulate: bool, by_component: dict[str | None, Decimal],
+                unposted) -> Balance:
+    """The balance from posted sums per component and (component, grosze) unposted charges."""
     posted = sum(by_component.values(), ZERO)
     scheduled = ZERO
-    if simulate:
-        for component, amount in _unposted_charges(unit_id, as_of):
-            scheduled += amount
-            by_component[component] = by_component.get(component, ZERO) + amount
+    for component, grosze in unposted:
+        amount = _zloty(grosze)
+        scheduled += amount
+        by_component[component] = by_component.get(component, ZERO) + amount
     return Balance(as_of, posted, scheduled, simulate, by_component)
 
 
@@ -280,32 +302,77 @@ class Overview:
     months: tuple[date, ...]  # months with entries, newest first
 
 
+def _none(type_):
+    """A typed NULL: a UNION's parts fill the columns they do not have with these."""
+    return cast(null(), type_)
+
+
+# The parts of the ledger page's one statement (``overview``), told apart by its first column.
+_MONTHS, _COMPONENTS, _LINES, _UNPOSTED = 0, 1, 2, 3
+_COLUMNS = ("part", "period", "booking_date", "kind", "component", "title", "grosze",
+            "booked", "entry_id")
+
+
+def _part(number: int, period=None, booking_date=None, kind=None, component=None, title=None,
+          grosze=None, booked=None, entry_id=None):
+    """The columns of one part of ``overview``'s UNION ALL, typed NULLs where it has none."""
+    given = (period, booking_date, kind, component, title, grosze, booked, entry_id)
+    types = (Date, Date, String, String, String, BigInteger, BigInteger, Integer)
+    columns = [literal(number)] + [_none(type_) if column is None else column
+                                   for column, type_ in zip(given, types, strict=True)]
+    return [column.label(name) for column, name in zip(columns, _COLUMNS, strict=True)]
+
+
 def overview(unit_id: int, first_month: date, last_month: date, as_of: date,
              simulate: bool) -> Overview:
-    """What the ledger page shows, in as few round trips as possible: one aggregate per
-    (component, month) gives the opening balance, the posted balance per component and the
-    months that have entries; one query the range's entries; and, only when simulating, one
-    the month's unposted charges."""
+    """What the ledger page shows, in one round trip and few rows: a UNION ALL of the months
+    that have entries; per component the sum before the range (its opening balance) and the
+    sum booked by ``as_of`` (the posted balance); the range's entries in booking order; and,
+    only when simulating, the month's unposted charges."""
     first_month, last_month = month_start(first_month), month_start(last_month)
     grosze = _grosze(LedgerEntry.amount)
+    of_unit = LedgerEntry.unit_id == unit_id
+    parts = [
+        select(*_part(_MONTHS, period=LedgerEntry.period)).where(of_unit)
+        .group_by(LedgerEntry.period),
+        select(*_part(_COMPONENTS, component=LedgerEntry.component,
+                      grosze=func.sum(case((LedgerEntry.period < first_month, grosze), else_=0)),
+                      booked=func.sum(case((LedgerEntry.booking_date <= as_of, grosze),
+                                           else_=0))))
+        .where(of_unit).group_by(LedgerEntry.component),
+    ]
+    lines = _line_columns(unit_id, first_month, last_month)
+    period, booking_date, kind, component, title, amount = lines.selected_columns
+    parts.append(lines.with_only_columns(*_part(
+        _LINES, period, booking_date, kind, component, title, amount, entry_id=LedgerEntry.id)))
+    if simulate:
+        unposted = _unposted_query(unit_id, as_of)
+        component, amount = unposted.selected_columns
+        parts.append(unposted.with_only_columns(
+            *_part(_UNPOSTED, component=component, grosze=amount)))
+    query = union_all(*parts)
+    order = query.selected_columns
     rows = db.session.execute(
-        select(LedgerEntry.component, LedgerEntry.period, func.sum(grosze),
-               func.sum(case((LedgerEntry.booking_date <= as_of, grosze), else_=0)))
-        .where(LedgerEntry.unit_id == unit_id)
-        .group_by(LedgerEntry.component, LedgerEntry.period)
-    ).all()
-    opening_grosze, posted_grosze, months = 0, {}, set()
-    for component, period, total, booked in rows:
-        months.add(period)
-        if period < first_month:
-            opening_grosze += int(total or 0)
-        posted_grosze[component] = posted_grosze.get(component, 0) + int(booked or 0)
-    opening = _zloty(opening_grosze)
-    posted = {component: _zloty(amount) for component, amount in posted_grosze.items()}
-    stmt = Statement(unit_id, first_month, last_month, opening,
-                     _lines(unit_id, first_month, last_month, opening))
-    return Overview(stmt, _with_schedule(unit_id, as_of, simulate, posted),
-                    tuple(sorted(months, reverse=True)))
+        query.order_by(order.part, order.period, order.booking_date, order.entry_id)).all()
+    return _overview_of(rows, unit_id, first_month, last_month, as_of, simulate)
+
+
+def _overview_of(rows, unit_id: int, first_month: date, last_month: date, as_of: date,
+                 simulate: bool) -> Overview:
+    months, opening, posted, entries, unposted = [], ZERO, {}, [], []
+    for part, period, booking_date, kind, component, title, grosze, booked, _ in rows:
+        if part == _MONTHS:
+            months.append(period)
+        elif part == _COMPONENTS:
+            opening += _zloty(grosze)
+            posted[component] = _zloty(booked)
+        elif part == _LINES:
+            entries.append((period, booking_date, kind, component, title, grosze))
+        else:
+            unposted.append((component, grosze))
+    stmt = Statement(unit_id, first_month, last_month, opening, _running(entries, opening))
+    return Overview(stmt, _balance_of(as_of, simulate, posted, unposted),
+                    tuple(reversed(months)))
 
 
 # --- what the resident sees around the balance -------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
+from .transactions import commit_if_read_only
 
 # Exceptions that mean "the database did not answer", not "the code is wrong".
 _DATABASE_AWAY = (OperationalError, InterfaceError, DisconnectionError)
@@ -102,14 +103,16 @@ def _plain_unavailable_page(title: str) -> str:
 
 
 def _end_session_quietly(_error) -> None:
-    """End the request's database session; if the server cut the connection since the
-    last statement (a restart), drop the connection instead of failing the response that
-    is already rendered (the rollback would raise after the view succeeded)."""
+    """End the request's database session (a transaction that only read is committed, see
+    transactions.py); if the server cut the connection since the last statement (a
+    restart), drop the connection instead of failing the response that is already
+    rendered (the rollback would raise after the view succeeded)."""
     from .extensions import db
 
     if not db.session.registry.has():
         return  # the request never used the database
     try:
+        commit_if_read_only(db.session())
         db.session.close()
     except Exception as error:  # noqa: BLE001 - only a lost connection is swallowed
         if not _caused_by_database_outage(error):

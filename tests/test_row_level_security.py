@@ -127,3 +127,24 @@ def test_the_owner_connection_is_not_the_apps(owner_url, rls_app):
     with owner.connect() as conn:
         assert conn.execute(text("SELECT current_user")).scalar_one() != APP_ROLE
     owner.dispose()
+
+
+def test_page_views_keep_their_prepared_statements(rls_app):
+    """Read-only requests end with COMMIT (iok_saas/transactions.py), so psycopg's prepared
+    statements survive them: after a few views the server holds the page's plans."""
+    from .conftest import HostClient
+    from .factories import sign_in_resident
+
+    with rls_app.app_context():
+        login = active_resident("brzeg", first="Ewa").login
+        db.session.close()
+    rls_app.config["WTF_CSRF_ENABLED"] = False  # as the suite's app fixture: a plain POST
+    rls_app.test_client_class = HostClient
+    client = sign_in_resident(rls_app.test_client(host="brzeg.localhost"), login)
+    for _ in range(7):
+        assert client.get("/konto/saldo/").status_code == 200
+    with rls_app.app_context():  # the pool's only connection: the one the pages used
+        prepared = db.session.execute(text(
+            "SELECT count(*) FROM pg_prepared_statements")).scalar_one()
+        db.session.close()
+    assert prepared >= 3  # the session and user, the resident's units, the ledger

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask
 from flask_babel import format_currency, get_locale, lazy_gettext
 
@@ -71,8 +73,21 @@ def _register_portal(app: Flask) -> None:
 
 
 def format_money(amount) -> str:
-    """A Decimal amount in złoty, in the page's locale ("1 234,50 zł")."""
+    """A Decimal amount in złoty, in the page's locale ("1 234,50 zł").
+
+    Polish, every tenant's language, is written directly: Babel's general formatter costs
+    ~50 µs an amount and a statement shows hundreds (tests compare the two)."""
+    if get_locale().language == "pl":
+        return polish_money(amount)
     return format_currency(amount, "PLN")
+
+
+def polish_money(amount) -> str:
+    """"-1 234,50 zł" with no-break spaces, as Babel's pl locale formats PLN."""
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    whole, fraction = f"{abs(amount):.2f}".split(".")
+    grouped = f"{int(whole):,}".replace(",", "\u00a0")
+    return f"{'-' if amount < 0 else ''}{grouped},{fraction}\u00a0zł"
 
 
 def _shell_context() -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -521,27 +521,3 @@ def balance_wording(balance: Balance) -> str:
     if balance.total < 0:
         return str(_l("nadpłata"))
     return str(_l("rozliczone"))
-
-
-# --- formatting many amounts ------------------------------------------------------------------
-
-
-def money_formatter(locale: str) -> Callable[[Decimal], str]:
-    """A formatter giving exactly what the ``|money`` filter gives, fast for Polish.
-
-    A year of entries shows a few hundred amounts; Babel's general formatter costs ~50 µs
-    each, which dominated the page. For ``pl`` the format is fixed ("-1 234,50 zł", no-break
-    spaces; tests compare it with the filter), other locales use the filter itself.
-    """
-    from iok_saas.web import format_money
-
-    if locale.split("_")[0] != "pl":
-        return format_money
-
-    def money(amount: Decimal) -> str:
-        amount = Decimal(amount).quantize(CENT)
-        whole, fraction = f"{abs(amount):.2f}".split(".")
-        grouped = f"{int(whole):,}".replace(",", "\u00a0")
-        return f"{'-' if amount < 0 else ''}{grouped},{fraction}\u00a0zł"
-
-    return money

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from iok_saas.modules.letters import PdfSection, PdfTable, document_pdf, letterhead_from_tenant
+from iok_saas.web import format_money
 
-from .services import Balance, Statement, balance_wording, money_formatter
+from .services import Balance, Statement, balance_wording
 
 
 def _date(day) -> str:
@@ -18,10 +18,8 @@ def _date(day) -> str:
 
 def statement_pdf(tenant, unit, statement: Statement, balance: Balance, period_label: str,
                   payment: dict | None, *, issued_at: datetime) -> bytes:
-    money = money_formatter(str(get_locale()))
-
     def _money(amount) -> str:
-        return "" if amount is None else money(amount)
+        return "" if amount is None else format_money(amount)
 
     notices = tenant.policy.notices
     rules = tenant.policy.ledger

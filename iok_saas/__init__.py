@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
     from .errors import register_error_pages
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-    from .i18n import select_locale, select_timezone
+    from .i18n import install_template_gettext, select_locale, select_timezone
     from .modules.tenants.services import load_snapshots, load_version
     from .observability import init_app as init_observability
     from .security import init_app as init_security
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
     init_tenancy(app, TenantDirectory(load_snapshots, load_version,

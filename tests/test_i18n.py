@@ -117,3 +117,20 @@ def test_english_translations_keep_the_placeholders():
     problems = [f"{message.id!r}: {'; '.join(map(str, errors))}"
                 for message, errors in _english_catalog().check()]
     assert not problems, "\n".join(problems)
+
+
+def test_templates_follow_force_locale_inside_an_english_request(app):
+    """Template translations are kept per request, but an e-mail rendered in the tenant's
+    language (force_locale) while the page is English still comes out Polish."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Saldo rozrachunków') }}|{{ ngettext('%(num)s dzień', '%(num)s dni', 1) }}"
+    with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+        before = render_template_string(template)
+        with force_locale("pl"):
+            polish = render_template_string(template)
+        after = render_template_string(template)
+    assert polish.startswith("Saldo rozrachunków|")
+    assert before == after
+    assert not before.startswith("Saldo rozrachunków")

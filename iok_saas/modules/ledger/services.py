@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -252,11 +254,10 @@ def _posted_by_component(unit_id: int, as_of: date) -> dict[str | None, Decimal]
     return {component: _zloty(grosze) for component, grosze in rows}
 
 
-def _unposted_query(unit_id: int, as_of: date):
-    """The month of ``as_of``: scheduled charges with no charge posted (by then) for the same
-    period and component; the "already posted" check is a correlated NOT EXISTS."""
-    month = month_start(as_of)
-    month_end = add_months(month, 1)
+def _unposted_query(unit_id, as_of, month, month_end):
+    """Scheduled charges of ``month`` (which holds ``as_of``; ``month_end`` is the next
+    month's first day) with no charge posted by ``as_of`` for the same period and component;
+    the "already posted" check is a correlated NOT EXISTS. Values or bound parameters."""
     posted = exists().where(
         LedgerEntry.unit_id == ChargeSchedule.unit_id,
         LedgerEntry.kind == CHARGE,
@@ -271,6 +272,12 @@ def _unposted_query(unit_id: int, as_of: date):
                    ~posted))
 
 
+def _schedule_month(as_of: date) -> dict[str, date]:
+    """The month whose schedule is simulated on ``as_of``: its first day and the next's."""
+    month = month_start(as_of)
+    return {"month": month, "month_end": add_months(month, 1)}
+
+
 def balance(unit_id: int, as_of: date, simulate: bool) -> Balance:
     """The unit's balance on ``as_of``: posted entries booked by then, and with ``simulate``
     the month's scheduled charges that are not posted yet (never both for one charge)."""
@@ -279,7 +286,8 @@ def balance(unit_id: int, as_of: date, simulate: bool) -> Balance:
 
 def _with_schedule(unit_id: int, as_of: date, simulate: bool,
                    by_component: dict[str | None, Decimal]) -> Balance:
-    unposted = db.session.execute(_unposted_query(unit_id, as_of)).all() if simulate else []
+    unposted = db.session.execute(_unposted_query(
+        unit_id, as_of, **_schedule_month(as_of))).all() if simulate else []
     return _balance_of(as_of, simulate, by_component, unposted)
 
 
@@ -325,11 +333,25 @@ def _part(number: int, period=None, booking_date=None, kind=None, component=None
 
 def overview(unit_id: int, first_month: date, last_month: date, as_of: date,
              simulate: bool) -> Overview:
-    """What the ledger page shows, in one round trip and few rows: a UNION ALL of the months
-    that have entries; per component the sum before the range (its opening balance) and the
-    sum booked by ``as_of`` (the posted balance); the range's entries in booking order; and,
-    only when simulating, the month's unposted charges."""
+    """What the ledger page shows, in one round trip and few rows (see _overview_query)."""
     first_month, last_month = month_start(first_month), month_start(last_month)
+    rows = db.session.execute(_overview_query(simulate), {
+        "unit_id": unit_id, "first_month": first_month, "last_month": last_month,
+        "as_of": as_of, **_schedule_month(as_of)}).all()
+    return _overview_of(rows, unit_id, first_month, last_month, as_of, simulate)
+
+
+@lru_cache(maxsize=2)
+def _overview_query(simulate: bool):
+    """A UNION ALL of the months that have entries; per component the sum before the range
+    (its opening balance) and the sum booked by ``as_of`` (the posted balance); the range's
+    entries in booking order; and, only when simulating, the month's unposted charges.
+
+    Built once (every value is a bound parameter): constructing a statement of this size
+    costs more than running it."""
+    unit_id, as_of = bindparam("unit_id", type_=Integer), bindparam("as_of", type_=Date)
+    first_month, last_month = (bindparam(name, type_=Date)
+                               for name in ("first_month", "last_month"))
     grosze = _grosze(LedgerEntry.amount)
     of_unit = LedgerEntry.unit_id == unit_id
     parts = [
@@ -346,15 +368,14 @@ def overview(unit_id: int, first_month: date, last_month: date, as_of: date,
     parts.append(lines.with_only_columns(*_part(
         _LINES, period, booking_date, kind, component, title, amount, entry_id=LedgerEntry.id)))
     if simulate:
-        unposted = _unposted_query(unit_id, as_of)
+        unposted = _unposted_query(unit_id, as_of, bindparam("month", type_=Date),
+                                   bindparam("month_end", type_=Date))
         component, amount = unposted.selected_columns
         parts.append(unposted.with_only_columns(
             *_part(_UNPOSTED, component=component, grosze=amount)))
     query = union_all(*parts)
     order = query.selected_columns
-    rows = db.session.execute(
-        query.order_by(order.part, order.period, order.booking_date, order.entry_id)).all()
-    return _overview_of(rows, unit_id, first_month, last_month, as_of, simulate)
+    return query.order_by(order.part, order.period, order.booking_date, order.entry_id)
 
 
 def _overview_of(rows, unit_id: int, first_month: date, last_month: date, as_of: date,

@@ -24,8 +24,10 @@ class LedgerEntry(TenantScoped, db.Model):
     is the plain sum; positive means an amount due, negative an overpayment.
     """
 
+    # Every read is one unit's: its whole account for balances, one or more periods for a
+    # statement (and a period's charges for the simulated month), in booking order.
     __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
-                      Index("ix_ledger_entry_unit_booking", "tenant_id", "unit_id",
+                      Index("ix_ledger_entry_unit_period", "tenant_id", "unit_id", "period",
                             "booking_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

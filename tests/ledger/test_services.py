@@ -146,3 +146,22 @@ def test_polish_money_is_babels_format_only_faster(app):
             assert format_money(Decimal(value)) == format_currency(exact, "PLN", locale="pl")
         with app.test_request_context(headers={"Cookie": "iok_lang=en"}):
             assert format_money(exact) == format_currency(exact, "PLN", locale="en")
+
+
+def test_the_ledger_page_overview_agrees_with_statement_and_balance(unit):
+    """The page's one-statement overview gives what the separate functions give, and its
+    month picker lists every month of the history (a month with no entries too)."""
+    entries("kuzniki", unit,
+            (date(2025, 1, 10), "charge", "400.00", "Opłaty styczeń"),
+            (date(2025, 1, 20), "payment", "-300.00", "Wpłata"),
+            (date(2025, 3, 10), "charge", "412.50", "Opłaty marzec"),
+            (date(2025, 3, 12), "correction", "-12.30", "Korekta"))
+    schedule("kuzniki", unit, "412.50", "Opłaty", valid_from=date(2024, 1, 1))
+    as_of = date(2025, 4, 15)
+    with _in():
+        page = services.overview(unit, MAR, MAR, as_of, simulate=True)
+        statement = services.statement(unit, MAR)
+        balance = services.balance(unit, as_of, simulate=True)
+    assert page.statement == statement
+    assert page.balance == balance and page.balance.scheduled == Decimal("412.50")
+    assert page.months == (MAR, FEB, JAN)

@@ -307,7 +307,7 @@ def _balance_of(as_of: date, simulate: bool, by_component: dict[str | None, Deci
 class Overview:
     statement: Statement
     balance: Balance
-    months: tuple[date, ...]  # months with entries, newest first
+    months: tuple[date, ...]  # the first to the last month with entries, newest first
 
 
 def _none(type_):
@@ -316,16 +316,17 @@ def _none(type_):
 
 
 # The parts of the ledger page's one statement (``overview``), told apart by its first column.
-_MONTHS, _COMPONENTS, _LINES, _UNPOSTED = 0, 1, 2, 3
+_COMPONENTS, _LINES, _UNPOSTED = 0, 1, 2
 _COLUMNS = ("part", "period", "booking_date", "kind", "component", "title", "grosze",
-            "booked", "entry_id")
+            "booked", "entry_id", "last_period")
 
 
 def _part(number: int, period=None, booking_date=None, kind=None, component=None, title=None,
-          grosze=None, booked=None, entry_id=None):
+          grosze=None, booked=None, entry_id=None, last_period=None):
     """The columns of one part of ``overview``'s UNION ALL, typed NULLs where it has none."""
-    given = (period, booking_date, kind, component, title, grosze, booked, entry_id)
-    types = (Date, Date, String, String, String, BigInteger, BigInteger, Integer)
+    given = (period, booking_date, kind, component, title, grosze, booked, entry_id,
+             last_period)
+    types = (Date, Date, String, String, String, BigInteger, BigInteger, Integer, Date)
     columns = [literal(number)] + [_none(type_) if column is None else column
                                    for column, type_ in zip(given, types, strict=True)]
     return [column.label(name) for column, name in zip(columns, _COLUMNS, strict=True)]
@@ -343,7 +344,7 @@ def overview(unit_id: int, first_month: date, last_month: date, as_of: date,
 
 @lru_cache(maxsize=2)
 def _overview_query(simulate: bool):
-    """A UNION ALL of the months that have entries; per component the sum before the range
+    """A UNION ALL of, per component, its first and last month, the sum before the range
     (its opening balance) and the sum booked by ``as_of`` (the posted balance); the range's
     entries in booking order; and, only when simulating, the month's unposted charges.
 
@@ -355,9 +356,9 @@ def _overview_query(simulate: bool):
     grosze = _grosze(LedgerEntry.amount)
     of_unit = LedgerEntry.unit_id == unit_id
     parts = [
-        select(*_part(_MONTHS, period=LedgerEntry.period)).where(of_unit)
-        .group_by(LedgerEntry.period),
         select(*_part(_COMPONENTS, component=LedgerEntry.component,
+                      period=func.min(LedgerEntry.period),
+                      last_period=func.max(LedgerEntry.period),
                       grosze=func.sum(case((LedgerEntry.period < first_month, grosze), else_=0)),
                       booked=func.sum(case((LedgerEntry.booking_date <= as_of, grosze),
                                            else_=0))))
@@ -380,11 +381,10 @@ def _overview_query(simulate: bool):
 
 def _overview_of(rows, unit_id: int, first_month: date, last_month: date, as_of: date,
                  simulate: bool) -> Overview:
-    months, opening, posted, entries, unposted = [], ZERO, {}, [], []
-    for part, period, booking_date, kind, component, title, grosze, booked, _ in rows:
-        if part == _MONTHS:
-            months.append(period)
-        elif part == _COMPONENTS:
+    spans, opening, posted, entries, unposted = [], ZERO, {}, [], []
+    for part, period, booking_date, kind, component, title, grosze, booked, _, last in rows:
+        if part == _COMPONENTS:
+            spans.append((period, last))
             opening += _zloty(grosze)
             posted[component] = _zloty(booked)
         elif part == _LINES:
@@ -393,7 +393,20 @@ def _overview_of(rows, unit_id: int, first_month: date, last_month: date, as_of:
             unposted.append((component, grosze))
     stmt = Statement(unit_id, first_month, last_month, opening, _running(entries, opening))
     return Overview(stmt, _balance_of(as_of, simulate, posted, unposted),
-                    tuple(reversed(months)))
+                    _months_between(spans))
+
+
+def _months_between(spans: list[tuple[date, date]]) -> tuple[date, ...]:
+    """Every month from the earliest to the latest of ``spans``, newest first (a month with
+    no entries inside the history is shown too: its statement says so)."""
+    if not spans:
+        return ()
+    first, last = min(start for start, _ in spans), max(end for _, end in spans)
+    months, month = [], last
+    while month >= first:
+        months.append(month)
+        month = add_months(month, -1)
+    return tuple(months)
 
 
 # --- what the resident sees around the balance -------------------------------------------------

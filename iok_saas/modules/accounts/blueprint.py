@@ -29,7 +29,7 @@ from .services import LoginOutcome
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 register_user_kind("resident", lambda account_id: load_session_user(
-    RESIDENT, account_id, ResidentAccount, services.SIGNED_IN_RESIDENT)
+    RESIDENT, account_id, ResidentAccount, services.ACCOUNT_WITH_PERSON)
     if current_tenant_or_none() else None)
 
 # Reachable before the first-login steps are done.

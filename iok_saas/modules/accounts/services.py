@@ -93,11 +93,8 @@ def find_by_login(login: str) -> ResidentAccount | None:
         ResidentAccount.login == login.strip()))
 
 
+# Every page shows the resident's name: load the person with the account.
 ACCOUNT_WITH_PERSON = (joinedload(ResidentAccount.person),)
-# The signed-in resident: every page shows their name and most show their flats, so the
-# session's one statement also brings the person's titles with units and associations.
-SIGNED_IN_RESIDENT = (joinedload(ResidentAccount.person).joinedload(Person.titles)
-                      .joinedload(Title.unit).joinedload(Unit.association),)
 
 
 def get_account(account_id: int) -> ResidentAccount | None:
@@ -404,11 +401,12 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
 
 
 def current_titles(account: ResidentAccount) -> list[Title]:
-    """The resident's titles valid today, with their units (what the portal may show)."""
+    """The resident's titles valid today, with their units and the units' associations
+    (what the portal may show; one statement, whichever page asks)."""
     today = warsaw_today()
     titles = db.session.scalars(
         select(Title).where(Title.person_id == account.person_id)
-        .options(joinedload(Title.unit))).all()
+        .options(joinedload(Title.unit).joinedload(Unit.association))).all()
     return [t for t in titles if t.current_on(today)]
 
 

@@ -75,7 +75,7 @@ def load_session_user(user_kind: str, user_id: int, model: type,
         .where(UserSession.id == sid, UserSession.user_kind == user_kind,
                UserSession.user_id == user_id)
         .options(*options)
-    ).unique().one_or_none()  # all rows: eager-loaded collections come complete
+    ).first()
     if found is None or found[0].ended_at is not None:
         return None
     row, user = found

@@ -6,18 +6,16 @@ from flask import abort, g
 from flask_login import current_user
 
 from iok_saas.modules.housing.models import Unit
-from iok_saas.timeutil import warsaw_today
 
 
 def resident_units() -> list[Unit]:
     """The signed-in resident's units (current titles), each once, in address order.
 
-    The titles came with the account (accounts.services.SIGNED_IN_RESIDENT), so this
-    costs no query; navigation, the page and its panels share the answer."""
+    Asked once per request: navigation, the page and its panels all share the answer."""
+    from iok_saas.modules.accounts.services import current_titles
+
     if "iok_resident_units" not in g:
-        today = warsaw_today()
-        units = {title.unit.id: title.unit for title in current_user.person.titles
-                 if title.current_on(today)}
+        units = {title.unit.id: title.unit for title in current_titles(current_user)}
         g.iok_resident_units = sorted(units.values(), key=lambda unit: (
             unit.street, unit.building_number, unit.unit_number or ""))
     return g.iok_resident_units

@@ -202,14 +202,6 @@ def statement(unit_id: int, first_month: date, last_month: date | None = None) -
     return Statement(unit_id, first_month, last_month, opening, _running(rows, opening))
 
 
-def statement_months(unit_id: int) -> list[date]:
-    """The months (periods) in which the unit has entries, newest first."""
-    return list(db.session.scalars(
-        select(LedgerEntry.period).where(LedgerEntry.unit_id == unit_id)
-        .group_by(LedgerEntry.period).order_by(LedgerEntry.period.desc())
-    ))
-
-
 # --- the balance ------------------------------------------------------------------------------
 
 

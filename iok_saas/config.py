@@ -44,6 +44,8 @@ def from_environment() -> dict:
         # should be a role that owns no table (row-level security applies to it).
         "IOK_MIGRATION_DATABASE_URL": os.environ.get("IOK_MIGRATION_DATABASE_URL") or None,
         "IOK_VAR_DIR": var_dir,
+        # A previewed import file waits this long for "apply", then it is deleted.
+        "IOK_IMPORT_PREVIEW_HOURS": _env_int("IOK_IMPORT_PREVIEW_HOURS", 24),
         # One JSON object per log line in production (tenant and request id in each).
         "IOK_LOG_FORMAT": os.environ.get("IOK_LOG_FORMAT", "json" if production else "text"),
         "IOK_LOG_LEVEL": os.environ.get("IOK_LOG_LEVEL", "INFO" if production else "WARNING"),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -129,3 +132,41 @@ def test_runs_and_tokens_of_another_cooperative_are_404(office_client):
 def test_signed_out_visitors_are_sent_to_the_staff_login(synced, host_client):
     response = host_client("brzeg.localhost").get("/staff/import/")
     assert response.status_code == 302 and "/staff/logowanie" in response.headers["Location"]
+
+
+def _kept_files(app) -> list:
+    return sorted((Path(app.config["IOK_VAR_DIR"]) / "imports").glob("*/run-*.upload"))
+
+
+def _age(path, hours: float) -> None:
+    stamp = time.time() - hours * 3600
+    os.utime(path, (stamp, stamp))
+
+
+def test_a_preview_nobody_applies_expires_and_cannot_be_applied(app, office_client):
+    office = office_client("brzeg")
+    load_housing("brzeg")
+    old_html = upload(office, LEDGER_CSV, "ledger", "stary.csv").get_data(as_text=True)
+    (old_file,) = _kept_files(app)
+    _age(old_file, app.config["IOK_IMPORT_PREVIEW_HOURS"] + 1)
+
+    fresh_html = upload(office, LEDGER_CSV, "ledger", "nowy.csv").get_data(as_text=True)
+    assert old_file not in _kept_files(app) and len(_kept_files(app)) == 1  # swept
+    refused = office.post(f"/staff/import/{run_id_of(old_html)}/zastosuj", follow_redirects=True)
+    assert "plik wygasł" in refused.get_data(as_text=True)
+    assert ledger_count("brzeg") == 0
+    office.post(f"/staff/import/{run_id_of(fresh_html)}/zastosuj")
+    assert ledger_count("brzeg") == 4 and _kept_files(app) == []  # applied: file gone
+
+
+def test_expired_previews_are_deleted_by_the_cli_command(app, office_client):
+    office = office_client("kuzniki")
+    load_housing("kuzniki")
+    for name in ("a.csv", "b.csv"):
+        upload(office, LEDGER_CSV, "ledger", name)
+    older, newer = _kept_files(app)
+    _age(older, app.config["IOK_IMPORT_PREVIEW_HOURS"] + 0.5)
+    result = app.test_cli_runner().invoke(args=["imports", "expire-previews"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired preview file(s) deleted" in result.output
+    assert _kept_files(app) == [newer]

@@ -64,3 +64,10 @@ def load(slug: str, dataset: str | None, dry_run: bool, file: Path) -> None:
         lines.append(f"import #{run.id} rejected: {report['errors_total']} error(s); "
                      f"nothing was written")
         _fail(lines)
+
+
+@imports_cli.command("expire-previews")
+def expire_previews() -> None:
+    """Delete previewed uploads nobody applied within IOK_IMPORT_PREVIEW_HOURS (for cron)."""
+    removed = services.expire_previews()
+    click.echo(f"{removed} expired preview file(s) deleted")

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import io
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -421,9 +422,29 @@ def _upload_path(run: ImportRun) -> Path:
 
 
 def keep_upload(run: ImportRun, data: bytes) -> None:
+    expire_previews()
     path = _upload_path(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def expire_previews(now: float | None = None) -> int:
+    """Delete every tenant's kept uploads older than IOK_IMPORT_PREVIEW_HOURS; returns how
+    many. A preview nobody applied must not keep the cooperative's data (names, balances)
+    on disk for ever: each new upload sweeps first, `flask imports expire-previews` can run
+    from cron. An expired preview can no longer be applied (the desk says so)."""
+    root = Path(current_app.config["IOK_VAR_DIR"]) / "imports"
+    oldest = (time.time() if now is None else now) - \
+        current_app.config["IOK_IMPORT_PREVIEW_HOURS"] * 3600
+    removed = 0
+    for path in root.glob("*/run-*.upload"):
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another worker swept it first
+    return removed
 
 
 def kept_upload(run: ImportRun) -> bytes | None:

@@ -16,7 +16,8 @@ association and a month, balance as of the login day, current month simulated), 
 everything else (associations, units, persons, titles, active resident accounts sharing one
 Argon2id hash, charge schedules, ledger entries) is ``INSERT … SELECT … generate_series``
 in SQL, month by month, streamed inside the server. Then ANALYZE. With --reuse a database
-that already holds the expected shape and row count is used as it is.
+that already holds the expected shape, row count and the models' ledger indexes is used
+as it is.
 
 Then gunicorn (the settings of the other benches) serves, in turn: bench/hello_app.py (the
 bare Flask baseline); per database bench/ledger_baseline_app.py (the bare one-query app: one
@@ -149,9 +150,12 @@ def database_urls(base: str, shape: Shape) -> tuple[str, str]:
 # --- generation --------------------------------------------------------------------------------
 
 def existing_shape(owner_url: str) -> Shape | None:
-    """The shape recorded in the database, if it exists and its counts are complete."""
+    """The shape recorded in the database, if it exists, its counts are complete and its
+    ledger indexes are the models' (a database built before an index changed is rebuilt)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from iok_saas.modules.ledger.models import LedgerEntry
 
     engine = create_engine(owner_url)
     try:
@@ -165,6 +169,8 @@ def existing_shape(owner_url: str) -> Shape | None:
             rows = conn.scalar(text("SELECT count(*) FROM ledger_entry"))
             tenants = conn.scalar(text("SELECT count(*) FROM tenant"))
             accounts = conn.scalar(text("SELECT count(*) FROM resident_account"))
+            indexes = set(conn.scalars(text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_entry'")))
     except (OperationalError, ProgrammingError):
         return None
     finally:
@@ -172,6 +178,11 @@ def existing_shape(owner_url: str) -> Shape | None:
     if (rows, tenants, accounts) != (shape.rows, shape.tenants, shape.tenants * shape.units):
         print(f"  found {rows} rows, {tenants} tenants, {accounts} accounts; expected "
               f"{shape.rows}, {shape.tenants}, {shape.tenants * shape.units}", flush=True)
+        return None
+    missing = {index.name for index in LedgerEntry.__table__.indexes} - indexes
+    if missing:
+        print(f"  ledger_entry lacks the models' index(es) {', '.join(sorted(missing))}",
+              flush=True)
         return None
     return shape
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
@@ -12,6 +13,7 @@ from iok_saas.modules.accounts.models import ACTIVE, ResidentAccount
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
+from iok_saas.modules.meters.models import ACCEPTED, Meter, MeterReading
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.modules.staff.services import create_first_admin
 from iok_saas.tenancy import directory, tenant_scope
@@ -125,3 +127,21 @@ def sign_in_staff(client, login: str, password: str = STAFF_PASSWORD):
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/staff/")
     return client
+
+
+def make_meter(slug: str, unit_id: int, history: list[tuple[date, str]] = (),
+               kind: str = "cold_water", location: str | None = "łazienka",
+               serial: str | None = None) -> int:
+    """A meter of ``unit_id`` with accepted manager readings ``history`` [(day, "m³")]."""
+    with tenant_scope(tenant(slug)):
+        n = next(_serial)
+        meter = Meter(external_id=f"M{n}", unit_id=unit_id,
+                      serial_number=serial or f"WM-{n:05d}", kind=kind, location=location,
+                      installed_on=date(2020, 1, 15))
+        db.session.add(meter)
+        db.session.flush()
+        for index, (day, value) in enumerate(history):
+            db.session.add(MeterReading(external_id=f"M{n}-R{index}", meter_id=meter.id,
+                                        read_on=day, value=Decimal(value), state=ACCEPTED))
+        db.session.commit()
+        return meter.id

@@ -181,6 +181,18 @@ def tab_to(page, predicate, limit: int = 15) -> list[dict]:
                          + " -> ".join(describe_focus(e) for e in walked))
 
 
+def type_credentials_by_keyboard(page, login: str, password: str) -> None:
+    """On a freshly loaded login page: the skip link takes the first Tab, only header links
+    come before the login field; type the login, Tab to the password and type it."""
+    first = tab(page)
+    assert "skip-link" in first["cls"] and first["href"] == "#content", first
+    walk = tab_to(page, lambda e: e["id"] == "login")
+    assert all(e["tag"] == "a" for e in walk[:-1]), [describe_focus(e) for e in walk]
+    page.keyboard.type(login)
+    assert tab(page)["id"] == "password"
+    page.keyboard.type(password)
+
+
 def describe_focus(element: dict) -> str:
     return (f"{element['tag']}#{element['id']}" if element["id"]
             else f"{element['tag']}[{element['text'] or element['href']}]")

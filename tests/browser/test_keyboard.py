@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ..factories import credentials, resident
-from .support import describe_focus, ends_at, focused, tab, tab_to
+from .support import describe_focus, ends_at, focused, tab, tab_to, type_credentials_by_keyboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -24,13 +24,7 @@ def test_login_and_first_login_by_keyboard(live_server, visitor):
     # The login page, walked from the top: skip link, header links, then the form.
     page.goto(url("/logowanie"))
     v.check(page, "logowanie")
-    first = tab(page)
-    assert "skip-link" in first["cls"] and first["href"] == "#content", first
-    walk = tab_to(page, lambda e: e["id"] == "login")
-    assert all(e["tag"] == "a" for e in walk[:-1]), [describe_focus(e) for e in walk]
-    page.keyboard.type(login)
-    assert tab(page)["id"] == "password"
-    page.keyboard.type("nie-to-haslo-1")
+    type_credentials_by_keyboard(page, login, "nie-to-haslo-1")
     with page.expect_navigation():
         page.keyboard.press("Enter")                 # Enter in the field sends the form
     assert "Nieprawidłowy identyfikator lub hasło" in page.inner_text("main [role=alert]")

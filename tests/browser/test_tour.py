@@ -12,12 +12,18 @@ import pytest
 
 from iok_saas.extensions import db
 from iok_saas.modules.ledger.models import LedgerEntry
-from iok_saas.modules.meters.models import ACCEPTED, Meter, MeterReading
 from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import WARSAW, utcnow
 
 from ..conftest import TENANT_SLUGS
-from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, active_resident, staff, tenant
+from ..factories import (
+    RESIDENT_PASSWORD,
+    STAFF_PASSWORD,
+    active_resident,
+    make_meter,
+    staff,
+    tenant,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -36,16 +42,10 @@ def flat_with_history(slug: str, unit_id: int) -> None:
     """A water meter with accepted readings and a few ledger entries for the flat."""
     today = utcnow().astimezone(WARSAW).date()
     first = date(today.year, today.month, 1)
+    make_meter(slug, unit_id, [(today - timedelta(days=days_ago), value) for days_ago, value
+                               in ((120, "40.500"), (60, "44.250"), (20, "45.900"))],
+               kind="hot_water", location="kuchnia")
     with tenant_scope(tenant(slug)):
-        meter = Meter(external_id="TR-M1", unit_id=unit_id, serial_number="WM-10001",
-                      kind="hot_water", location="kuchnia", installed_on=date(2021, 2, 1))
-        db.session.add(meter)
-        db.session.flush()
-        for n, (days_ago, value) in enumerate([(120, "40.500"), (60, "44.250"),
-                                               (20, "45.900")]):
-            db.session.add(MeterReading(external_id=f"TR-R{n}", meter_id=meter.id,
-                                        read_on=today - timedelta(days=days_ago),
-                                        value=Decimal(value), state=ACCEPTED))
         for n, (booking, kind, amount, title) in enumerate([
                 (first, "charge", "430.15", "Opłata eksploatacyjna"),
                 (first, "charge", "35.00", "Woda i ścieki"),

@@ -14,13 +14,12 @@ import pytest
 from iok_saas.extensions import db
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.ledger.models import LedgerEntry
-from iok_saas.modules.meters.models import ACCEPTED, Meter, MeterReading
 from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import WARSAW, utcnow
 
-from ..factories import STAFF_PASSWORD, staff, tenant
+from ..factories import STAFF_PASSWORD, make_meter, staff, tenant
 from ..letters_text import letter_credentials, pdf_text
-from .support import describe_focus, focused, tab, tab_to
+from .support import focused, tab, type_credentials_by_keyboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -49,15 +48,6 @@ def housing_data() -> dict:
         db.session.flush()
         db.session.add(Title(external_id="BR-T1", person_id=person.id, unit_id=unit.id,
                              kind="owner", valid_from=date(2019, 5, 1)))
-        meter = Meter(external_id="BR-M1", unit_id=unit.id, serial_number="WM-77001",
-                      kind="cold_water", location="łazienka", installed_on=date(2019, 5, 1))
-        db.session.add(meter)
-        db.session.flush()
-        for n, (days_ago, value) in enumerate([(90, "100.000"), (60, "106.000"),
-                                               (30, "112.000")]):
-            db.session.add(MeterReading(external_id=f"BR-R{n}", meter_id=meter.id,
-                                        read_on=today - timedelta(days=days_ago),
-                                        value=Decimal(value), state=ACCEPTED))
         rows = [
             (_month(today, 2), "charge", "512.40", "Opłata za lokal", "rent"),
             (_month(today, 2) + timedelta(days=9), "payment", "-512.40", "Wpłata", "rent"),
@@ -71,7 +61,13 @@ def housing_data() -> dict:
                                        kind=kind, component=component, title=title,
                                        amount=Decimal(amount)))
         db.session.commit()
-        return {"person_id": person.id, "unit_id": unit.id, "meter": meter.serial_number}
+        found = {"person_id": person.id, "unit_id": unit.id, "meter": "WM-77001"}
+    make_meter(SLUG, found["unit_id"], [(today - timedelta(days=days_ago), value)
+                                        for days_ago, value in ((90, "100.000"),
+                                                                (60, "106.000"),
+                                                                (30, "112.000"))],
+               serial=found["meter"])
+    return found
 
 
 def mail_body(message) -> str:
@@ -174,13 +170,7 @@ def test_enrolment_first_login_reading_and_ledger(live_server, visitor):
     # --- 4. first login, by keyboard only ----------------------------------------------
     resident.goto(url("/logowanie"))
     v.check(resident, "logowanie")
-    first = tab(resident)
-    assert "skip-link" in first["cls"] and first["href"] == "#content", first
-    walk = tab_to(resident, lambda e: e["id"] == "login")
-    assert all(e["tag"] == "a" for e in walk[:-1]), [describe_focus(e) for e in walk]
-    resident.keyboard.type(login)
-    assert tab(resident)["id"] == "password"
-    resident.keyboard.type(initial_password)
+    type_credentials_by_keyboard(resident, login, initial_password)
     submit = tab(resident)
     assert submit["type"] == "submit", submit
     with resident.expect_navigation(url="**/pierwsze-logowanie"):

@@ -11,7 +11,7 @@ from iok_saas.modules.ledger.models import LedgerEntry
 from iok_saas.tenancy import tenant_scope
 
 from ..factories import tenant
-from .conftest import LEDGER_CSV, housing_document
+from .conftest import LEDGER_CSV, housing_document, load_housing
 
 
 def ledger_count(slug: str) -> int:
@@ -40,9 +40,7 @@ def test_load_json_then_csv_and_a_dry_run(synced, ctx, tmp_path):
 
 def test_a_rejected_file_exits_non_zero_with_line_numbers(synced, ctx, tmp_path):
     runner = synced.test_cli_runner()
-    housing = tmp_path / "housing.json"
-    housing.write_text(json.dumps(housing_document()))
-    runner.invoke(args=["imports", "load", "--tenant", "gdynia", str(housing)])
+    load_housing("gdynia")
     bad = tmp_path / "export.csv"
     bad.write_text(LEDGER_CSV + "L5,U1,2025-02-10,2025-02,payment,,Wpłata,25,00\n")
     result = runner.invoke(args=["imports", "load", "--tenant", "gdynia", "--dataset",

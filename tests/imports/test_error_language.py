@@ -16,7 +16,7 @@ from iok_saas.modules.imports.problems import FALLBACK, MESSAGES
 from iok_saas.tenancy import tenant_scope
 
 from ..factories import tenant
-from .conftest import housing_document, ledger_rows, load_csv, load_json, new_token
+from .conftest import housing_document, ledger_rows, load_csv, load_housing, load_json, new_token
 
 HEADER = "external_id,unit,booking_date,period,kind,component,title,amount\n"
 BAD_LEDGER = HEADER + (
@@ -225,9 +225,7 @@ def test_every_marshmallow_and_custom_check_is_coded(housing):
 
 def test_cli_keeps_english_messages(synced, ctx, tmp_path):
     runner = synced.test_cli_runner()
-    housing = tmp_path / "housing.json"
-    housing.write_text(json.dumps(housing_document()))
-    runner.invoke(args=["imports", "load", "--tenant", "siarkowiec", str(housing)])
+    load_housing("siarkowiec")
     ledger = tmp_path / "ledger.csv"
     ledger.write_text(BAD_LEDGER)
     result = runner.invoke(args=["imports", "load", "--tenant", "siarkowiec", str(ledger)])

@@ -12,8 +12,7 @@ from iok_saas.modules.meters.demo import seed_demo
 from iok_saas.modules.meters.models import SUBMITTED, MeterReading
 from iok_saas.tenancy import tenant_scope
 
-from ..factories import tenant
-from .conftest import make_meter
+from ..factories import make_meter, tenant
 from .test_meters import monthly_history
 
 

@@ -16,8 +16,8 @@ from iok_saas.modules.meters import services
 from iok_saas.modules.meters.models import ACCEPTED, REJECTED, SUBMITTED
 from iok_saas.tenancy import tenant_scope
 
-from ..factories import tenant
-from .conftest import make_meter, readings, text
+from ..factories import make_meter, tenant
+from .conftest import readings, text
 
 SVG = "{http://www.w3.org/2000/svg}"
 ZW = "zielone-wzgorza"

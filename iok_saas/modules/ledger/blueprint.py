@@ -16,7 +16,6 @@ from iok_saas.modules.auth.sessions import SESSION_ID_KEY
 from iok_saas.modules.portal import resident_units, tab_required
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow, warsaw_today
-from iok_saas.web import format_money
 
 from . import services
 from .payment_qr import qr_svg, transfer_payload
@@ -140,7 +139,6 @@ def index():
         components=balance.components(rules.components) if rules.components else [],
         payment=_payment(unit, balance), disputes=services.dispute_info(current_tenant),
         notices=current_tenant.policy.notices, query=query,
-        money=format_money,
         kind_labels={kind: str(label) for kind, label in services.KIND_LABELS.items()},
         period_label=_period_label(first_month, last_month),
     )

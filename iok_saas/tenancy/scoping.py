@@ -8,7 +8,9 @@ rows; platform code that really needs all tenants says so with ``cross_tenant(re
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Table, event, inspect
+import weakref
+
+from sqlalchemy import ForeignKey, Integer, Table, bindparam, event, inspect
 from sqlalchemy.orm import (
     Mapped,
     Mapper,
@@ -19,7 +21,12 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.sql import visitors
 
-from .context import TenantRequired, cross_tenant_active, current_tenant_or_none
+from .context import (
+    TenantRequired,
+    cross_tenant_active,
+    current_tenant_or_none,
+    require_tenant,
+)
 
 
 class TenantScoped:
@@ -109,12 +116,31 @@ def _scope_statement(state: ORMExecuteState) -> None:
     if state.is_insert:
         _check_bulk_rows(state, tenant.id)
         return
-    tenant_id = tenant.id
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        )
-    )
+    state.statement = _scoped(state.statement)
+
+
+def _scope_tenant_id() -> int:
+    """The tenant criterion's value, read as each statement executes."""
+    return require_tenant().id
+
+
+# One criterion object for every statement: its tenant id is a bound parameter whose value
+# is read at execution (``callable_``), so a scoped statement is the same for every tenant.
+# SQLAlchemy then keeps its cache key and compiled form, instead of re-running a lambda with
+# the tenant in its closure for each statement and entity on every execution.
+_TENANT_ID = bindparam("iok_scope_tenant_id", type_=Integer, callable_=_scope_tenant_id)
+_TENANT_CRITERIA = with_loader_criteria(
+    TenantScoped, lambda cls: cls.tenant_id == _TENANT_ID, include_aliases=True)
+_scoped_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement):
+    """``statement`` with the tenant criterion, made once per statement object: a statement
+    built once and run many times (a module's prepared query) keeps its scoped twin."""
+    scoped = _scoped_statements.get(statement)
+    if scoped is None:
+        scoped = _scoped_statements[statement] = statement.options(_TENANT_CRITERIA)
+    return scoped
 
 
 def _check_bulk_rows(state: ORMExecuteState, tenant_id: int) -> None:

@@ -9,9 +9,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from iok_saas.extensions import db
@@ -404,10 +405,15 @@ def current_titles(account: ResidentAccount) -> list[Title]:
     """The resident's titles valid today, with their units and the units' associations
     (what the portal may show; one statement, whichever page asks)."""
     today = warsaw_today()
-    titles = db.session.scalars(
-        select(Title).where(Title.person_id == account.person_id)
-        .options(joinedload(Title.unit).joinedload(Unit.association))).all()
+    titles = db.session.scalars(_titles_query(), {"person_id": account.person_id}).all()
     return [t for t in titles if t.current_on(today)]
+
+
+@lru_cache(maxsize=1)
+def _titles_query():
+    """Built once (the person is a bound parameter): nearly every portal page runs it."""
+    return (select(Title).where(Title.person_id == bindparam("person_id"))
+            .options(joinedload(Title.unit).joinedload(Unit.association)))
 
 
 def password_rules_text() -> list[str]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.interfaces import ORMOption
 
 from iok_saas.extensions import db
@@ -69,13 +70,8 @@ def load_session_user(user_kind: str, user_id: int, model: type,
     sid = session.get(SESSION_ID_KEY)
     if not sid:
         return None
-    found = db.session.execute(
-        select(UserSession, model)
-        .outerjoin(model, model.id == UserSession.user_id)
-        .where(UserSession.id == sid, UserSession.user_kind == user_kind,
-               UserSession.user_id == user_id)
-        .options(*options)
-    ).first()
+    found = db.session.execute(_session_user_query(model, tuple(options)), {
+        "sid": sid, "user_kind": user_kind, "user_id": user_id}).first()
     if found is None or found[0].ended_at is not None:
         return None
     row, user = found
@@ -90,6 +86,18 @@ def load_session_user(user_kind: str, user_id: int, model: type,
         row.last_seen_at = now
         db.session.commit()
     return user
+
+
+@lru_cache(maxsize=8)
+def _session_user_query(model: type, options: tuple[ORMOption, ...]):
+    """Built once per kind of user (values are bound parameters): it runs on every
+    signed-in request."""
+    return (select(UserSession, model)
+            .outerjoin(model, model.id == UserSession.user_id)
+            .where(UserSession.id == bindparam("sid"),
+                   UserSession.user_kind == bindparam("user_kind"),
+                   UserSession.user_id == bindparam("user_id"))
+            .options(*options))
 
 
 def _end_row(row: UserSession, reason: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import get_locale, get_translations
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_translations
+from jinja2 import pass_context
 
 from .tenancy import current_tenant_or_none
 
@@ -23,26 +24,29 @@ def select_timezone() -> str:
     return "Europe/Warsaw"
 
 
+CATALOGUE = "iok_catalogue"  # the template context's translations (install_template_gettext)
+
+
 def install_template_gettext(app: Flask) -> None:
-    """Templates' ``_()`` and ``ngettext()`` with the request's translations kept at hand.
+    """Templates' ``_()`` and ``ngettext()`` with the catalogue looked up once per render.
 
     Flask-Babel finds the catalogue again on every call (context, domain, locale name),
-    about half the cost of a call, and a page makes dozens. The catalogue is kept per
-    locale object, so ``force_locale`` (an e-mail rendered in the tenant's language
-    during a request) still gets its own."""
+    about half the cost of a call, and a page makes dozens. A context processor puts the
+    catalogue in each render's context instead, so a template rendered under
+    ``force_locale`` (an e-mail in the tenant's language during an English request) still
+    gets its own."""
+    app.context_processor(lambda: {CATALOGUE: get_translations()})
 
-    def translations():
-        locale = get_locale()
-        kept = g.get("iok_translations")
-        if kept is None or kept[0] is not locale:
-            kept = g.iok_translations = (locale, get_translations())
-        return kept[1]
+    def catalogue(context):
+        return context.get(CATALOGUE) or get_translations()
 
     app.jinja_env.install_gettext_callables(
-        gettext=lambda text: translations().ugettext(text),
-        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        gettext=pass_context(lambda context, text: catalogue(context).ugettext(text)),
+        ngettext=pass_context(lambda context, singular, plural, n: catalogue(
+            context).ungettext(singular, plural, n)),
         newstyle=True,
-        pgettext=lambda context, text: translations().upgettext(context, text),
-        npgettext=lambda context, singular, plural, n: translations().unpgettext(
-            context, singular, plural, n),
+        pgettext=pass_context(lambda context, msgctxt, text: catalogue(
+            context).upgettext(msgctxt, text)),
+        npgettext=pass_context(lambda context, msgctxt, singular, plural, n: catalogue(
+            context).unpgettext(msgctxt, singular, plural, n)),
     )

@@ -6,12 +6,25 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_currency, get_locale, lazy_gettext
+from werkzeug.routing import IntegerConverter
 
 from .extensions import login_manager
 from .tenancy import admin_only, any_site, current_tenant_or_none, on_admin_site
 
+ROW_ID_MAX = 2**31 - 1  # the largest id of an integer primary key in PostgreSQL
+
+
+class RowIdConverter(IntegerConverter):
+    """Every route's ``<int:…>``: an id no larger than a table's key can be, so that a
+    larger number in a URL is a plain 404, not an out-of-range error from PostgreSQL."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", ROW_ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from .modules.accounts.blueprint import bp as accounts_bp
     from .modules.accounts.blueprint import first_login_gate
     from .modules.backoffice.blueprint import bp as backoffice_bp

@@ -110,7 +110,9 @@ def test_garbage_never_gets_a_500(synced, host_client, ctx):
             assert response.is_json
     assert api.post("/api/v1/imports/planets", json=[], headers=bearer(token)).status_code \
         == 404
-    assert api.get("/api/v1/imports/999999", headers=bearer(token)).status_code == 404
+    for run_id in (999999, 2**31, 14339207009085):  # the last two no integer key can hold
+        response = api.get(f"/api/v1/imports/{run_id}", headers=bearer(token))
+        assert response.status_code == 404 and response.is_json, run_id
 
 
 def test_runs_of_another_cooperative_are_not_found(synced, host_client, ctx):

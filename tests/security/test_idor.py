@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 from flask import url_for
 
+from iok_saas.web import ROW_ID_MAX
+
 from .conftest import World, changed_tables, snapshot
 
 RESIDENT, STAFF, API = "resident", "staff", "api"
@@ -220,6 +222,27 @@ def test_other_residents_and_tenants_get_404(endpoint, world, app):
                                                       response.status_code)
             if response.status_code == 302:
                 assert "/logowanie" in response.headers["Location"], (endpoint, who)
+    assert changed_tables(before, snapshot()) == [], endpoint
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_an_id_too_large_for_a_table_key_is_not_found(endpoint, world, app):
+    """The owner asks for a number no table's key can hold: a 404 and nothing changed
+    (PostgreSQL refuses to compare it with an integer column, which was a 500)."""
+    case = ROUTES[endpoint]
+    ids = {name: ROW_ID_MAX + 1 if isinstance(value, int) else value
+           for name, value in case.ids(world, case.owner).items()}
+    url = _url(app, endpoint, ids)
+    if case.kind == RESIDENT:
+        client, headers = world.resident_a(case.owner)[0], None
+    elif case.kind == STAFF:
+        client, headers = world.staff(case.owner), None
+    else:
+        client, headers = world.api(case.owner)
+    before = snapshot()
+    for method in case.methods:
+        response = _request(client, method, url, case.form(ids), headers)
+        assert response.status_code == 404, (endpoint, method, response.status_code)
     assert changed_tables(before, snapshot()) == [], endpoint
 
 

@@ -9,6 +9,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from iok_saas.web import ROW_ID_MAX
+
 from .formats import DATASETS, ORDER
 from .problems import MESSAGES
 
@@ -141,7 +143,8 @@ def openapi_document() -> dict:
         "summary": "The result of one import run of this cooperative",
         "operationId": "get_import", "security": secured,
         "parameters": [{"name": "run_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+                        "schema": {"type": "integer", "minimum": 0,
+                                   "maximum": ROW_ID_MAX}}],
         "responses": _responses(False) | {
             "200": {"description": "The run", "content": _json(_ref("ImportRun"))},
             "404": {"description": "No such run here", "content": _json(_ref("Problem"))}}}})

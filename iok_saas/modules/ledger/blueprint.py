@@ -82,12 +82,13 @@ def _payment(unit, balance: services.Balance) -> dict | None:
     if not unit.bank_account:
         return None
     title = _("Opłaty lokal %(number)s", number=services.unit_short_number(unit))
+    account = services.grouped_account(unit.bank_account)
     return {
-        "account": services.grouped_account(unit.bank_account),
+        "account": account,
         "recipient": current_tenant.legal_name or current_tenant.short_name,
         "title": title,
         "amount": balance.due,
-        "qr": len(services.grouped_account(unit.bank_account).replace(" ", "")) == 26,
+        "qr": len(account.replace(" ", "")) == 26,
     }
 
 
@@ -131,7 +132,7 @@ def index():
     query = {"unit": unit.id}
     if rules.choose_month:
         months = {*page.months, services.month_start(warsaw_today()), first_month}
-        context["month_options"] = [(m.strftime("%Y-%m"), _month_label(m, locale))
+        context["month_options"] = [_month_option(m, locale)
                                     for m in sorted(months, reverse=True)]
         query["month"] = first_month.strftime("%Y-%m")
     return render_template(
@@ -142,6 +143,11 @@ def index():
         kind_labels={kind: str(label) for kind, label in services.KIND_LABELS.items()},
         period_label=_period_label(first_month, last_month),
     )
+
+
+@lru_cache(maxsize=2048)
+def _month_option(month, locale: str) -> tuple[str, str]:
+    return month.strftime("%Y-%m"), _month_label(month, locale)
 
 
 def _period_label(first_month, last_month) -> str:

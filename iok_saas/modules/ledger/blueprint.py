@@ -132,8 +132,7 @@ def index():
     query = {"unit": unit.id}
     if rules.choose_month:
         months = {*page.months, services.month_start(warsaw_today()), first_month}
-        context["month_options"] = [_month_option(m, locale)
-                                    for m in sorted(months, reverse=True)]
+        context["month_options"] = _month_options(tuple(sorted(months, reverse=True)), locale)
         query["month"] = first_month.strftime("%Y-%m")
     return render_template(
         "ledger/index.html", **context, unit=unit, statement=statement, balance=balance,
@@ -145,9 +144,10 @@ def index():
     )
 
 
-@lru_cache(maxsize=2048)
-def _month_option(month, locale: str) -> tuple[str, str]:
-    return month.strftime("%Y-%m"), _month_label(month, locale)
+@lru_cache(maxsize=256)
+def _month_options(months: tuple, locale: str) -> tuple[tuple[str, str], ...]:
+    """The picker's ("2026-11", "listopad 2026") options: most flats share one range."""
+    return tuple((month.strftime("%Y-%m"), _month_label(month, locale)) for month in months)
 
 
 def _period_label(first_month, last_month) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 
 from .tenancy import current_tenant_or_none
 
 LANGUAGE_COOKIE = "iok_lang"
+K = TypeVar("K")
 
 
 def select_locale() -> str:
@@ -25,6 +29,25 @@ def select_timezone() -> str:
 
 
 CATALOGUE = "iok_catalogue"  # the template context's translations (install_template_gettext)
+LANGUAGE = "iok_language"  # and its language code ("pl"), for filters such as |money
+
+
+def _render_language() -> dict:
+    locale = get_locale()
+    return {CATALOGUE: get_translations(), LANGUAGE: locale.language if locale else None}
+
+
+def translated(labels: Mapping[K, Any]) -> dict[K, str]:
+    """A module's constant map of lazy labels as text in the current language, translated
+    once per language: turning a lazy string into text looks the catalogue up each time."""
+    key = (id(labels), str(get_locale()))
+    kept = _translated.get(key)
+    if kept is None or kept[0] is not labels:  # the map itself is kept, so its id stays its own
+        kept = _translated[key] = (labels, {name: str(label) for name, label in labels.items()})
+    return kept[1]
+
+
+_translated: dict[tuple[int, str], tuple[Mapping, dict]] = {}
 
 
 def install_template_gettext(app: Flask) -> None:
@@ -35,7 +58,7 @@ def install_template_gettext(app: Flask) -> None:
     catalogue in each render's context instead, so a template rendered under
     ``force_locale`` (an e-mail in the tenant's language during an English request) still
     gets its own."""
-    app.context_processor(lambda: {CATALOGUE: get_translations()})
+    app.context_processor(_render_language)
 
     def catalogue(context):
         return context.get(CATALOGUE) or get_translations()

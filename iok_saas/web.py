@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_currency, get_locale, lazy_gettext
+from jinja2 import pass_context
 from werkzeug.routing import IntegerConverter
 
 from .extensions import login_manager
+from .i18n import LANGUAGE
 from .tenancy import admin_only, any_site, current_tenant_or_none, on_admin_site
 
 ROW_ID_MAX = 2**31 - 1  # the largest id of an integer primary key in PostgreSQL
@@ -54,7 +56,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message_category = "info"
     app.context_processor(_shell_context)
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["money"] = _money_filter
 
 
 # (feature module, URL prefix of its resident pages, URL prefix of its staff desk)
@@ -93,6 +95,15 @@ def format_money(amount) -> str:
     if get_locale().language == "pl":
         return polish_money(amount)
     return format_currency(amount, "PLN")
+
+
+@pass_context
+def _money_filter(context, amount) -> str:
+    """``|money``: the render's context carries its language (i18n.LANGUAGE), which spares
+    a locale lookup per amount."""
+    if context.get(LANGUAGE) == "pl":
+        return polish_money(amount)
+    return format_money(amount)
 
 
 def polish_money(amount) -> str:

@@ -134,3 +134,33 @@ def test_templates_follow_force_locale_inside_an_english_request(app):
     assert polish.startswith("Saldo rozrachunków|")
     assert before == after
     assert not before.startswith("Saldo rozrachunków")
+
+
+def test_the_money_filter_follows_the_language_of_each_render(app):
+    """|money takes the language from the render's context: Polish, English, and Polish
+    again for a template rendered under force_locale inside an English request."""
+    from decimal import Decimal
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ amount|money }}"
+    amount = Decimal("-1234.5")
+    with app.test_request_context():
+        assert render_template_string(template, amount=amount) == "-1\u00a0234,50\u00a0zł"
+    with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+        assert render_template_string(template, amount=amount) == "-PLN1,234.50"
+        with force_locale("pl"):
+            assert render_template_string(template, amount=amount) == "-1\u00a0234,50\u00a0zł"
+
+
+def test_translated_labels_are_kept_per_language(app):
+    from iok_saas.i18n import translated
+    from iok_saas.modules.ledger.services import KIND_LABELS
+
+    with app.test_request_context():
+        assert translated(KIND_LABELS)["payment"] == "wpłata"
+    with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+        english = translated(KIND_LABELS)
+        assert english["payment"] != "wpłata" and english["payment"] == str(KIND_LABELS["payment"])
+        assert translated(dict(KIND_LABELS)) == english  # another map: translated on its own

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 import pytest
 from flask import url_for
 
-from iok_saas.web import ROW_ID_MAX
-
 from .conftest import World, changed_tables, snapshot
 
 RESIDENT, STAFF, API = "resident", "staff", "api"
@@ -225,27 +223,6 @@ def test_other_residents_and_tenants_get_404(endpoint, world, app):
     assert changed_tables(before, snapshot()) == [], endpoint
 
 
-@pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_an_id_too_large_for_a_table_key_is_not_found(endpoint, world, app):
-    """The owner asks for a number no table's key can hold: a 404 and nothing changed
-    (PostgreSQL refuses to compare it with an integer column, which was a 500)."""
-    case = ROUTES[endpoint]
-    ids = {name: ROW_ID_MAX + 1 if isinstance(value, int) else value
-           for name, value in case.ids(world, case.owner).items()}
-    url = _url(app, endpoint, ids)
-    if case.kind == RESIDENT:
-        client, headers = world.resident_a(case.owner)[0], None
-    elif case.kind == STAFF:
-        client, headers = world.staff(case.owner), None
-    else:
-        client, headers = world.api(case.owner)
-    before = snapshot()
-    for method in case.methods:
-        response = _request(client, method, url, case.form(ids), headers)
-        assert response.status_code == 404, (endpoint, method, response.status_code)
-    assert changed_tables(before, snapshot()) == [], endpoint
-
-
 @pytest.mark.parametrize("name", sorted(QUERY_IDS))
 def test_ids_in_query_and_form_fields_are_checked_too(name, world, app):
     owner_slug, other_slug, method, build = QUERY_IDS[name]
@@ -292,9 +269,10 @@ def test_tokens_do_not_cross_tenants(world, synced):
     assert changed_tables(before, snapshot()) == []
 
 
-@pytest.mark.parametrize("number", ["99999999999999999999999", str(2 ** 63), "0"])
+@pytest.mark.parametrize("number", ["99999999999999999999999", str(2 ** 63), str(2 ** 31), "0"])
 def test_ids_out_of_range_answer_404_not_500(number, world, app):
-    """An id no table can hold is a 404 like any unknown id (not a driver overflow)."""
+    """An id no table can hold is a 404 like any unknown id (not a driver overflow; 2³¹
+    fits a 64-bit integer but not PostgreSQL's integer keys, which refused to compare it)."""
     answers = []
     for endpoint, case in sorted(ROUTES.items()):
         rule = _rules_with_ids(app)[endpoint]

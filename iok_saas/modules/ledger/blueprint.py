@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from iok_saas.extensions import db
+from iok_saas.i18n import translated
 from iok_saas.modules.auth.models import UserSession
 from iok_saas.modules.auth.sessions import SESSION_ID_KEY
 from iok_saas.modules.portal import resident_units, tab_required
@@ -139,7 +140,7 @@ def index():
         components=balance.components(rules.components) if rules.components else [],
         payment=_payment(unit, balance), disputes=services.dispute_info(current_tenant),
         notices=current_tenant.policy.notices, query=query,
-        kind_labels={kind: str(label) for kind, label in services.KIND_LABELS.items()},
+        kind_labels=translated(services.KIND_LABELS),
         period_label=_period_label(first_month, last_month),
     )
 

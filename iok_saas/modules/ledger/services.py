@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 
 from iok_saas.extensions import db
+from iok_saas.i18n import translated
 from iok_saas.timeutil import local, utcnow
 
 from .models import CHARGE, CORRECTION, INTEREST, PAYMENT, ChargeSchedule, LedgerEntry
@@ -228,8 +229,8 @@ class Balance:
 
     def components(self, keys: Sequence[str]) -> list[tuple[str, Decimal]]:
         """(label, amount) for the policy's components, then the rest (when not zero)."""
-        shown = [(str(COMPONENT_LABELS.get(key, key)), self.by_component.get(key, ZERO))
-                 for key in keys]
+        labels = translated(COMPONENT_LABELS)
+        shown = [(labels.get(key, key), self.by_component.get(key, ZERO)) for key in keys]
         rest = sum((amount for key, amount in self.by_component.items() if key not in keys),
                    ZERO)
         if rest:
@@ -426,7 +427,8 @@ def dispute_info(tenant) -> DisputeInfo:
     phone = (department or {}).get("phone") or (phones[0] if phones else None)
     email = (department or {}).get("email") or contact.get("email")
     order = ("in_person", "phone", "email", "written")
-    channels = tuple(str(DISPUTE_CHANNELS[c]) for c in order if c in rules.channels)
+    labels = translated(DISPUTE_CHANNELS)
+    channels = tuple(labels[c] for c in order if c in rules.channels)
     return DisputeInfo(
         department=(department or {}).get("name"),
         phone=phone if "phone" in rules.channels else None,

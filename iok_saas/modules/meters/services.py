@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from iok_saas.extensions import db
+from iok_saas.i18n import translated
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.models import Person, Unit
@@ -68,7 +69,7 @@ def m3(value: Decimal | None) -> str:
 
 
 def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
+    return translated(KIND_LABELS).get(kind, kind)
 
 
 def state_label(state: str) -> str:

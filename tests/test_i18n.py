@@ -164,3 +164,22 @@ def test_translated_labels_are_kept_per_language(app):
         english = translated(KIND_LABELS)
         assert english["payment"] != "wpłata" and english["payment"] == str(KIND_LABELS["payment"])
         assert translated(dict(KIND_LABELS)) == english  # another map: translated on its own
+
+
+def test_template_underscore_keeps_jinjas_new_style_rules(app):
+    """The one-function ``_()`` answers exactly as Jinja's own new-style ``gettext()``
+    (still installed): variables escaped, the translation not escaped twice, "%%" a
+    percent sign, the page's language."""
+    from flask import render_template_string
+
+    calls = ['("Telefon")', '("%(n)s & %(m)s", n="<b>", m=1)', '("100%% wpłat")',
+             '("Saldo na dzień %(date)s", date="1.11.2026")']
+    for cookie in ("pl", "en"):
+        with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}={cookie}"}):
+            for call in calls:
+                ours = render_template_string("{{ _" + call + " }}")
+                assert ours == render_template_string("{{ gettext" + call + " }}"), call
+            assert render_template_string('{{ _("%(n)s &", n="<b>") }}') == "&lt;b&gt; &"
+            assert render_template_string('{{ _("100%% wpłat") }}') == "100% wpłat"
+            telefon = render_template_string('{{ _("Telefon") }}')
+            assert telefon == ("Telefon" if cookie == "pl" else "Phone")

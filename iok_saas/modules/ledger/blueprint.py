@@ -9,6 +9,7 @@ from babel import dates as babel_dates
 from flask import Blueprint, Response, abort, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from iok_saas.extensions import db
 from iok_saas.i18n import translated
@@ -133,8 +134,9 @@ def index():
     query = {"unit": unit.id}
     if rules.choose_month:
         months = {*page.months, services.month_start(warsaw_today()), first_month}
-        context["month_options"] = _month_options(tuple(sorted(months, reverse=True)), locale)
         query["month"] = first_month.strftime("%Y-%m")
+        context["month_options"] = _month_option_tags(tuple(sorted(months, reverse=True)),
+                                                      locale, query["month"])
     return render_template(
         "ledger/index.html", **context, unit=unit, statement=statement, balance=balance,
         components=balance.components(rules.components) if rules.components else [],
@@ -145,10 +147,14 @@ def index():
     )
 
 
-@lru_cache(maxsize=256)
-def _month_options(months: tuple, locale: str) -> tuple[tuple[str, str], ...]:
-    """The picker's ("2026-11", "listopad 2026") options: most flats share one range."""
-    return tuple((month.strftime("%Y-%m"), _month_label(month, locale)) for month in months)
+@lru_cache(maxsize=1024)
+def _month_option_tags(months: tuple, locale: str, chosen: str) -> Markup:
+    """The month picker's <option>s ("2026-11", "listopad 2026"), rendered once per range,
+    language and chosen month: a flat's picker lists every month of its history, and most
+    flats share one range."""
+    options = [(month.strftime("%Y-%m"), _month_label(month, locale)) for month in months]
+    return Markup(render_template(  # noqa: S704  (an autoescaped template)
+        "ledger/_options.html", options=options, chosen=chosen))
 
 
 def _period_label(first_month, last_month) -> str:

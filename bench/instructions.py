@@ -30,14 +30,15 @@ from pathlib import Path
 
 from common import REPO, BenchError, bench_main, machine
 from ledger import (
+    DASHBOARD_PATH,
     DEFAULT_DATABASE_URL,
     LOGIN_PATH,
-    Shape,
     database_urls,
     existing_shape,
     in_app_baseline_path,
     ledger_path,
     pick_residents,
+    shapes_of,
 )
 
 PAGES = ("in-app", "ledger", "dashboard")
@@ -49,7 +50,7 @@ def page_path(page: str, resident, month) -> str:
         return in_app_baseline_path(resident, month)
     if page == "ledger":
         return ledger_path(resident, month)
-    return "/konto"
+    return DASHBOARD_PATH
 
 
 def child(page: str, requests: int, host: str, login: str, path: str) -> None:
@@ -95,8 +96,7 @@ def count(page: str, requests: int, resident, path: str, app_url: str, tmp: Path
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict:
-    rows_per_unit = max(1, round(args.rows // args.tenants / args.units))
-    wanted = Shape(1, args.units, rows_per_unit, datetime.now(UTC).date())
+    wanted = shapes_of(args)[0]
     owner_url, app_url = database_urls(args.database_url, wanted)
     shape = existing_shape(owner_url)
     if not wanted.same_data(shape):

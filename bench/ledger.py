@@ -873,12 +873,16 @@ def problems_of(report: dict) -> list[str]:
             for row in report["scenarios"] if row["errors"] or not row["requests"]]
 
 
-def run(args: argparse.Namespace, tmp: Path) -> dict:
-    per_tenant = args.rows // args.tenants
-    rows_per_unit = max(1, round(per_tenant / args.units))
+def shapes_of(args: argparse.Namespace) -> tuple[Shape, Shape]:
+    """(1 tenant, --tenants tenants): the two databases' shapes, the same data per tenant."""
+    rows_per_unit = max(1, round(args.rows // args.tenants / args.units))
     last_month = add_months(datetime.now(UTC).date().replace(day=1), -1)
     many = Shape(args.tenants, args.units, rows_per_unit, last_month)
-    one = dataclasses.replace(many, tenants=1)
+    return dataclasses.replace(many, tenants=1), many
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict:
+    one, many = shapes_of(args)
     if many.rows != args.rows:
         print(f"note: {args.rows:,} rows do not split evenly into {args.tenants} tenants × "
               f"{args.units} units; generating {many.rows:,}", flush=True)

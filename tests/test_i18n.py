@@ -183,3 +183,34 @@ def test_template_underscore_keeps_jinjas_new_style_rules(app):
             assert render_template_string('{{ _("100%% wpłat") }}') == "100% wpłat"
             telefon = render_template_string('{{ _("Telefon") }}')
             assert telefon == ("Telefon" if cookie == "pl" else "Phone")
+
+
+class _WithOwnUnderscore:
+    def _(self, text):
+        return f"own {text}"
+
+
+def test_compiled_underscore_renders_as_gettext_in_every_setting(app):
+    """``_("…")`` is compiled to filters (i18n.TemplateTexts). It still answers as Jinja's
+    ``gettext()`` without autoescaping, for a variable's text, nested, in a macro imported
+    without context (which has no render context of its own), and leaves a method that
+    happens to be called ``_`` alone."""
+    from flask import render_template_string
+
+    plain = ('{% autoescape false %}{{ _("Telefon") }}|{{ _("%(n)s &", n="<b>") }}'
+             '|{{ _("100%% wpłat") }}{% endautoescape %}')
+    nested = '{{ _("Zgłoś to: %(department)s.", department=_("Telefon")) }}'
+    for cookie, phone in (("pl", "Telefon"), ("en", "Phone")):
+        with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}={cookie}"}):
+            assert render_template_string(plain) == f"{phone}|<b> &|100% wpłat"
+            assert render_template_string(plain.replace("_(", "gettext(")) == (
+                f"{phone}|<b> &|100% wpłat")
+            assert render_template_string('{{ _(text) }}', text="Telefon") == phone
+            assert render_template_string(nested) == render_template_string(
+                '{{ gettext("Zgłoś to: %(department)s.", department=gettext("Telefon")) }}')
+            assert phone in render_template_string(nested)
+            assert render_template_string('{{ obj._("Telefon") }}',
+                                          obj=_WithOwnUnderscore()) == "own Telefon"
+            audit = render_template_string(
+                '{% from "macros/audit.html" import audit_table %}{{ audit_table([]) }}')
+            assert ("When" if cookie == "en" else "Kiedy") in audit

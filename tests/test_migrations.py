@@ -26,10 +26,22 @@ def _migrate_and_check(url: str, tmp_path) -> set[str]:
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:  # every tenant table under forced RLS
                 assert rls.tables_without_rls(conn, tenant_table_names()) == []
+                assert _policies_reading_settings_per_row(conn) == []
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
     return tables
+
+
+def _policies_reading_settings_per_row(conn) -> list[str]:
+    """Tables whose isolation policy calls current_setting() for each row (not once per
+    statement, in a scalar subquery: the form every migration must leave)."""
+    rows = conn.execute(text(
+        "SELECT tablename, qual, with_check FROM pg_policies WHERE policyname = :name"),
+        {"name": rls.POLICY_NAME}).all()
+    assert rows
+    return sorted(table for table, *expressions in rows
+                  if any(e.count("current_setting(") != e.count("( SELECT ") for e in expressions))
 
 
 def test_migrations_on_sqlite(tmp_path):

@@ -24,19 +24,23 @@ POLICY_NAME = "tenant_isolation"
 _APPLIED = "iok_rls_settings"
 _SET_SQL = (f"SELECT set_config('{TENANT_SETTING}', %s, true), "
             f"set_config('{CROSS_TENANT_SETTING}', %s, true)")
-_ROW_VISIBLE = (
-    f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::integer "
-    f"OR current_setting('{CROSS_TENANT_SETTING}', true) = 'on'"
+# Each setting is read in a scalar subquery: PostgreSQL runs it once per statement (an
+# InitPlan) instead of calling current_setting() twice for every row the statement reads;
+# a balance summing a flat's whole history reads hundreds of rows.
+ROW_VISIBLE = (
+    f"tenant_id = (SELECT NULLIF(current_setting('{TENANT_SETTING}', true), '')::integer) "
+    f"OR (SELECT current_setting('{CROSS_TENANT_SETTING}', true) = 'on')"
 )
 
 
-def enable_statements(table: str) -> list[str]:
+def enable_statements(table: str, row_visible: str = ROW_VISIBLE) -> list[str]:
+    """ENABLE + FORCE row-level security on ``table`` and (re)create its policy."""
     return [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
         f'DROP POLICY IF EXISTS {POLICY_NAME} ON "{table}"',
-        f'CREATE POLICY {POLICY_NAME} ON "{table}" USING ({_ROW_VISIBLE}) '
-        f"WITH CHECK ({_ROW_VISIBLE})",
+        f'CREATE POLICY {POLICY_NAME} ON "{table}" USING ({row_visible}) '
+        f"WITH CHECK ({row_visible})",
     ]
 
 

@@ -339,3 +339,25 @@ def test_a_resident_without_a_current_title_sees_no_ledger(resident_client):
     text = _plain(_text(client.get("/konto/saldo/")))
     assert "nie ma tu rozrachunków" in text and "Saldo na dzień" not in text
     assert client.get(f"/konto/saldo/?unit={resident.unit_id}").status_code == 404
+
+
+@pytest.mark.parametrize(("slug", "from_login"), [("brzeg", True), ("kuzniki", False)])
+def test_the_balance_day_is_the_login_day_where_the_policy_says(resident_client, monkeypatch,
+                                                                slug, from_login):
+    """Brzeg gives the balance as of the day the resident logged in, Kuźniki as of today:
+    with the clock two days on (the session begun 11 hours earlier, still valid), Brzeg
+    keeps the session's first day."""
+    from iok_saas.modules.auth.models import UserSession
+    from iok_saas.modules.ledger import services
+
+    client, resident = resident_client(slug)
+    started = utcnow() - timedelta(hours=11)
+    with tenant_scope(tenant(slug)):
+        for row in db.session.query(UserSession).filter_by(user_id=resident.account_id):
+            row.created_at = started
+        db.session.commit()
+    later = utcnow() + timedelta(days=2)
+    monkeypatch.setattr(services, "utcnow", lambda: later)
+    expected = (started if from_login else later).astimezone(WARSAW).date()
+    page = _plain(_text(client.get(f"/konto/saldo/?unit={resident.unit_id}")))
+    assert f"Saldo na dzień {expected:%d.%m.%Y}" in page

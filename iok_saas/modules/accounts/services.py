@@ -12,7 +12,7 @@ from enum import Enum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Date, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from iok_saas.extensions import db
@@ -407,6 +407,26 @@ def current_titles(account: ResidentAccount) -> list[Title]:
     today = warsaw_today()
     titles = db.session.scalars(_titles_query(), {"person_id": account.person_id}).all()
     return [t for t in titles if t.current_on(today)]
+
+
+def current_units(account: ResidentAccount) -> list[Unit]:
+    """The units the resident holds a title to today, with their associations, each once
+    (what the portal may show). The title test is in the statement, so only units and
+    associations are loaded: nearly every portal page asks."""
+    return db.session.scalars(_units_query(), {"person_id": account.person_id,
+                                               "today": warsaw_today()}).all()
+
+
+@lru_cache(maxsize=1)
+def _units_query():
+    """Built once (person and day are bound parameters)."""
+    today = bindparam("today", type_=Date)
+    held = (select(Title.id)
+            .where(Title.unit_id == Unit.id, Title.person_id == bindparam("person_id"),
+                   Title.valid_from <= today,
+                   or_(Title.valid_to.is_(None), Title.valid_to >= today))
+            .exists())
+    return select(Unit).where(held).options(joinedload(Unit.association))
 
 
 @lru_cache(maxsize=1)

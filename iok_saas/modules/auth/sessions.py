@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from flask import request, session
-from flask_login import login_user, logout_user
+from flask import g, request, session
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -23,6 +23,7 @@ from iok_saas.timeutil import as_utc, utcnow
 from .models import UserSession
 
 SESSION_ID_KEY = "iok_sid"
+_STARTED = "iok_session_started"  # g: when the request's valid session began
 # Writing last_seen on every request would turn each page view into a write.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
@@ -82,10 +83,19 @@ def load_session_user(user_kind: str, user_id: int, model: type,
         return _end_row(row, "timeout")
     if user is None or not user.is_active:
         return _end_row(row, "inactive")
+    setattr(g, _STARTED, row.created_at)
     if now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         db.session.commit()
     return user
+
+
+def session_started() -> datetime | None:
+    """When the signed-in user's session began (None when nobody is signed in): read
+    from the row every signed-in request loads anyway."""
+    if not current_user.is_authenticated:  # loads the user, and with it the row
+        return None
+    return g.get(_STARTED)
 
 
 @lru_cache(maxsize=8)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import lru_cache
 
 from babel import dates as babel_dates
-from flask import Blueprint, Response, abort, render_template, request, session
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from iok_saas.extensions import db
 from iok_saas.i18n import translated
-from iok_saas.modules.auth.models import UserSession
-from iok_saas.modules.auth.sessions import SESSION_ID_KEY
+from iok_saas.modules.auth.sessions import session_started
 from iok_saas.modules.portal import resident_units, tab_required
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow, warsaw_today
@@ -25,7 +22,6 @@ from .statement_pdf import statement_pdf
 
 bp = Blueprint("ledger", __name__, template_folder="templates")
 
-LOGIN_DAY_KEY = "iok_ledger_login_day"
 NO_STORE = {"Cache-Control": "private, no-store"}  # personal financial data
 
 
@@ -60,20 +56,9 @@ def _months() -> tuple:
 
 
 def _as_of():
-    """The day the balance is given for. For ``login_day`` it is the day this session
-    started, looked up once and then kept in the (signed) session cookie: a new login
-    clears the session, so the day never outlives its login."""
-    rules = current_tenant.policy.ledger
-    if rules.balance_as_of != "login_day":
-        return warsaw_today()
-    sid = session.get(SESSION_ID_KEY)
-    kept = session.get(LOGIN_DAY_KEY)
-    if kept and kept[0] == sid:
-        return date.fromisoformat(kept[1])
-    row = db.session.get(UserSession, sid) if sid else None
-    day = services.balance_date(rules.balance_as_of, row.created_at if row else None)
-    session[LOGIN_DAY_KEY] = (sid, day.isoformat())
-    return day
+    """The day the balance is given for: today, or for ``login_day`` the day this
+    session started (a new login starts a new session)."""
+    return services.balance_date(current_tenant.policy.ledger.balance_as_of, session_started())
 
 
 def _balance(unit) -> services.Balance:

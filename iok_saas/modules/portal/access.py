@@ -12,11 +12,10 @@ def resident_units() -> list[Unit]:
     """The signed-in resident's units (current titles), each once, in address order.
 
     Asked once per request: navigation, the page and its panels all share the answer."""
-    from iok_saas.modules.accounts.services import current_titles
+    from iok_saas.modules.accounts.services import current_units
 
     if "iok_resident_units" not in g:
-        units = {title.unit.id: title.unit for title in current_titles(current_user)}
-        g.iok_resident_units = sorted(units.values(), key=lambda unit: (
+        g.iok_resident_units = sorted(current_units(current_user), key=lambda unit: (
             unit.street, unit.building_number, unit.unit_number or ""))
     return g.iok_resident_units
 

@@ -233,6 +233,22 @@ def build_schema_and_tenants(owner_url: str, tenants: int) -> None:
         db.engine.dispose()
 
 
+def apply_current_policies(owner_url: str) -> None:
+    """The row-level security policies of the code being measured, on a reused database
+    (they are recreated in place: cheap, and the data stays)."""
+    from sqlalchemy import create_engine
+
+    from iok_saas import models  # noqa: F401  (every tenant table mapped)
+    from iok_saas.tenancy import rls, tenant_table_names
+
+    engine = create_engine(owner_url)
+    try:
+        with engine.begin() as conn:
+            rls.enable(conn, tenant_table_names())
+    finally:
+        engine.dispose()
+
+
 HOUSING_SQL = (
     # Associations: UNITS_PER_ASSOCIATION units each, one building each.
     """INSERT INTO association (tenant_id, external_id, name, street, postal_code, city)
@@ -419,6 +435,7 @@ def ensure_database(owner_url: str, shape: Shape, reuse: bool) -> tuple[Shape, d
         found = existing_shape(owner_url)
         if shape.same_data(found):
             print(f"  reusing it (complete; newest month {found.last_month:%Y-%m})", flush=True)
+            apply_current_policies(owner_url)
             return found, None
         print("  not reusable, generating it again", flush=True)
     timings = generate(owner_url, shape)

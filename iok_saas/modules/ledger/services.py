@@ -1,8 +1,8 @@
 """The unit's account with the manager: statements with a running balance, and the balance.
 
-Money stays ``Decimal`` throughout. Sums are taken in the database as whole grosze
-(``ROUND(amount * 100)`` cast to an integer), so they are exact on SQLite too, where a
-NUMERIC column is summed as floating point.
+Money stays ``Decimal`` throughout. Sums come from the database as whole grosze (an
+integer), exact on every database: PostgreSQL sums NUMERIC exactly, SQLite sums it as
+floating point, so there each amount is turned into grosze first (``grosze_sum``).
 
 A statement covers whole months by ``period`` (the month an entry settles): the opening
 balance is the sum of every entry of an earlier period, the lines are the range's entries
@@ -29,7 +29,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     cast,
     exists,
     func,
@@ -39,6 +38,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from iok_saas.extensions import db
 from iok_saas.i18n import translated
@@ -113,6 +114,32 @@ def balance_date(balance_as_of: str, session_started: datetime | None,
 def _grosze(column):
     """The amount as whole grosze (an integer): exact to sum on every database."""
     return cast(func.round(column * 100), BigInteger)
+
+
+class grosze_sum(FunctionElement):  # noqa: N801  (used like func.sum)
+    """``grosze_sum(amount[, where])``: the sum of an amount column (of the rows that meet
+    ``where``) as whole grosze, NULL when no row counts."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(grosze_sum)
+def _grosze_sum_per_row(element, compiler, **kw):
+    """Each amount made an integer first: exact where NUMERIC is summed as a float."""
+    amount, *where = element.clauses
+    total = func.sum(_grosze(amount))
+    return compiler.process(total.filter(*where) if where else total, **kw)
+
+
+@compiles(grosze_sum, "postgresql")
+def _grosze_sum_of_numeric(element, compiler, **kw):
+    """PostgreSQL sums NUMERIC exactly: one multiplication per sum, not per row (a
+    balance reads the flat's whole history)."""
+    amount, *where = element.clauses
+    total = func.sum(amount)
+    return compiler.process(cast((total.filter(*where) if where else total) * 100,
+                                 BigInteger), **kw)
 
 
 def _zloty(grosze: int | None) -> Decimal:
@@ -195,7 +222,7 @@ def statement(unit_id: int, first_month: date, last_month: date | None = None) -
     first_month = month_start(first_month)
     last_month = month_start(last_month or first_month)
     opening = _zloty(db.session.scalar(
-        select(func.sum(_grosze(LedgerEntry.amount)))
+        select(grosze_sum(LedgerEntry.amount))
         .where(LedgerEntry.unit_id == unit_id, LedgerEntry.period < first_month)
     ))
     rows = db.session.execute(_line_columns(unit_id, first_month, last_month).order_by(
@@ -240,7 +267,7 @@ class Balance:
 
 def _posted_by_component(unit_id: int, as_of: date) -> dict[str | None, Decimal]:
     rows = db.session.execute(
-        select(LedgerEntry.component, func.sum(_grosze(LedgerEntry.amount)))
+        select(LedgerEntry.component, grosze_sum(LedgerEntry.amount))
         .where(LedgerEntry.unit_id == unit_id, LedgerEntry.booking_date <= as_of)
         .group_by(LedgerEntry.component)
     ).all()
@@ -346,15 +373,13 @@ def _overview_query(simulate: bool):
     unit_id, as_of = bindparam("unit_id", type_=Integer), bindparam("as_of", type_=Date)
     first_month, last_month = (bindparam(name, type_=Date)
                                for name in ("first_month", "last_month"))
-    grosze = _grosze(LedgerEntry.amount)
     of_unit = LedgerEntry.unit_id == unit_id
     parts = [
         select(*_part(_COMPONENTS, component=LedgerEntry.component,
                       period=func.min(LedgerEntry.period),
                       last_period=func.max(LedgerEntry.period),
-                      grosze=func.sum(case((LedgerEntry.period < first_month, grosze), else_=0)),
-                      booked=func.sum(case((LedgerEntry.booking_date <= as_of, grosze),
-                                           else_=0))))
+                      grosze=grosze_sum(LedgerEntry.amount, LedgerEntry.period < first_month),
+                      booked=grosze_sum(LedgerEntry.amount, LedgerEntry.booking_date <= as_of)))
         .where(of_unit).group_by(LedgerEntry.component),
     ]
     lines = _line_columns(unit_id, first_month, last_month)

@@ -151,7 +151,8 @@ def database_urls(base: str, shape: Shape) -> tuple[str, str]:
 
 def existing_shape(owner_url: str) -> Shape | None:
     """The shape recorded in the database, if it exists, its counts are complete and its
-    ledger indexes are the models' (a database built before an index changed is rebuilt)."""
+    ledger indexes are the models' (same columns, INCLUDE too: a database built before an
+    index changed is rebuilt)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -169,8 +170,12 @@ def existing_shape(owner_url: str) -> Shape | None:
             rows = conn.scalar(text("SELECT count(*) FROM ledger_entry"))
             tenants = conn.scalar(text("SELECT count(*) FROM tenant"))
             accounts = conn.scalar(text("SELECT count(*) FROM resident_account"))
-            indexes = set(conn.scalars(text(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_entry'")))
+            indexes = dict(conn.execute(text(
+                "SELECT i.relname, array_agg(a.attname::text ORDER BY k.position) "
+                "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, position) "
+                "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum "
+                "WHERE x.indrelid = 'ledger_entry'::regclass GROUP BY i.relname")).all())
     except (OperationalError, ProgrammingError):
         return None
     finally:
@@ -179,12 +184,19 @@ def existing_shape(owner_url: str) -> Shape | None:
         print(f"  found {rows} rows, {tenants} tenants, {accounts} accounts; expected "
               f"{shape.rows}, {shape.tenants}, {shape.tenants * shape.units}", flush=True)
         return None
-    missing = {index.name for index in LedgerEntry.__table__.indexes} - indexes
+    missing = [index.name for index in LedgerEntry.__table__.indexes
+               if indexes.get(index.name) != _index_columns(index)]
     if missing:
         print(f"  ledger_entry lacks the models' index(es) {', '.join(sorted(missing))}",
               flush=True)
         return None
     return shape
+
+
+def _index_columns(index) -> list[str]:
+    """A model index's columns as PostgreSQL lists them: the key, then INCLUDE."""
+    return [column.name for column in index.columns] + list(
+        index.dialect_options["postgresql"]["include"] or ())
 
 
 def recreate_database(owner_url: str) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as settings
+from .routing import IokFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: settings, extensions, tenancy, blueprints, CLI — nothing else."""
-    app = Flask(__name__)
+    app = IokFlask(__name__)
     from .security import install_converters
     install_converters(app)  # bounded <int:…> ids: before any rule is added
     app.config.update(settings.from_environment())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from babel import dates as babel_dates
@@ -118,10 +119,10 @@ def index():
     locale = str(get_locale())
     query = {"unit": unit.id}
     if rules.choose_month:
-        months = {*page.months, services.month_start(warsaw_today()), first_month}
         query["month"] = first_month.strftime("%Y-%m")
-        context["month_options"] = _month_option_tags(tuple(sorted(months, reverse=True)),
-                                                      locale, query["month"])
+        history = (page.months[-1], page.months[0]) if page.months else None
+        context["month_options"] = _month_option_tags(
+            history, services.month_start(warsaw_today()), first_month, locale)
     return render_template(
         "ledger/index.html", **context, unit=unit, statement=statement, balance=balance,
         components=balance.components(rules.components) if rules.components else [],
@@ -133,13 +134,16 @@ def index():
 
 
 @lru_cache(maxsize=1024)
-def _month_option_tags(months: tuple, locale: str, chosen: str) -> Markup:
-    """The month picker's <option>s ("2026-11", "listopad 2026"), rendered once per range,
-    language and chosen month: a flat's picker lists every month of its history, and most
-    flats share one range."""
-    options = [(month.strftime("%Y-%m"), _month_label(month, locale)) for month in months]
+def _month_option_tags(history: tuple | None, current: date, chosen: date,
+                       locale: str) -> Markup:
+    """The month picker's <option>s ("2026-11", "listopad 2026"), newest first: every month
+    of the flat's history (its first and last), this month and the chosen one. Rendered once
+    per such range, language and choice: most flats share one range."""
+    months = {*services.month_range(*history), current, chosen} if history else {current, chosen}
+    options = [(month.strftime("%Y-%m"), _month_label(month, locale))
+               for month in sorted(months, reverse=True)]
     return Markup(render_template(  # noqa: S704  (an autoescaped template)
-        "ledger/_options.html", options=options, chosen=chosen))
+        "ledger/_options.html", options=options, chosen=chosen.strftime("%Y-%m")))
 
 
 def _period_label(first_month, last_month) -> str:

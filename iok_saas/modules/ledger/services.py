@@ -419,11 +419,11 @@ def _months_between(spans: list[tuple[date, date]]) -> tuple[date, ...]:
     no entries inside the history is shown too: its statement says so)."""
     if not spans:
         return ()
-    return _month_range(min(start for start, _ in spans), max(end for _, end in spans))
+    return month_range(min(start for start, _ in spans), max(end for _, end in spans))
 
 
 @lru_cache(maxsize=1024)
-def _month_range(first: date, last: date) -> tuple[date, ...]:
+def month_range(first: date, last: date) -> tuple[date, ...]:
     """Every month from ``first`` to ``last``, newest first (most flats share one range)."""
     months, month = [], last
     while month >= first:

@@ -403,7 +403,7 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
 
 def current_titles(account: ResidentAccount) -> list[Title]:
     """The resident's titles valid today, with their units and the units' associations
-    (what the portal may show; one statement, whichever page asks)."""
+    (what the back office lists for an account; the portal asks current_units)."""
     today = warsaw_today()
     titles = db.session.scalars(_titles_query(), {"person_id": account.person_id}).all()
     return [t for t in titles if t.current_on(today)]
@@ -431,7 +431,7 @@ def _units_query():
 
 @lru_cache(maxsize=1)
 def _titles_query():
-    """Built once (the person is a bound parameter): nearly every portal page runs it."""
+    """Built once (the person is a bound parameter)."""
     return (select(Title).where(Title.person_id == bindparam("person_id"))
             .options(joinedload(Title.unit).joinedload(Unit.association)))
 

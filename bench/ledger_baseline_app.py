@@ -8,7 +8,7 @@ transaction, what the app does before the statements of a request, set the tenan
 the unit's entries of that month (with the explicit ``tenant_id = …`` that the app's ORM
 scoping adds to every query; RLS adds its own check on top). It renders them with the
 table template both baselines share (bench/templates/bench/_entries.html: the real page's
-columns and formats, money in Polish format via Babel).
+columns and formats, money in Polish format via Babel, dates by ``|strftime``).
 
 No sign-in, no tenant lookup, no session, no layout: what is left of the ledger page when
 everything but its central query and its table is taken away (bench_app.py serves the
@@ -47,6 +47,7 @@ def money(amount: Decimal) -> str:
 
 
 app.jinja_env.filters["money"] = money
+app.jinja_env.filters["strftime"] = lambda moment, pattern: moment.strftime(pattern)  # as |strftime
 # Rendered through Flask as the app's templates are (compiled once, then cached).
 app.jinja_env.loader = FileSystemLoader(TEMPLATES)
 

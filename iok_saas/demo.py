@@ -21,6 +21,7 @@ from .modules.accounts.services import new_login
 from .modules.audit.services import Actor
 from .modules.auth.passwords import hash_password
 from .modules.enrolment.services import ApplicantData, submit
+from .modules.housing.held import note_housing_changed
 from .modules.housing.models import Association, Person, Title, Unit
 from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
@@ -129,6 +130,7 @@ def _load_residents(tenant: TenantSnapshot) -> None:
                              unit_id=unit.id, kind="owner", valid_from=date(2019, 5, 1)))
         if demo.state != "applicant":
             _demo_account(tenant, person, demo.state)
+    note_housing_changed()
 
 
 def _demo_account(tenant: TenantSnapshot, person: Person, state: str) -> None:

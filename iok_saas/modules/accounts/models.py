@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.models import Person
@@ -41,6 +41,9 @@ class ResidentAccount(UserMixin, TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship()
+    # The tenant's live housing stamp, loaded with the signed-in account (see
+    # accounts.services.ACCOUNT_WITH_PERSON and housing.held); None when not asked for.
+    housing_stamp: Mapped[str | None] = query_expression()
 
     def get_id(self) -> str:
         return f"resident:{self.id}"

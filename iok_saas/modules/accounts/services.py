@@ -12,8 +12,8 @@ from enum import Enum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Date, bindparam, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, with_expression
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
@@ -26,6 +26,7 @@ from iok_saas.modules.auth.password_check import (
 )
 from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
 from iok_saas.modules.auth.sessions import end_sessions
+from iok_saas.modules.housing.held import stamp_of
 from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -95,7 +96,10 @@ def find_by_login(login: str) -> ResidentAccount | None:
 
 
 # Every page shows the resident's name: load the person with the account.
-ACCOUNT_WITH_PERSON = (joinedload(ResidentAccount.person),)
+# The signed-in account's statement also brings the tenant's housing stamp, so the
+# resident's units can be answered from a memo without a statement of their own.
+ACCOUNT_WITH_PERSON = (joinedload(ResidentAccount.person), with_expression(
+    ResidentAccount.housing_stamp, stamp_of(ResidentAccount.tenant_id)))
 
 
 def get_account(account_id: int) -> ResidentAccount | None:
@@ -403,30 +407,10 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
 
 def current_titles(account: ResidentAccount) -> list[Title]:
     """The resident's titles valid today, with their units and the units' associations
-    (what the back office lists for an account; the portal asks current_units)."""
+    (what the back office lists for an account; the portal asks housing.held)."""
     today = warsaw_today()
     titles = db.session.scalars(_titles_query(), {"person_id": account.person_id}).all()
     return [t for t in titles if t.current_on(today)]
-
-
-def current_units(account: ResidentAccount) -> list[Unit]:
-    """The units the resident holds a title to today, with their associations, each once
-    (what the portal may show). The title test is in the statement, so only units and
-    associations are loaded: nearly every portal page asks."""
-    return db.session.scalars(_units_query(), {"person_id": account.person_id,
-                                               "today": warsaw_today()}).all()
-
-
-@lru_cache(maxsize=1)
-def _units_query():
-    """Built once (person and day are bound parameters)."""
-    today = bindparam("today", type_=Date)
-    held = (select(Title.id)
-            .where(Title.unit_id == Unit.id, Title.person_id == bindparam("person_id"),
-                   Title.valid_from <= today,
-                   or_(Title.valid_to.is_(None), Title.valid_to >= today))
-            .exists())
-    return select(Unit).where(held).options(joinedload(Unit.association))
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from iok_saas.extensions import db
 from iok_saas.markup import markdown_to_html
 from iok_saas.modules.accounts.models import ACTIVE, MUST_CHANGE, ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -125,7 +126,7 @@ def enqueue_sending(tenant_id: int) -> None:
 
 # --- residents -------------------------------------------------------------------------------
 
-def _visible_query(units: list[Unit], now: datetime):
+def _visible_query(units: list[HeldUnit], now: datetime):
     association_ids = {unit.association_id for unit in units}
     untargeted = ~exists().where(AnnouncementTarget.announcement_id == Announcement.id)
     condition = untargeted
@@ -136,14 +137,14 @@ def _visible_query(units: list[Unit], now: datetime):
     return select(Announcement).where(Announcement.publish_at <= now, condition)
 
 
-def visible_to(units: list[Unit]) -> list[Announcement]:
+def visible_to(units: list[HeldUnit]) -> list[Announcement]:
     """Published announcements for this resident's buildings or everyone, newest first."""
     query = _visible_query(units, utcnow()).order_by(Announcement.publish_at.desc(),
                                                      Announcement.id.desc())
     return list(db.session.scalars(query))
 
 
-def visible_one(units: list[Unit], announcement_id: int) -> Announcement | None:
+def visible_one(units: list[HeldUnit], announcement_id: int) -> Announcement | None:
     query = _visible_query(units, utcnow()).where(Announcement.id == announcement_id)
     return db.session.scalars(query).first()
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -142,7 +143,7 @@ def _without_metadata(image: Image.Image, image_format: str) -> bytes:
 
 # --- residents -----------------------------------------------------------------------------
 
-def file_report(account: ResidentAccount, unit: Unit, category: str, place: str,
+def file_report(account: ResidentAccount, unit: HeldUnit, category: str, place: str,
                 description: str, photo: Photo | None) -> FaultReport:
     """A new report for one of the resident's units (the caller checked the unit is theirs)."""
     if category not in CATEGORIES or place not in PLACES:
@@ -174,7 +175,7 @@ def _resident_query(account: ResidentAccount, unit_ids: set[int]):
             .where(FaultReport.account_id == account.id, FaultReport.unit_id.in_(unit_ids)))
 
 
-def resident_reports(account: ResidentAccount, units: list[Unit]) -> list[FaultReport]:
+def resident_reports(account: ResidentAccount, units: list[HeldUnit]) -> list[FaultReport]:
     """The reports this resident filed for units they still hold, newest first."""
     unit_ids = {unit.id for unit in units}
     if not unit_ids:
@@ -184,7 +185,7 @@ def resident_reports(account: ResidentAccount, units: list[Unit]) -> list[FaultR
                                              FaultReport.id.desc())))
 
 
-def resident_report(account: ResidentAccount, units: list[Unit], fault_id: int
+def resident_report(account: ResidentAccount, units: list[HeldUnit], fault_id: int
                     ) -> FaultReport | None:
     """One of the resident's own reports, or None (someone else's, another tenant's…)."""
     unit_ids = {unit.id for unit in units}

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
 from iok_saas.tenancy import TenantScoped
+from iok_saas.timeutil import utcnow
 
 RESIDENTIAL = "residential"
 COMMERCIAL = "commercial"
@@ -46,9 +47,13 @@ class Unit(TenantScoped, db.Model):
 
     @property
     def label(self) -> str:
-        number = f"{self.building_number}/{self.unit_number}" if self.unit_number \
-            else self.building_number
-        return f"{self.street} {number}, {self.city}"
+        return unit_label(self.street, self.building_number, self.unit_number, self.city)
+
+
+def unit_label(street: str, building_number: str, unit_number: str | None, city: str) -> str:
+    """"Ogrodowa 3/12, Brzeg" (a unit without a number: the building's address)."""
+    number = f"{building_number}/{unit_number}" if unit_number else building_number
+    return f"{street} {number}, {city}"
 
 
 class Person(TenantScoped, db.Model):
@@ -87,3 +92,15 @@ class Title(TenantScoped, db.Model):
 
     def current_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class HousingRevision(TenantScoped, db.Model):
+    """One row per tenant: a random stamp replaced whenever its associations, units or
+    titles change (``housing.held.note_housing_changed``). Whoever memoises the
+    housing data (the residents' units) keys it on the stamp; no row, no memo."""
+
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

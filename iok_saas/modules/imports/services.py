@@ -32,6 +32,8 @@ from sqlalchemy.exc import DBAPIError
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.held import note_housing_changed
+from iok_saas.modules.housing.models import Association, Title, Unit
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
 
@@ -55,6 +57,10 @@ ANALYZE_AFTER = 10_000  # rows written to one table before its statistics are re
 ERRORS_KEPT = 1000  # errors stored and shown; the total is always counted
 BAD_ROW = "__cells__"  # set by the readers on a row that is not a row at all
 JSON_FORMAT = "json"
+# What the residents' memoised units are made of (housing.held): a change to any of them
+# replaces the tenant's housing stamp in the import's transaction.
+HOUSING_DATASETS = frozenset(name for name, spec in DATASETS.items()
+                             if spec.model in (Association, Unit, Title))
 
 
 @dataclass
@@ -86,6 +92,8 @@ def import_data(parts: Iterable[tuple[str, Iterable[Row]]], *, source: str, acto
         db.session.rollback()
     else:
         db.session.flush()
+        if importer.changed(HOUSING_DATASETS):
+            note_housing_changed()
     status = REJECTED if importer.errors_total else CHECKED if dry_run else APPLIED
     names = list(importer.counts)
     totals = Counts()
@@ -127,6 +135,11 @@ class _Importer:
     @property
     def writing(self) -> bool:
         return not self.dry_run and not self.errors_total
+
+    def changed(self, datasets: Iterable[str]) -> bool:
+        """Whether a row of one of ``datasets`` was created or updated."""
+        return any(counts.created or counts.updated for name, counts in self.counts.items()
+                   if name in datasets)
 
     def error(self, dataset: str | None, row: int | None, field: str | None,
               message: Coded | str) -> None:

@@ -26,6 +26,7 @@ from iok_saas.extensions import db
 from iok_saas.i18n import translated
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.modules.portal import resident_units, unit_or_404
@@ -93,7 +94,7 @@ class ReadingError(Exception):
 
 # --- reading ---------------------------------------------------------------------------------
 
-def meters_of(unit: Unit) -> list[Meter]:
+def meters_of(unit: HeldUnit) -> list[Meter]:
     return list(db.session.scalars(
         select(Meter).where(Meter.unit_id == unit.id)
         .order_by(Meter.removed_on.is_not(None), Meter.kind, Meter.serial_number)))
@@ -108,7 +109,7 @@ def resident_meter_or_404(meter_id: int) -> Meter:
     return meter
 
 
-def resident_meters(*, for_submission: bool = False) -> list[tuple[Unit, Meter]]:
+def resident_meters(*, for_submission: bool = False) -> list[tuple[HeldUnit, Meter]]:
     """(unit, meter) of every unit the resident holds; only working meters for submission."""
     day = today()
     pairs = []

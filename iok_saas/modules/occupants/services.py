@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
 from iok_saas.tenancy import current_tenant, tenant_url
@@ -72,7 +73,7 @@ def month_label(day: date) -> str:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def declarations(unit: Unit) -> list[OccupantsChange]:
+def declarations(unit: HeldUnit) -> list[OccupantsChange]:
     return list(db.session.scalars(
         select(OccupantsChange).where(OccupantsChange.unit_id == unit.id)
         .order_by(OccupantsChange.effective_from.desc(), OccupantsChange.id.desc())))
@@ -108,7 +109,7 @@ def _already_pending() -> OccupantsError:
                             "Nową złożysz po jej rozpatrzeniu."), "unit")
 
 
-def declare(account: ResidentAccount, unit: Unit, occupants: int | None,
+def declare(account: ResidentAccount, unit: HeldUnit, occupants: int | None,
             effective_from: date | None, note: str | None) -> OccupantsChange:
     """File a declaration for the resident's ``unit`` (already checked as theirs); commit."""
     if pending_of(unit.id) is not None:

@@ -11,7 +11,7 @@ from flask import session
 from sqlalchemy import select
 
 from iok_saas.extensions import db
-from iok_saas.modules.housing.models import Unit
+from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.tenancy import current_tenant
 
 from .models import CourtCase, LandCost, Membership, ServiceCharge
@@ -23,7 +23,7 @@ ZERO = Decimal("0.00")
 class UnitRows:
     """One of the resident's units with its records of one kind."""
 
-    unit: Unit
+    unit: HeldUnit
     rows: list = field(default_factory=list)
 
     def total(self, attribute: str) -> Decimal:
@@ -36,7 +36,7 @@ def memberships(person_id: int) -> list[Membership]:
         .order_by(Membership.member_since.desc(), Membership.id)))
 
 
-def _per_unit(model, units: Sequence[Unit], order) -> list[UnitRows]:
+def _per_unit(model, units: Sequence[HeldUnit], order) -> list[UnitRows]:
     ids = [unit.id for unit in units]
     if not ids:
         return []
@@ -47,15 +47,15 @@ def _per_unit(model, units: Sequence[Unit], order) -> list[UnitRows]:
     return [UnitRows(unit, by_unit[unit.id]) for unit in units]
 
 
-def court_cases(units: Sequence[Unit]) -> list[UnitRows]:
+def court_cases(units: Sequence[HeldUnit]) -> list[UnitRows]:
     return _per_unit(CourtCase, units, (CourtCase.filed_on.desc(), CourtCase.id))
 
 
-def land_costs(units: Sequence[Unit]) -> list[UnitRows]:
+def land_costs(units: Sequence[HeldUnit]) -> list[UnitRows]:
     return _per_unit(LandCost, units, (LandCost.due_date, LandCost.id))
 
 
-def service_charges(units: Sequence[Unit]) -> list[UnitRows]:
+def service_charges(units: Sequence[HeldUnit]) -> list[UnitRows]:
     return _per_unit(ServiceCharge, units, (ServiceCharge.issued_on.desc(), ServiceCharge.id))
 
 
@@ -79,7 +79,7 @@ def _summary(groups: list[UnitRows], is_open) -> CountSummary:
         remaining=sum((row.remaining for row in rows if hasattr(row, "remaining")), ZERO))
 
 
-def ledger_balances(units: Sequence[Unit]) -> list[tuple[Unit, object]]:
+def ledger_balances(units: Sequence[HeldUnit]) -> list[tuple[HeldUnit, object]]:
     """(unit, ledger Balance) as the ledger tab computes it for this session and policy."""
     from iok_saas.modules.auth.models import UserSession
     from iok_saas.modules.auth.sessions import SESSION_ID_KEY
@@ -93,7 +93,7 @@ def ledger_balances(units: Sequence[Unit]) -> list[tuple[Unit, object]]:
             for unit in units]
 
 
-def home_panels(person_id: int, units: Sequence[Unit]) -> dict[str, object]:
+def home_panels(person_id: int, units: Sequence[HeldUnit]) -> dict[str, object]:
     """The data of each Home panel the policy lists, by panel key."""
     panels: dict[str, object] = {}
     for key in current_tenant.policy.home:

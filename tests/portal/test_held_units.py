@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -141,3 +142,19 @@ def test_an_import_of_other_data_keeps_the_stamp(resident_client):
     _second_flat("kuzniki", resident.person_id)  # the same rows again: nothing changes
     with tenant_scope(tenant("kuzniki")):
         assert db.session.scalar(select(HousingRevision.stamp)) == before
+
+
+def test_every_writer_of_housing_data_replaces_the_stamp(repo_root):
+    """Code that creates or changes associations, units or titles by name must also call
+    note_housing_changed (the import writes every dataset generically and calls it once)."""
+    writes = re.compile(r"\b(Association|Unit|Title)\(|"
+                        r"\b(insert|update|delete)\((Association|Unit|Title)\b")
+    writers = {path.relative_to(repo_root).as_posix(): path.read_text(encoding="utf-8")
+               for path in (repo_root / "iok_saas").rglob("*.py")
+               if writes.search(re.sub(r"^class .*$", "", path.read_text(encoding="utf-8"),
+                                       flags=re.M))}
+    assert "iok_saas/demo.py" in writers  # the scan finds a writer it knows
+    assert [name for name, source in writers.items()
+            if "note_housing_changed()" not in source] == []
+    assert "note_housing_changed()" in (
+        repo_root / "iok_saas/modules/imports/services.py").read_text(encoding="utf-8")

@@ -33,6 +33,7 @@ WRK_MISSING = ("wrk is not installed (or not on PATH). Install it with:\n"
                "    sudo apt-get update && sudo apt-get install -y wrk")
 BUSY_THRESHOLD = 0.15  # CPU busy before a run above which the figures are not trustworthy
 OTHER_LOAD_THRESHOLD = 0.1  # cores used by other processes during a measurement
+STEAL_THRESHOLD = 0.05  # share of CPU time taken by the hypervisor during a measurement
 LOG_ALARMS = ("Traceback", "[ERROR]", "[CRITICAL]", "WORKER TIMEOUT", "Exception")
 
 # The real app's package lives at the repository root, which is not installed in the venv.
@@ -57,6 +58,7 @@ class Measurement:
     non_2xx_3xx: int = 0
     log_alarms: list[str] = field(default_factory=list)
     other_load_cores: float | None = None  # CPU used by other processes meanwhile
+    cpu_steal: float | None = None  # share of CPU time the hypervisor gave to other guests
 
     @property
     def errors(self) -> int:
@@ -268,6 +270,9 @@ class OtherLoad:
     so this is a lower bound. stop() returns the others' average load in cores.
     `own_pids` are further processes that work for the bench although they are in no
     session of its own (e.g. the PostgreSQL backends serving the bench's database).
+    After stop(), ``steal`` is the share of the CPUs' time a hypervisor gave to other
+    guests meanwhile (/proc/stat): on a shared VM that lowers every figure too, and no
+    process list shows it.
     """
 
     def __init__(self, own_sessions: tuple[int, ...] = (),
@@ -276,13 +281,20 @@ class OtherLoad:
         self.own_pids = set(own_pids)
         self.before: dict[int, tuple[float, int, int]] = {}
         self.started = 0.0
+        self.steal: float | None = None
+        self._times_before: tuple[int, int] | None = None
 
     def start(self) -> OtherLoad:
         self.before, self.started = _process_cpu(), time.monotonic()
+        self._times_before = _stolen_and_total()
         return self
 
     def stop(self) -> float | None:
         after, elapsed = _process_cpu(), time.monotonic() - self.started
+        times_after = _stolen_and_total()
+        if self._times_before and times_after and times_after[1] > self._times_before[1]:
+            self.steal = round((times_after[0] - self._times_before[0])
+                               / (times_after[1] - self._times_before[1]), 3)
         if not after or elapsed <= 0:
             return None
         me = os.getpid()
@@ -291,6 +303,15 @@ class OtherLoad:
                       if pid != me and ppid != me and sid not in self.own_sessions
                       and pid not in self.own_pids)
         return round(max(seconds, 0.0) / elapsed, 3)
+
+
+def _stolen_and_total() -> tuple[int, int] | None:
+    """(steal, all) CPU ticks so far, from the first line of /proc/stat."""
+    try:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
 def _process_cpu() -> dict[int, tuple[float, int, int]]:
@@ -313,6 +334,13 @@ def _process_cpu() -> dict[int, tuple[float, int, int]]:
         processes[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / ticks,
                                       int(fields[1]), int(fields[3]))
     return processes
+
+
+def warn_if_stolen(what: str, steal: float | None, threshold: float = STEAL_THRESHOLD) -> None:
+    if steal is not None and steal > threshold:
+        print(f"warning: the hypervisor took {steal:.0%} of the CPUs' time during {what}; "
+              "its figures are low (a shared VM's neighbours were busy): repeat the run",
+              file=sys.stderr)
 
 
 def warn_if_loaded(what: str, cores: float | None,

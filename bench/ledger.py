@@ -73,6 +73,7 @@ from common import (
     wait_until_ready,
     warn_if_busy,
     warn_if_loaded,
+    warn_if_stolen,
 )
 from login import HttpMeasurement, parse_status_check
 
@@ -598,11 +599,12 @@ def load(name: str, tenants: int | None, port: int, targets: Path, args: argpars
     output = run_wrk(url, None, args.seconds, args.connections, args.threads,
                      timeout=args.timeout, script=SCRIPT, script_args=(str(targets),))
     row = Row(name, url, host, response_bytes, other_load_cores=others.stop(),
-              tenants=tenants)
+              cpu_steal=others.steal, tenants=tenants)
     parse_wrk(output, row)
     parse_status_check(output, row)
+    stolen = f"  steal {row.cpu_steal:.0%}" if row.cpu_steal else ""
     print(f"  {name:<34} {row.requests_per_s:>9.1f} req/s  p50 {row.p50_ms:>7.1f} ms  "
-          f"p99 {row.p99_ms:>7.1f} ms  errors {row.errors}", flush=True)
+          f"p99 {row.p99_ms:>7.1f} ms  errors {row.errors}{stolen}", flush=True)
     return row
 
 
@@ -897,6 +899,7 @@ def print_report(report: dict) -> None:
         for line in row["log_alarms"]:
             print(f"server log ({row['scenario']}): {line}")
         warn_if_loaded(row["scenario"], row["other_load_cores"])
+        warn_if_stolen(row["scenario"], row["cpu_steal"])
     for target in report["targets"]:
         verdict = "met" if target["met"] else "MISSED (a warning, not a failure)"
         print(f"target {target['target']}: {_shown(target['value'])} — {verdict}")

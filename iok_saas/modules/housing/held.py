@@ -29,6 +29,12 @@ from .models import Association, HousingRevision, Title, Unit, unit_label
 
 MEMO_SIZE = 8192  # (person, day, stamp) answers kept per worker; each is a few hundred bytes
 
+_UNIT_COLUMNS = (Unit.id, Unit.external_id, Unit.association_id, Unit.street,
+                 Unit.building_number, Unit.unit_number, Unit.city, Unit.kind,
+                 Unit.bank_account)
+_ASSOCIATION_COLUMNS = (Association.id, Association.name, Association.street,
+                        Association.postal_code, Association.city)
+
 
 @dataclass(frozen=True)
 class HeldAssociation:
@@ -69,8 +75,8 @@ def held_units(person_id: int, today: date, stamp: str | None) -> list[HeldUnit]
 
 @lru_cache(maxsize=MEMO_SIZE)
 def _memoised(_tenant_id: int, person_id: int, today: date, _stamp: str) -> tuple:
-    """Keyed on the tenant too: a person id is never another tenant's, but the key says
-    whose answer it is."""
+    """The tenant is part of the key, so an answer is only ever reused in the tenant
+    that asked for it."""
     return _query_held_units(person_id, today)
 
 
@@ -79,13 +85,6 @@ def _query_held_units(person_id: int, today: date) -> tuple[HeldUnit, ...]:
     cut = len(_UNIT_COLUMNS)
     units = [HeldUnit(*row[:cut], association=HeldAssociation(*row[cut:])) for row in rows]
     return tuple(sorted(units, key=lambda u: (u.street, u.building_number, u.unit_number or "")))
-
-
-_UNIT_COLUMNS = (Unit.id, Unit.external_id, Unit.association_id, Unit.street,
-                 Unit.building_number, Unit.unit_number, Unit.city, Unit.kind,
-                 Unit.bank_account)
-_ASSOCIATION_COLUMNS = (Association.id, Association.name, Association.street,
-                        Association.postal_code, Association.city)
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -108,10 +109,17 @@ def _money_filter(context, amount) -> str:
     return format_money(amount, context.get(LANGUAGE))
 
 
-@lru_cache(maxsize=4096)
 def _strftime(moment, pattern: str) -> str:
-    """Statements print the same few hundred days again and again; strftime is slow."""
+    """Statements print the same few hundred days again and again, so days are memoised;
+    other values are not (equal aware datetimes in two zones would share one answer)."""
+    if type(moment) is date:
+        return _day_strftime(moment, pattern)
     return moment.strftime(pattern)
+
+
+@lru_cache(maxsize=4096)
+def _day_strftime(day: date, pattern: str) -> str:
+    return day.strftime(pattern)
 
 
 @lru_cache(maxsize=8192)

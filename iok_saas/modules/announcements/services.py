@@ -165,8 +165,7 @@ def audience(announcement: Announcement) -> list[tuple[ResidentAccount, Person]]
     """Opted-in residents with an e-mail address and a current title in the audience."""
     today = warsaw_today()
     holders = (select(Title.person_id).join(Unit, Unit.id == Title.unit_id)
-               .where(Title.valid_from <= today,
-                      or_(Title.valid_to.is_(None), Title.valid_to >= today)))
+               .where(Title.current_on(today)))
     targets = [target.association_id for target in announcement.targets]
     if targets:
         holders = holders.where(Unit.association_id.in_(targets))

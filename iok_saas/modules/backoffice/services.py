@@ -119,9 +119,7 @@ def account_of(person: Person) -> ResidentAccount | None:
 
 
 def _current_title_exists(day: date):
-    return exists().where(
-        Title.person_id == Person.id, Title.valid_from <= day,
-        or_(Title.valid_to.is_(None), Title.valid_to >= day))
+    return exists().where(Title.person_id == Person.id, Title.current_on(day))
 
 
 def _has_account():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import Date, Integer, bindparam, or_, select, update
+from sqlalchemy import Date, Integer, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iok_saas.extensions import db
@@ -95,8 +95,7 @@ def _held_units_query():
     held = (select(Title.id)
             .where(Title.unit_id == Unit.id,
                    Title.person_id == bindparam("person_id", type_=Integer),
-                   Title.valid_from <= today,
-                   or_(Title.valid_to.is_(None), Title.valid_to >= today))
+                   Title.current_on(today))
             .exists())
     return (select(*_UNIT_COLUMNS, *_ASSOCIATION_COLUMNS)
             .join(Association, Association.id == Unit.association_id)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
@@ -90,8 +91,13 @@ class Title(TenantScoped, db.Model):
     person: Mapped[Person] = relationship(back_populates="titles")
     unit: Mapped[Unit] = relationship()
 
+    @hybrid_method
     def current_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    @current_on.expression
+    def current_on(cls, day):  # noqa: N805  (the SQL form: called on the class)
+        return and_(cls.valid_from <= day, or_(cls.valid_to.is_(None), cls.valid_to >= day))
 
 
 class HousingRevision(TenantScoped, db.Model):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from .policy.schema import register_tabs
+from .policy.schema import forget_tabs, register_tabs
 
 TENANT_SITE = "tenant"
 ADMIN_SITE = "admin"
@@ -141,7 +141,9 @@ class Registry:
         return declared
 
     def unregister(self, name: str) -> None:
-        self._features.pop(name, None)
+        feature = self._features.pop(name, None)
+        if feature is not None:
+            forget_tabs(feature.tab_keys)
 
     def discover(self, package: str = MODULES_PACKAGE) -> None:
         """Register the ``FEATURE`` of every ``<package>.<name>.feature`` module."""

@@ -44,6 +44,13 @@ def register_tabs(keys) -> None:
             _FEATURE_TABS.append(key)
 
 
+def forget_tabs(keys) -> None:
+    """Undo ``register_tabs`` (a feature taken out of the registry)."""
+    for key in keys:
+        if key in _FEATURE_TABS:
+            _FEATURE_TABS.remove(key)
+
+
 def known_tabs() -> tuple[str, ...]:
     """Every tab a policy may name: the built-in ones, then those features registered."""
     return (*TABS, *_FEATURE_TABS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -15,11 +17,34 @@ from .tenancy import rls, tenant_table_names
 
 
 def register_cli(app: Flask) -> None:
-    """The platform's command groups, then every feature's (iok_saas.features)."""
-    for group in (policy_cli, demo_cli, security_cli):
+    """The platform's command groups, then every feature's (iok_saas.features); each
+    command is a transaction boundary (see transactions.py)."""
+    groups = [policy_cli, demo_cli, security_cli,
+              *(group for _feature, group in load_features().each("cli"))]
+    for group in groups:
+        _commit_on_success(group)
         app.cli.add_command(group)
-    for _feature, group in load_features().each("cli"):
-        app.cli.add_command(group)
+
+
+def _commit_on_success(command: click.Command) -> None:
+    """A command that finishes commits what it staged; one that fails (an exception, a
+    non-zero exit) leaves it to the rollback when its app context ends."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _commit_on_success(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_iok_commits", False):
+        return
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        result = callback(*args, **kwargs)
+        db.session.commit()
+        return result
+
+    run._iok_commits = True
+    command.callback = run
 
 
 security_cli = AppGroup("security", help="PostgreSQL roles and row-level security.")

@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from .domain import NotFound
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
 from .transactions import commit_if_read_only
 
@@ -22,6 +24,7 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(TenantSuspended, _suspended)
     app.register_error_handler(TenantMisconfigured, _misconfigured)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(NotFound, _not_found)
     # The database unreachable (restart, failover, network): a clean, retryable 503.
     for error in _DATABASE_AWAY:
         app.register_error_handler(error, _database_unavailable)
@@ -29,6 +32,11 @@ def register_error_pages(app: Flask) -> None:
     # Registered after db.init_app: app-context teardowns run in reverse order of
     # registration, so this one ends the session before Flask-SQLAlchemy's remove() does.
     app.teardown_appcontext(_end_session_quietly)
+
+
+def _not_found(_error):
+    """A service's NotFound is the page a missing object gets: a 404."""
+    return _http_error(HTTPNotFound())
 
 
 def _unknown_host(_error):

@@ -11,6 +11,8 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, MapAdapter
 
+from .transactions import end_request_transaction
+
 BUILT_URLS_KEPT = 20_000  # then the memo starts over (ids in URLs make the set open-ended)
 
 
@@ -65,3 +67,21 @@ class MemoizedBuildMap(Map):
 
 class IokFlask(Flask):
     url_map_class = MemoizedBuildMap
+
+    def dispatch_request(self):
+        """The view's answer, then the request's one commit (transactions.py). Inside
+        dispatch, so a failing commit reaches the error handlers as the view's own error
+        (a database outage is a 503, not a 500); a view that raised never gets here, and
+        its staged changes are rolled back when the session closes."""
+        answer = super().dispatch_request()
+        end_request_transaction()
+        return answer
+
+    def preprocess_request(self):
+        """A before_request hook that answered (a guard's redirect) ends the request too:
+        what loading the user wrote (the session's last activity, a timed-out session's
+        end) is committed like a view's work."""
+        answer = super().preprocess_request()
+        if answer is not None:
+            end_request_transaction()
+        return answer

@@ -5,14 +5,20 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from .extensions import db
 from .features import load_features
 
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
+        """Runs inside an app context; a task is a transaction boundary: what it staged
+        is committed when it returns (see transactions.py)."""
+
         def __call__(self, *args, **kwargs):
             with app.app_context():
-                return self.run(*args, **kwargs)
+                result = self.run(*args, **kwargs)
+                db.session.commit()
+                return result
 
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.config_from_object(_with_feature_tasks(app.config["CELERY"]))

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from iok_saas import create_app
 from iok_saas.config import REPO_ROOT
@@ -45,6 +48,35 @@ def ensure_postgres_database(url: str) -> None:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+class ServiceCommitted(AssertionError):
+    """A feature's service committed: only boundaries commit (iok_saas/transactions.py)."""
+
+
+_SERVICE_MODULE = re.compile(r"^iok_saas\.modules\.\w+\.services$")
+
+
+def _refuse_service_commits(_session) -> None:
+    """The feature code nearest to the COMMIT decides: a services module may not commit
+    (a view, command, task or the outbox's delivery may; an eager task run from inside a
+    service is its own boundary)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith("iok_saas.modules."):
+            if _SERVICE_MODULE.match(name):
+                raise ServiceCommitted(f"{name}.{frame.f_code.co_name} committed the session")
+            return
+        frame = frame.f_back
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services_never_commit():
+    """For the whole suite: a COMMIT issued from inside a services module fails the test."""
+    event.listen(Session, "before_commit", _refuse_service_commits)
+    yield
+    event.remove(Session, "before_commit", _refuse_service_commits)
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +144,7 @@ def synced(app):
     with app.app_context():
         report = sync_from_files(REPO_ROOT / "tenants", REPO_ROOT / "policies", Actor.cli("test"))
         assert not report.invalid_policies, report.invalid_policies
+        db.session.commit()
     return app
 
 

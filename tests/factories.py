@@ -52,14 +52,16 @@ def resident(slug: str, first="Jan", last="Kowalski", flat="12"):
         db.session.flush()
         db.session.add(Title(external_id=f"T{n}", person_id=person.id, unit_id=unit.id,
                              kind="owner", valid_from=date(2020, 1, 1)))
+        account = accounts.create_account(person, "test")
         db.session.commit()
-        return accounts.create_account(person, "test").id
+        return account.id
 
 
 def credentials(slug: str, account_id: int):
     with tenant_scope(tenant(slug)):
         account = accounts.get_account(account_id)
         issued = accounts.issue_credentials(account, "test", "test")
+        db.session.commit()
         return issued.login, issued.password
 
 

@@ -33,6 +33,7 @@ password:
 def console(synced, host_client):
     with synced.app_context():
         create_operator("ops@example.com", "Ops", PASSWORD, Actor.cli("test"))
+        db.session.commit()
     client = host_client("admin.localhost")
     page = client.post("/operator/login", data={"email": "ops@example.com",
                                                 "password": PASSWORD})

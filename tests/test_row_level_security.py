@@ -41,6 +41,7 @@ def rls_app(owner_url, tmp_path):
     with app.app_context():
         sync_from_files(app.config["IOK_TENANTS_DIR"], app.config["IOK_POLICIES_DIR"],
                         Actor.cli("test"))
+        db.session.commit()
         active_resident("brzeg", first="Ala")
         active_resident("kuzniki", first="Ola")
         db.session.close()  # give the pool's only connection back

@@ -6,6 +6,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 
+from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.operator.services import create_operator
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.usefixtures("ctx")
 @pytest.fixture
 def operator_client(synced, host_client):
     create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    db.session.commit()
     client = host_client("admin.localhost")
     response = client.post("/operator/login", data={"email": "ops@example.com",
                                                     "password": "operator-secret-123"})
@@ -33,6 +35,7 @@ def test_session_cookie_is_host_only_httponly_and_samesite(operator_client):
 
 def test_login_starts_a_new_session(synced, host_client):
     create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    db.session.commit()
     client = host_client("admin.localhost")
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"

@@ -55,6 +55,7 @@ def test_admin_host_serves_the_console_and_tenants_do_not(synced, host_client):
 def test_suspended_tenant_answers_a_branded_503_and_others_keep_serving(synced, host_client):
     with synced.app_context():
         tenants.set_status("gdynia", tenants.SUSPENDED, Actor.cli("test"), "maintenance")
+        db.session.commit()
     page = host_client("gdynia.localhost").get("/")
     assert page.status_code == 503
     assert "czasowo wyłączona" in page.get_data(as_text=True)
@@ -62,6 +63,7 @@ def test_suspended_tenant_answers_a_branded_503_and_others_keep_serving(synced, 
     assert host_client("brzeg.localhost").get("/").status_code == 200
     with synced.app_context():
         tenants.set_status("gdynia", tenants.ACTIVE, Actor.cli("test"), "done")
+        db.session.commit()
     assert host_client("gdynia.localhost").get("/").status_code == 200
 
 
@@ -93,6 +95,7 @@ def test_other_workers_see_a_change_after_their_check_interval(synced):
                                        clock=lambda: now[0])
         assert not other_worker.resolve("kuzniki.localhost").suspended
         tenants.set_status("kuzniki", tenants.SUSPENDED, Actor.cli("test"), "test")
+        db.session.commit()
         now[0] = 4.9
         assert not other_worker.resolve("kuzniki.localhost").suspended  # still cached
         now[0] = 5.1

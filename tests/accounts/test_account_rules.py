@@ -38,6 +38,7 @@ def test_blocks_take_only_the_triggers_and_channels_the_policy_lists(synced):
         rule = tenant("siarkowiec").policy.blocking.rule("reported_lost")
         assert "phone" in rule.channels
         accounts.block(account, "reported_lost", "phone", "telefon od mieszkańca", technical)
+        db.session.commit()
         assert account.state == "blocked"
 
 
@@ -47,9 +48,11 @@ def test_a_blocked_account_gets_new_credentials_only_by_unblocking(synced):
     with tenant_scope(tenant("gdynia")):
         account, accounting = accounts.get_account(account_id), staff("accounting")
         accounts.block(account, "misuse", None, "nadużycie", accounting)
+        db.session.commit()
         refused("blocked", accounts.issue_credentials, account, "staff:x", "again")
         refused("blocked", accounts.reset, account, accounting, "wniosek")
         issued = accounts.unblock(account, accounting)
+        db.session.commit()
         assert issued is not None and account.state == "must_change"
         assert accounts.open_block(account) is None
 
@@ -61,6 +64,7 @@ def test_recovery_with_a_new_identifier_where_the_policy_asks_for_one(synced):
         account = accounts.get_account(account_id)
         old_login = account.login
         issued = accounts.reset(account, staff("technical"), "zgłoszenie osobiste")
+        db.session.commit()
         assert issued.login != old_login and account.login == issued.login
 
 
@@ -69,5 +73,7 @@ def test_revoked_residents_are_told_so_at_login(synced):
     login, password = credentials("kuzniki", account_id)
     with tenant_scope(tenant("kuzniki")):
         accounts.revoke(accounts.get_account(account_id), "staff:s-board", "sprzedaż lokalu")
+        db.session.commit()
         result = accounts.authenticate(login, password, None)
+        db.session.commit()
         assert result.outcome is accounts.LoginOutcome.REVOKED

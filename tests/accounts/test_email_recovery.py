@@ -26,6 +26,7 @@ def enable_email_recovery(slug):
     start = source.index("\nrecovery:")
     edited = source[:start] + re.sub(r"method: \w+", "method: email", source[start:], count=1)
     update_policy(slug, edited, Actor.cli("test"))
+    db.session.commit()
 
 
 @pytest.fixture

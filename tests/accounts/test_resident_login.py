@@ -125,6 +125,7 @@ def test_a_blocked_residents_open_session_is_refused_on_the_next_request(zielone
         db.session.add(staff)
         db.session.commit()
         accounts.block(accounts.get_account(account_id), "misuse", "phone", "test", staff)
+        db.session.commit()
     assert client.get("/konto").status_code == 302
     assert "Konto jest zablokowane" in log_in(client, login, "nowe1haslo").get_data(
         as_text=True)
@@ -139,6 +140,7 @@ def test_only_the_deciding_department_may_block(zielone):
         db.session.commit()
         with pytest.raises(accounts.AccountError) as refused:
             accounts.block(accounts.get_account(account_id), "misuse", None, "x", clerk)
+            db.session.commit()
         assert refused.value.code == "not_allowed"
         assert accounts.get_account(account_id).state == "must_change"
 

@@ -21,6 +21,7 @@ def test_demo_announcements_where_shown(synced, ctx):
     for slug, expected in (("gdynia", True), ("kuzniki", False)):
         with tenant_scope(tenant(slug)):
             seed_demo(today)
+            db.session.commit()
             announcements = db.session.scalars(select(Announcement)).all()
             assert bool(announcements) is expected
             if expected:

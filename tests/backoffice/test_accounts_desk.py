@@ -109,7 +109,7 @@ def test_search_by_name_login_and_address(finance):
 
 
 def test_search_caps_the_list_with_a_note(finance, monkeypatch):
-    from iok_saas.modules.backoffice import services
+    from iok_saas.modules.accounts import search as services
 
     for n in range(3):
         make_person("brzeg", f"Jan{n}", "Kowalski", building=str(10 + n))

@@ -38,6 +38,7 @@ def test_brzeg_staff_get_404_for_a_gdynia_person(staff_client):
     with tenant_scope(tenant("gdynia")):
         person = db.session.get(Person, gdynia_person)
         accounts.create_account(person, "test")
+        db.session.commit()
     assert brzeg.get(f"/staff/osoby/{gdynia_person}").status_code == 404
     for action in ("konto", "dane-dostepowe", "blokada", "odblokowanie", "odzyskanie",
                    "usuniecie"):

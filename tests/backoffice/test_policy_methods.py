@@ -108,6 +108,7 @@ def test_email_recovery_is_self_service_and_the_office_offers_no_reset(staff_cli
     edited = source.replace("method: written_request", "method: email")
     assert edited != source
     update_policy("kuzniki", edited, Actor.cli("test"))
+    db.session.commit()
 
     clerk = staff_client("kuzniki", "m.sekretarz", "secretariat", role="staff")
     person = make_person("kuzniki")

@@ -24,12 +24,14 @@ def phone_only_resident_blocked(slug: str) -> None:
         person = db.session.get(Person, person_id)
         person.email, person.phone = None, "600 100 200"
         account = accounts.create_account(person, "test")
+        db.session.commit()
         deciding = StaffMember(login="decyduje", full_name="D", password_hash="x",
                                department=tenant(slug).policy.blocking.decided_by,
                                must_change_password=False)
         db.session.add(deciding)
         db.session.commit()
         accounts.block(account, "misuse", None, "nadużycie", deciding)
+        db.session.commit()
 
 
 def test_the_named_department_sees_the_call_and_closes_it(staff_client):

@@ -31,6 +31,7 @@ def test_demo_request(synced, office_client, slug, expected):
     demo_person(slug, 2)
     with tenant_scope(tenant(slug)):
         seed_demo(utcnow().date())
+        db.session.commit()
         assert db.session.scalar(select(func.count(ContactCorrection.id))) == expected
     if expected:
         desk = office_client(slug).get("/staff/korekty-danych/").get_data(as_text=True)

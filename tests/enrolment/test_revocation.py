@@ -178,11 +178,13 @@ def test_accounts_of_persons_without_a_current_title_are_revoked(synced):
         moving_account = accounts.create_account(db.session.get(Person, moving_in), "test").id
         board = type("Staff", (), {"login": "zarzad", "department": "board"})()
         accounts.block(accounts.get_account(blocked), "misuse", None, "x", board)
+        db.session.commit()
     elsewhere = resident("gdynia", "Inna", "Spółdzielnia")
     end_titles("gdynia", elsewhere, today - timedelta(days=1))
 
     with tenant_scope(tenant("kuzniki")):
         revoked = services.revoke_for_ended_titles()
+        db.session.commit()
         assert sorted(revoked) == sorted(account("kuzniki", a).login for a in (ended, blocked))
         assert services.revoke_for_ended_titles() == []         # idempotent
     assert account("kuzniki", ended).state == REVOKED
@@ -197,6 +199,7 @@ def test_no_automatic_revocation_where_the_policy_switches_it_off(synced):
     edited = re.sub(r"\nrevocation:\n", "\nrevocation:\n  auto_on_title_end: false\n", source) \
         if "\nrevocation:" in source else source + "\nrevocation:\n  auto_on_title_end: false\n"
     update_policy("kuzniki", edited, Actor.cli("test"))
+    db.session.commit()
     gone = resident("kuzniki", "Stary", "Właściciel")
     end_titles("kuzniki", gone, date.today() - timedelta(days=1))
     with tenant_scope(tenant("kuzniki")):

@@ -69,6 +69,7 @@ class ApplicationMachine(RuleBasedStateMachine):
                               building_number=building, flat_number="1", city="Miasto",
                               email="ula@example.com"),
                 channel, "test", regulations_accepted=True)
+            db.session.commit()
             self.app_id = application.id
             self.plan = list(application.plan)
             self.links: list[tuple[str, str]] = []
@@ -203,6 +204,7 @@ class ApplicationMachine(RuleBasedStateMachine):
                     if e.action in STEP_EVENTS]
             assert done == self.plan[:len(done)], (done, self.plan)
             account = services.account_of(application)
+            db.session.commit()
             if application.state == COMPLETED:
                 assert done == self.plan
             elif application.state != REJECTED:

@@ -20,6 +20,7 @@ def test_demo_reports_where_faults_are_shown(synced, ctx):
     for slug, expected in (("kuzniki", True), ("zielone-wzgorza", True), ("brzeg", False)):
         with tenant_scope(tenant(slug)):
             seed_demo(today)
+            db.session.commit()
             reports = db.session.scalars(select(FaultReport)).all()
             assert bool(reports) is expected
             if expected:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from iok_saas.extensions import db
 from iok_saas.modules.imports import services
 from iok_saas.tenancy import tenant_scope
 
@@ -59,6 +60,7 @@ def load_csv(slug: str, dataset: str, text: str, dry_run: bool = False):
     with tenant_scope(tenant(slug)):
         run = services.import_bytes(text.encode(), "csv", dataset, source="cli",
                                     actor="cli:test", dry_run=dry_run)
+        db.session.commit()
         return services.run_as_dict(run)
 
 
@@ -66,6 +68,7 @@ def load_json(slug: str, document, dataset: str | None = None, dry_run: bool = F
     with tenant_scope(tenant(slug)):
         run = services.import_bytes(json.dumps(document).encode(), "json", dataset,
                                     source="cli", actor="cli:test", dry_run=dry_run)
+        db.session.commit()
         return services.run_as_dict(run)
 
 
@@ -83,7 +86,9 @@ def housing(synced, ctx):
 
 def new_token(slug: str, name: str = "księgowość") -> str:
     with tenant_scope(tenant(slug)):
-        return services.create_token(name, "staff:test")[1]
+        plain = services.create_token(name, "staff:test")[1]
+        db.session.commit()
+        return plain
 
 
 def token_from_page(html: str) -> str:

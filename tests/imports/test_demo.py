@@ -28,6 +28,7 @@ def seeded(slug: str) -> dict:
         _load_residents(snapshot)
         db.session.commit()
         seed_demo(TODAY)
+        db.session.commit()
         balances = {unit: total for unit, total in db.session.execute(
             select(Unit.external_id, func.sum(LedgerEntry.amount))
             .join(LedgerEntry, LedgerEntry.unit_id == Unit.id).group_by(Unit.external_id))}

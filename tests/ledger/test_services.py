@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from iok_saas.extensions import db
 from iok_saas.modules.ledger import services
 from iok_saas.tenancy import tenant_scope
 
@@ -159,6 +160,7 @@ def test_the_ledger_page_overview_agrees_with_statement_and_balance(unit):
     as_of = date(2025, 4, 15)
     with _in():
         page = services.overview(unit, MAR, MAR, as_of, simulate=True)
+        db.session.commit()
         statement = services.statement(unit, MAR)
         balance = services.balance(unit, as_of, simulate=True)
     assert page.statement == statement

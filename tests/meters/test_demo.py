@@ -30,6 +30,7 @@ def test_zielone_wzgorza_gets_one_waiting_reading(synced, ctx, office_client):
     meter_id = _demo_tenant_with_meter("zielone-wzgorza")
     with tenant_scope(tenant("zielone-wzgorza")):
         seed_demo(services.today())
+        db.session.commit()
         pending = list(db.session.scalars(select(MeterReading).where(
             MeterReading.state == SUBMITTED)))
         assert [r.meter_id for r in pending] == [meter_id]
@@ -43,5 +44,6 @@ def test_tenants_without_submissions_get_nothing(synced, ctx):
     _demo_tenant_with_meter("brzeg")
     with tenant_scope(tenant("brzeg")):
         seed_demo(services.today())
+        db.session.commit()
         assert db.session.scalar(select(MeterReading.id).where(
             MeterReading.state == SUBMITTED)) is None

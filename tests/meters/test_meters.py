@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import NotFound
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.audit.models import AuditEvent
 from iok_saas.modules.meters import services
@@ -292,11 +292,13 @@ def test_simultaneous_decisions_and_double_submits(resident_client, office_clien
     staff = office_client(ZW)
     with tenant_scope(tenant(ZW)):
         stale = services.staff_reading_or_404(reading_id)  # loaded before the other decision
+        db.session.commit()
         assert staff.post(f"/staff/odczyty/{reading_id}",
                           data={"accept": "Przyjmij odczyt"}).status_code == 302
         assert stale.reading.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.ReadingError, match="już rozpatrzony"):
             services.decide(stale, False, "Za późno", "staff:drugi")
+            db.session.commit()
     assert readings(ZW, meter_id)[-1].state == ACCEPTED
 
     # Two waiting readings of one meter cannot both be stored, whatever the timing.
@@ -304,6 +306,7 @@ def test_simultaneous_decisions_and_double_submits(resident_client, office_clien
         account = db.session.get(services.ResidentAccount, res.account_id)
         meter = db.session.get(services.Meter, meter_id)
         services.submit_reading(account, meter, _today(), services.Decimal("113.5"), False)
+        db.session.commit()
         db.session.add(services.MeterReading(meter_id=meter_id, read_on=_today(),
                                              value=services.Decimal("113.6"),
                                              source="resident", state=SUBMITTED))

@@ -130,6 +130,7 @@ def prepare(app):
                 db.session.execute(table.delete())
             db.session.commit()
         sync_from_files(REPO_ROOT / "tenants", REPO_ROOT / "policies", Actor.cli("test"))
+        db.session.commit()
 
 
 def block_someone(app, name="Ewa"):
@@ -142,6 +143,7 @@ def block_someone(app, name="Ewa"):
             db.session.add(board)
             db.session.commit()
             accounts.block(accounts.get_account(account_id), "misuse", None, "test", board)
+            db.session.commit()
 
 
 def outbox_states(app):

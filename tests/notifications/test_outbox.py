@@ -30,6 +30,7 @@ def block_resident(slug, account_id, department):
         db.session.add(staff)
         db.session.commit()
         accounts.block(accounts.get_account(account_id), "misuse", "phone", "nadużycie", staff)
+        db.session.commit()
 
 
 def outbox_rows():
@@ -58,6 +59,7 @@ def test_a_rolled_back_change_sends_nothing(synced, mail):
     with tenant_scope(tenant("kuzniki")):
         account = accounts.get_account(account_id)
         accounts._notify(account, "account_blocked", reason="x")
+        db.session.commit()
         db.session.rollback()
     assert outbox_rows() == []
     assert mail.wait_for(1, timeout=1) == []
@@ -132,6 +134,7 @@ def test_the_demo_outbox_shows_mail_with_clickable_links(synced, host_client, ap
     account_id = resident("kuzniki")
     block_resident("kuzniki", account_id, "board")
     create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    db.session.commit()
     console = host_client("admin.localhost")
     console.post("/operator/login", data={"email": "ops@example.com",
                                           "password": "operator-secret-123"})

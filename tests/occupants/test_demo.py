@@ -21,6 +21,7 @@ def _seed(slug: str) -> list[OccupantsChange]:
         demo._load_residents(snapshot)
         db.session.commit()
         seed_demo(services.today())
+        db.session.commit()
         return list(db.session.scalars(select(OccupantsChange).order_by(OccupantsChange.id)))
 
 

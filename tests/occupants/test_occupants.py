@@ -156,6 +156,7 @@ def test_other_residents_and_tenants_ids_are_404(resident_client, office_client)
                           data={"confirm": "Potwierdź deklarację"}).status_code == 404
         with tenant_scope(tenant(slug)), pytest.raises(NotFound):
             services.staff_change_or_404(change_id)
+            db.session.commit()
     assert office_client(KU).get(f"/staff/liczba-osob/{change_id + 999}").status_code == 404
     assert changes(other.unit_id)[-1].state == SUBMITTED
 
@@ -179,9 +180,11 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
     staff = office_client(KU)
     with tenant_scope(tenant(KU)):
         stale = services.staff_change_or_404(change_id)
+        db.session.commit()
         assert staff.post(f"/staff/liczba-osob/{change_id}", data={
             "confirm": "Potwierdź deklarację"}).status_code == 302
         assert stale.change.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.OccupantsError, match="już rozpatrzona"):
             services.decide(stale, False, "Za późno", "staff:drugi")
+            db.session.commit()
     assert changes(res.unit_id)[-1].state == CONFIRMED

@@ -26,6 +26,7 @@ def _import(slug: str, datasets: dict) -> None:
     with tenant_scope(tenant(slug)):
         run = imports.import_bytes(json.dumps({"datasets": datasets}).encode(), "json", None,
                                    source="cli", actor="cli:test")
+        db.session.commit()
         assert run.status == "applied", run.errors
 
 

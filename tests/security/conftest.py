@@ -94,7 +94,9 @@ class World:
 
         def make():
             with tenant_scope(tenant(slug)):
-                return services.create_token("księgowość", "staff:test")[1]
+                plain = services.create_token("księgowość", "staff:test")[1]
+                db.session.commit()
+                return plain
         return self._once(("token", slug), make)
 
     def api(self, slug):
@@ -117,6 +119,7 @@ class World:
                 report = services.file_report(
                     self._account(resident), db.session.get(Unit, resident.unit_id),
                     "plumbing", "flat", "Cieknie kran w łazience od wczoraj.", photo)
+                db.session.commit()
                 return report.id
         return self._once(("fault", slug), make)
 
@@ -162,6 +165,7 @@ class World:
                                     association_ids=[resident.association_id],
                                     publish_at=utcnow() - timedelta(hours=1),
                                     email_residents=False, actor="staff:test")
+                db.session.commit()
                 return row.id
         return self._once(("announcement", slug), make)
 
@@ -174,6 +178,7 @@ class World:
                 row = services.declare(self._account(resident),
                                        db.session.get(Unit, resident.unit_id), 3,
                                        services.effective_months()[1], None)
+                db.session.commit()
                 return row.id
         return self._once(("occupants", slug), make)
 
@@ -186,6 +191,7 @@ class World:
                 row = services.request_correction(
                     self._account(resident), email="nowy.adres@example.com", phone=None,
                     correspondence_address=None, note="Zmiana adresu e-mail.")
+                db.session.commit()
                 return row.id
         return self._once(("correction", slug), make)
 
@@ -201,7 +207,10 @@ class World:
                     applicant_type=services.eligible_types()[0], street="ul. Lipowa",
                     building_number="3", city="Miasto", flat_number="5",
                     email="celina@example.com")
-                return services.submit(data, channel, "test", regulations_accepted=True).id
+                db.session.commit()
+                filed = services.submit(data, channel, "test", regulations_accepted=True)
+                db.session.commit()
+                return filed.id
         return self._once(("application", slug), make)
 
     def import_run(self, slug) -> int:
@@ -217,7 +226,9 @@ class World:
                 run = services.import_bytes(document, "json", None, source="staff",
                                             actor="staff:test", filename="a.json",
                                             dry_run=True)
+                db.session.commit()
                 services.keep_upload(run, document)
+                db.session.commit()
                 return run.id
         return self._once(("import_run", slug), make)
 

@@ -11,6 +11,7 @@ import pytest
 from flask import url_for
 
 from iok_saas import create_app
+from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.operator.services import create_operator
 
@@ -89,6 +90,7 @@ def _protected_twin(csrf_app, signed_in: HostClient | None, host: str) -> HostCl
 
 def _operator(host_client):
     create_operator(*OPERATOR[:1], "Ops", OPERATOR[1], Actor.cli("test"))
+    db.session.commit()
     client = host_client("admin.localhost")
     assert client.post("/operator/login", data={"email": OPERATOR[0],
                                                 "password": OPERATOR[1]}).status_code == 302

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iok_saas.config import REPO_ROOT
+from iok_saas.extensions import db
 from iok_saas.policy.loader import PolicyError, compile_policy
 from iok_saas.policy.model import Policy
 
@@ -176,6 +177,7 @@ def test_the_operator_console_answers_hostile_policies_with_its_error_list(synce
     from iok_saas.modules.tenants.services import get_tenant
 
     create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    db.session.commit()
     client = host_client("admin.localhost")
     client.post("/operator/login", data={"email": "ops@example.com",
                                          "password": "operator-secret-123"})

@@ -7,6 +7,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.operator.services import create_operator
 
@@ -57,6 +58,7 @@ def test_sign_in_pages_never_follow_an_outside_next(resident_client, host_client
     _, resident = resident_client("gdynia")
     staff("gdynia", "ola")
     create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
+    db.session.commit()
     logins = [
         ("gdynia.localhost", "/logowanie", {"login": resident.login,
                                             "password": RESIDENT_PASSWORD}),
@@ -106,6 +108,7 @@ def test_recovery_links_are_built_from_the_canonical_host(synced, host_client, c
     at = source.index("\nrecovery:")
     update_policy("kuzniki", source[:at] + re.sub(r"method: \w+", "method: email",
                                                   source[at:], count=1), Actor.cli("test"))
+    db.session.commit()
     account_id = resident("kuzniki", "Irena", "Sowa")
     login, _ = credentials("kuzniki", account_id)
     from iok_saas.modules.accounts.models import ResidentAccount

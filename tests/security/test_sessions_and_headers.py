@@ -46,6 +46,7 @@ def _operator_login(host_client):
 
 def test_an_operator_cookie_copied_before_logout_is_dead_after_it(synced, host_client, ctx):
     create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
+    db.session.commit()
     client, _ = _operator_login(host_client)
     stolen = _cookie(client, "admin.localhost")
     assert client.post("/operator/logout").status_code == 302
@@ -61,6 +62,7 @@ def test_an_operator_switched_off_loses_the_open_session(synced, host_client, ct
     from iok_saas.modules.operator.models import Operator
 
     operator = create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
+    db.session.commit()
     client, _ = _operator_login(host_client)
     db.session.get(Operator, operator.id).active = False
     db.session.commit()
@@ -106,6 +108,7 @@ def test_a_resident_session_ends_when_staff_reissue_or_revoke_access(action, res
         account = db.session.get(ResidentAccount, resident.account_id)
         if action == "revoked":
             accounts.revoke(account, "staff:test", "sprzedaż lokalu")
+            db.session.commit()
         else:
             accounts.issue_credentials(account, "staff:test", "zgubione pismo")
         db.session.commit()
@@ -199,6 +202,7 @@ def test_every_kind_of_page_carries_the_protective_headers(world, host_client, a
     api, token = world.api(ZW)
     anonymous = host_client(f"{ZW}.localhost")
     create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
+    db.session.commit()
     operator, _ = _operator_login(host_client)
     pages = {
         "public start page": anonymous.get("/"),
@@ -235,6 +239,7 @@ def test_suspended_tenant_page_carries_the_headers(synced, host_client, ctx):
     from iok_saas.modules.tenants import services as tenants
 
     tenants.set_status(KU, "suspended", Actor.cli("test"), "przegląd")
+    db.session.commit()
     response = host_client(f"{KU}.localhost").get("/")
     assert response.status_code == 503
     _assert_protective_headers(response, "suspended tenant")
@@ -289,6 +294,7 @@ def test_signed_in_pages_are_not_kept_by_the_browser(world, host_client, ctx):
     resident, _ = world.resident_a(ZW)
     office = world.staff(ZW)
     create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
+    db.session.commit()
     operator, _ = _operator_login(host_client)
     for where, response in (("resident dashboard", resident.get("/konto")),
                             ("ledger", resident.get("/konto/saldo/")),

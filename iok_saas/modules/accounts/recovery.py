@@ -56,7 +56,6 @@ def request_link(login: str, email: str) -> None:
     subject, text = render_notification("password_reset_link", to_name=person.full_name,
                                         link=make_link(account), valid_until=until)
     queue_email("password_reset_link", person.email, person.full_name, subject, text)
-    db.session.commit()
 
 
 def account_for_link(token: str) -> ResidentAccount:

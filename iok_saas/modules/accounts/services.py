@@ -127,7 +127,6 @@ def create_account(person: Person, actor: str) -> ResidentAccount:
     db.session.add(account)
     db.session.flush()
     record_event(actor, "account.create", account, after=_view(account))
-    db.session.commit()
     return account
 
 
@@ -153,7 +152,6 @@ def issue_credentials(account: ResidentAccount, actor: str, reason: str,
     record_event(actor, "account.credentials", account, before=before,
                  after={**_view(account), "reason": reason,
                         "letter_number": account.letter_number})
-    db.session.commit()
     return Credentials(account, account.login, password, account.initial_password_expires_at,
                        account.letter_number)
 
@@ -165,7 +163,6 @@ def authenticate(login: str, password: str, client: str | None) -> LoginResult:
     check = check_password(account, RESIDENT, login.strip(), password, client)
     if check.lock_needs_staff:
         _block(account, "failed_logins", None, "too many failed logins", "system")
-    db.session.commit()
     if check.locked_until:
         return LoginResult(LoginOutcome.LOCKED, account, check.locked_until)
     if not check.ok:
@@ -207,7 +204,6 @@ def accept_regulations(account: ResidentAccount) -> None:
     account.regulations_version = current_regulations_version()
     record_event(f"resident:{account.login}", "account.regulations", account, before=before,
                  after={"regulations_version": account.regulations_version})
-    db.session.commit()
 
 
 # --- passwords -----------------------------------------------------------------------------
@@ -260,7 +256,6 @@ def _set_password(account: ResidentAccount, new: str, keep_current_session: bool
                  after=_view(account))
     if before["state"] == ACTIVE:  # a first-login change is not news to the resident
         _notify(account, "password_changed")
-    db.session.commit()
     return []
 
 
@@ -289,7 +284,6 @@ def block(account: ResidentAccount, trigger: str, channel: str | None, reason: s
     if rule.channels and channel not in rule.channels:
         raise AccountError("channel_not_allowed", channel or "")
     entry = _block(account, trigger, channel, reason, f"staff:{staff.login}")
-    db.session.commit()
     return entry
 
 
@@ -298,7 +292,6 @@ def self_block(account: ResidentAccount, reason: str) -> AccountBlock:
     if not _policy().blocking.self_block:
         raise AccountError("not_allowed")
     entry = _block(account, "reported_lost", "self", reason, f"resident:{account.login}")
-    db.session.commit()
     return entry
 
 
@@ -357,7 +350,6 @@ def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials 
                      after={**_view(account), "method": method})
         _notify(account, "account_unblocked", new_credentials=False,
                 link=tenant_url("accounts.login"))
-        db.session.commit()
         return None
     record_event(actor, "account.unblock", account, before={"state": BLOCKED},
                  after={"method": method})
@@ -402,7 +394,6 @@ def revoke(account: ResidentAccount, actor: str, reason: str) -> None:
     end_sessions(RESIDENT, account.id, "revoked")
     record_event(actor, "account.revoke", account, before=before,
                  after={**_view(account), "reason": reason})
-    db.session.commit()
 
 
 def current_titles(account: ResidentAccount) -> list[Title]:

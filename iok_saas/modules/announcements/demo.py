@@ -66,4 +66,3 @@ def seed_demo(today: date) -> None:
          "dostarczana przez jeden dzień (od 7:00 do 19:00).\n\n"
          "Przepraszamy za utrudnienia.",
          _at(today + timedelta(days=7), 8), _at(today, 8), email=True)
-    db.session.commit()

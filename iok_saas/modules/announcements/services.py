@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -21,7 +20,7 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
-from iok_saas.tenancy import current_tenant, tenant_url
+from iok_saas.tenancy import tenant_url
 from iok_saas.timeutil import WARSAW, as_utc, utcnow, warsaw_today
 
 from .models import Announcement, AnnouncementTarget
@@ -100,28 +99,18 @@ def save(announcement: Announcement | None, *, title: str, body: str,
     db.session.flush()
     record_event(actor, "announcement.updated" if before else "announcement.created",
                  announcement, before=before, after=_snapshot(announcement))
-    db.session.commit()
-    if announcement.email_residents and announcement.emailed_at is None \
-            and is_published(announcement):
-        enqueue_sending(current_tenant.id)
     return announcement
+
+
+def due_for_email(announcement: Announcement) -> bool:
+    """Published, meant for e-mail and not sent yet: the worker can send it right away."""
+    return bool(announcement.email_residents and announcement.emailed_at is None
+                and is_published(announcement))
 
 
 def delete(announcement: Announcement, actor: str) -> None:
     record_event(actor, "announcement.deleted", announcement, before=_snapshot(announcement))
     db.session.delete(announcement)
-    db.session.commit()
-
-
-def enqueue_sending(tenant_id: int) -> None:
-    """Ask the worker to e-mail what is due now (eagerly, in-process, without a broker)."""
-    from .tasks import send_due
-
-    try:
-        send_due.delay(tenant_id)
-    except Exception as exc:  # noqa: BLE001 - beat's run of the same task catches up
-        current_app.logger.warning("announcement e-mails not handed to the broker (%s); "
-                                   "the next scheduled run will send them", exc)
 
 
 # --- residents -------------------------------------------------------------------------------
@@ -156,7 +145,6 @@ def set_email_opt_in(account: ResidentAccount, wanted: bool) -> None:
     record_event(f"resident:{account.login}", "announcements.email_opt_in", account,
                  before={"email_announcements": not wanted},
                  after={"email_announcements": wanted})
-    db.session.commit()
 
 
 # --- e-mail ----------------------------------------------------------------------------------
@@ -181,7 +169,7 @@ def audience(announcement: Announcement) -> list[tuple[ResidentAccount, Person]]
 
 def send_due_emails() -> int:
     """In the current tenant: for each published announcement meant for e-mail and not yet
-    sent, claim it (``emailed_at``) and queue one message per recipient in one transaction.
+    sent, claim it (``emailed_at``) and queue one message per recipient (the task commits).
 
     The claim is a conditional UPDATE, so two runs at once (or one run twice) never send an
     announcement twice. Returns the number of messages queued."""
@@ -199,8 +187,7 @@ def send_due_emails() -> int:
             .values(emailed_at=now),
             execution_options={"synchronize_session": False}).rowcount
         if claimed != 1:
-            db.session.rollback()
-            continue
+            continue  # another run claimed it
         announcement = db.session.get(Announcement, announcement_id)
         link = tenant_url("announcements.show", announcement_id=announcement.id)
         settings = tenant_url("announcements.index")
@@ -214,5 +201,4 @@ def send_due_emails() -> int:
         record_event("task:announcements", "announcement.emailed", announcement,
                      after={"messages": messages})
         queued += messages
-        db.session.commit()
     return queued

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.portal import desk_guard
+from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import WARSAW, local, utcnow
+from iok_saas.transactions import after_commit
 
-from . import services
+from . import services, tasks
 from .forms import AnnouncementForm
 
 bp = Blueprint("announcements_staff", __name__, template_folder="templates")
@@ -57,6 +61,8 @@ def _editor(announcement):
         except services.AnnouncementError as exc:
             error = exc.message
         else:
+            if services.due_for_email(saved):
+                after_commit(partial(tasks.enqueue_sending, current_tenant.id))
             if services.is_published(saved):
                 flash(_("Ogłoszenie „%(title)s” jest opublikowane.", title=saved.title),
                       "success")

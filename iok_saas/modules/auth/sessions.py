@@ -34,7 +34,6 @@ def start_session(user, user_kind: str) -> None:
     row = UserSession(id=secrets.token_urlsafe(32), user_kind=user_kind, user_id=user.id,
                       client=(request.user_agent.string or "")[:200])
     db.session.add(row)
-    db.session.commit()
     session[SESSION_ID_KEY] = row.id
     session[SESSION_SITE_KEY] = site_key()
     session.permanent = True
@@ -46,7 +45,6 @@ def end_current_session(reason: str = "logout") -> None:
     row = db.session.get(UserSession, sid) if sid else None
     if row is not None and row.ended_at is None:
         row.ended_at, row.end_reason = utcnow(), reason
-        db.session.commit()
     logout_user()
     session.clear()
 
@@ -86,7 +84,6 @@ def load_session_user(user_kind: str, user_id: int, model: type,
     setattr(g, _STARTED, row.created_at)
     if now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
-        db.session.commit()
     return user
 
 
@@ -112,5 +109,4 @@ def _session_user_query(model: type, options: tuple[ORMOption, ...]):
 
 def _end_row(row: UserSession, reason: str) -> None:
     row.ended_at, row.end_reason = utcnow(), reason
-    db.session.commit()
     return None

@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, PENDING, REVOKED
+from iok_saas.modules.accounts.search import search_people
 from iok_saas.modules.accounts.services import AccountError, Credentials
 from iok_saas.modules.audit.services import events_of
 from iok_saas.modules.auth.guards import current_staff, staff_required
@@ -92,7 +93,7 @@ def index():
 @bp.get("/mieszkancy")
 def residents():
     query = request.args.get("q", "").strip()[:200]
-    result = services.search_people(query) if query else None
+    result = search_people(query) if query else None
     return render_template("backoffice/residents.html", query=query, result=result)
 
 

@@ -44,4 +44,3 @@ def seed_demo(today: date) -> None:
             note=None if other.email else "Proszę dopisać drugie imię: Maria.",
             state=DONE, decided_by="staff:admin", decided_at=_at(day + timedelta(days=1), 10),
             staff_comment="Dane zaktualizowano.", created_at=_at(day, 9, 30)))
-    db.session.commit()

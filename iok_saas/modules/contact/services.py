@@ -96,7 +96,6 @@ def request_correction(account: ResidentAccount, *, email: str | None, phone: st
     db.session.flush()
     record_event(f"resident:{account.login}", "contact_correction.requested", correction,
                  after={"requested": requested, "note": note})
-    db.session.commit()
     return correction
 
 
@@ -181,7 +180,6 @@ def apply(correction: ContactCorrection, member, comment: str | None = None) -> 
     if before.get("email") and "email" in requested and before["email"] != person.email:
         # The old address hears of the change too, in case it was not the resident's wish.
         _notify(correction, person, to_email=before["email"])
-    db.session.commit()
     return person
 
 
@@ -198,7 +196,6 @@ def reject(correction: ContactCorrection, member, comment: str) -> None:
     record_event(actor, "contact_correction.rejected", correction,
                  before={"state": SUBMITTED}, after={"state": REJECTED, "comment": comment})
     _notify(correction, person_of(correction))
-    db.session.commit()
 
 
 def _notify(correction: ContactCorrection, person: Person, to_email: str | None = None) -> None:

@@ -10,9 +10,9 @@ version number they carry, and concurrent clicks by the optimistic lock on ``ver
 A revocation application (give up access; block or remove it) has one step after filing:
 ``revocation_review`` by the department the policy names.
 
-Each public function owns its transaction: the change, its audit event and its
-notifications commit together. ``accounts.services`` commits inside its own functions, so
-the application's change is staged first and committed by that call.
+Each public function stages one step: the change, its audit event, the accounts it creates
+and its notifications; the caller (a view, a command) commits them together, so a step is
+written whole or not at all.
 """
 
 from __future__ import annotations
@@ -554,9 +554,11 @@ def pickup_place() -> str:
     return ", ".join(part for part in (address.get("street"), address.get("city")) if part)
 
 
-def _commit() -> None:
+def _stage() -> None:
+    """Flush the step now (the boundary commits): another clerk's change of the same
+    application since this one was read is an error here, not a lost update."""
     try:
-        db.session.commit()
+        db.session.flush()
     except StaleDataError as exc:
         db.session.rollback()
         raise EnrolmentError("stale") from exc
@@ -580,7 +582,6 @@ def _file(build: Callable[[], Application], actor: str, **details) -> Applicatio
     _advance(application, actor, None, "application.submit",
              before={"state": None}, filing_step=application.filing_step,
              channel=application.channel, **details)
-    db.session.commit()
     return application
 
 
@@ -623,7 +624,7 @@ def confirm_email(token: str) -> Application:
     application.email_confirmed_at = utcnow()
     _advance(application, "applicant:email-link", "confirm_email",
              "application.confirm_email", before, email=application.email)
-    _commit()
+    _stage()
     return application
 
 
@@ -639,7 +640,7 @@ def approve(application: Application, person_id: int | None, staff,
     application.reviewed_at = utcnow()
     _advance(application, actor, "staff_review", "application.staff_review", before,
              decision="approve", person_id=person.id)
-    account = _create_account(person, actor)   # commits the application's change with it
+    account = _create_account(person, actor)
     _link_account(application, account)
     return account
 
@@ -662,7 +663,7 @@ def _link_account(application: Application, account: ResidentAccount) -> None:
     application.account_id = account.id
     if application.regulations_version and not account.regulations_version:
         account.regulations_version = application.regulations_version
-    _commit()
+    _stage()
 
 
 def reject(application: Application, reason: str, staff, version: int | None) -> None:
@@ -681,7 +682,7 @@ def reject(application: Application, reason: str, staff, version: int | None) ->
                  after={**_view(application), "state": REJECTED, "reason": reason})
     _set_state(application, REJECTED)
     _notify(application, "application_rejected", reason=reason)
-    _commit()
+    _stage()
 
 
 def request_correction(application: Application, note: str, staff,
@@ -699,7 +700,7 @@ def request_correction(application: Application, note: str, staff,
     _set_state(application, CORRECTION)
     _notify(application, "correction_requested", reason=note,
             link=tokens.make_link(application, tokens.CORRECT))
-    _commit()
+    _stage()
 
 
 def correct_from_link(token: str, data: ApplicantData) -> Application:
@@ -728,7 +729,7 @@ def _resubmit(application: Application, data: ApplicantData, actor: str) -> None
                  after={**_view(application), "state": "staff_review",
                         **{f: getattr(application, f) for f in fields}})
     _set_state(application, "staff_review")
-    _commit()
+    _stage()
 
 
 def schedule_pickup(application: Application, when: str, place: str, staff,
@@ -744,7 +745,7 @@ def schedule_pickup(application: Application, when: str, place: str, staff,
                  before=before, after={**_view(application),
                                        "scheduled_for": application.pickup_scheduled_for})
     _notify(application, "pickup_scheduled", when=when, place=place)
-    _commit()
+    _stage()
 
 
 def pickup_needs_person(application: Application) -> bool:
@@ -793,7 +794,7 @@ def record_pickup(application: Application, staff, version: int | None, *,
     _notify(application, "account_activated", email_only=True,
             link=tenant_url("accounts.login"))
     if account is None:
-        account = _create_account(person, actor)   # commits the application's change
+        account = _create_account(person, actor)
     application.account_id = account.id
     try:
         return accounts.issue_credentials(account, actor, f"enrolment:{application.number}")
@@ -876,7 +877,8 @@ def approve_revocation(application: Application, staff, version: int | None) -> 
         if choice == "block":
             _block(account, reason, staff)
         else:
-            accounts.revoke(account, _staff_actor(staff), reason)   # commits the change too
+            accounts.revoke(account, _staff_actor(staff), reason)
+        db.session.flush()  # another clerk's concurrent change is found here
     except StaleDataError as exc:
         db.session.rollback()
         raise EnrolmentError("stale") from exc

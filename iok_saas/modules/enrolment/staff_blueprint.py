@@ -12,10 +12,10 @@ from wtforms import SelectChoice
 
 from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.labels import STATE_LABELS as ACCOUNT_STATE_LABELS
+from iok_saas.modules.accounts.search import search_people
 from iok_saas.modules.accounts.services import Credentials
 from iok_saas.modules.audit.services import events_of
 from iok_saas.modules.auth.guards import current_staff, staff_required
-from iok_saas.modules.backoffice.services import search_people
 from iok_saas.modules.letters import (
     CredentialsEntry,
     LetterLayoutError,

@@ -95,4 +95,3 @@ def seed_demo(today: date) -> None:
               "Przekazano konserwatorowi."),
              (RESOLVED, _at(day + timedelta(days=2), 12, 15),
               "Wymieniono oprawę oświetleniową i żarówkę na LED.")])
-    db.session.commit()

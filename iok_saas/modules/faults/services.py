@@ -166,7 +166,6 @@ def file_report(account: ResidentAccount, unit: HeldUnit, category: str, place: 
     record_event(f"resident:{account.login}", "fault.reported", report,
                  after={"unit_id": unit.id, "category": category, "place": place,
                         "photo": photo is not None})
-    db.session.commit()
     return report
 
 
@@ -270,5 +269,4 @@ def update_report(report: FaultReport, actor: str, new_status: str | None,
                status=status_label(report.status), status_changed=new_status is not None,
                comment=comment,
                link=tenant_url("faults.show", fault_id=report.id))
-    db.session.commit()
     return event

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from iok_saas.extensions import db
 from iok_saas.tenancy import directory, tenant_scope
 
 from . import services
@@ -46,22 +47,24 @@ def load(slug: str, dataset: str | None, dry_run: bool, file: Path) -> None:
         run = services.import_file(file, file_format, dataset, source="cli",
                                    actor=f"cli:{getpass.getuser()}", dry_run=dry_run)
         report = services.run_as_dict(run)
+        run_id, status = run.id, run.status
+        db.session.commit()  # the run is recorded, a rejected one too
     for name, counts in report["datasets"].items():
         click.echo(f"{name}: {counts['total']} rows: {counts['created']} to create, "
                    f"{counts['updated']} to update, {counts['unchanged']} unchanged"
-                   if run.status != APPLIED else
+                   if status != APPLIED else
                    f"{name}: {counts['total']} rows: {counts['created']} created, "
                    f"{counts['updated']} updated, {counts['unchanged']} unchanged")
-    if run.status == APPLIED:
-        click.echo(f"import #{run.id} applied")
-    elif run.status == CHECKED:
-        click.echo(f"dry run #{run.id}: no errors; nothing was written")
+    if status == APPLIED:
+        click.echo(f"import #{run_id} applied")
+    elif status == CHECKED:
+        click.echo(f"dry run #{run_id}: no errors; nothing was written")
     else:
         lines = [f"{file}: {services.describe_error(e, file_format)}" for e in report["errors"]]
         hidden = report["errors_total"] - len(report["errors"])
         if hidden > 0:
             lines.append(f"… and {hidden} more error(s)")
-        lines.append(f"import #{run.id} rejected: {report['errors_total']} error(s); "
+        lines.append(f"import #{run_id} rejected: {report['errors_total']} error(s); "
                      f"nothing was written")
         _fail(lines)
 

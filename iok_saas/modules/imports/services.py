@@ -77,7 +77,8 @@ def import_data(parts: Iterable[tuple[str, Iterable[Row]]], *, source: str, acto
                 checksum: str, filename: str | None = None, dry_run: bool = False,
                 file_format: str | None = None, label: str | None = None) -> ImportRun:
     """Validate and (unless ``dry_run`` or a row is bad) upsert every row, in one
-    transaction; record and commit the run. ``parts`` yields ``(dataset, rows)`` in
+    transaction; record the run (the caller commits it, a rejected run too). ``parts``
+    yields ``(dataset, rows)`` in
     dependency order; rows are ``(row_number, raw_dict)``. Reading may raise
     ``FormatError`` at any point: it is reported like a row error."""
     importer = _Importer(dry_run)
@@ -116,7 +117,6 @@ def import_data(parts: Iterable[tuple[str, Iterable[Row]]], *, source: str, acto
         "dataset": run.dataset, "filename": run.filename, "checksum": checksum,
         "created": totals.created, "updated": totals.updated, "unchanged": totals.unchanged,
         "errors": importer.errors_total})
-    db.session.commit()
     return run
 
 
@@ -508,7 +508,6 @@ def create_token(name: str, actor: str) -> tuple[ApiToken, str]:
     db.session.flush()
     record_event(actor, "api_token.created", token, after={"name": token.name,
                                                            "prefix": prefix})
-    db.session.commit()
     return token, plain
 
 
@@ -524,7 +523,6 @@ def revoke_token(token_id: int, actor: str) -> ApiToken | None:
         token.revoked_at = utcnow()
         record_event(actor, "api_token.revoked", token, before={"revoked_at": None},
                      after={"name": token.name, "prefix": token.prefix})
-        db.session.commit()
     return token
 
 
@@ -546,7 +544,6 @@ def authenticate(header: str | None) -> ApiToken | None:
     if not hmac.compare_digest(token.token_hash, _digest(plain)):
         return None
     token.last_used_at = utcnow()
-    db.session.commit()
     return token
 
 

@@ -60,5 +60,4 @@ def seed_demo(today: date) -> None:
         record_event(f"resident:{account.login}", "meter_reading.submitted", reading,
                      after={"meter": meter.serial_number, "read_on": today.isoformat(),
                             "value": str(value), "plausible": True})
-        db.session.commit()
         return

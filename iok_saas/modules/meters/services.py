@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import abort
 from flask_babel import force_locale, format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.i18n import translated
 from iok_saas.modules.accounts.models import ResidentAccount
@@ -104,7 +104,7 @@ def resident_meter_or_404(meter_id: int) -> Meter:
     """The signed-in resident's meter; any other id (resident, tenant) is a 404."""
     meter = db.session.scalar(select(Meter).where(Meter.id == meter_id))
     if meter is None:
-        abort(404)
+        raise NotFound
     unit_or_404(meter.unit_id)
     return meter
 
@@ -310,7 +310,6 @@ def submit_reading(account: ResidentAccount, meter: Meter, read_on: date, value:
     record_event(f"resident:{account.login}", "meter_reading.submitted", reading,
                  after={"meter": meter.serial_number, "read_on": read_on.isoformat(),
                         "value": str(value), "plausible": verdict.plausible})
-    db.session.commit()
     return reading
 
 
@@ -360,7 +359,7 @@ def staff_reading_or_404(reading_id: int) -> DeskRow:
     reading = db.session.scalar(select(MeterReading).where(
         MeterReading.id == reading_id, MeterReading.source == SOURCE_RESIDENT))
     if reading is None:
-        abort(404)
+        raise NotFound
     return _desk_row(reading)
 
 
@@ -394,7 +393,6 @@ def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> Meter
                         "value": str(reading.value), "read_on": reading.read_on.isoformat()})
     if row.person is not None:
         _tell_resident(row, accept, comment)
-    db.session.commit()
     return reading
 
 

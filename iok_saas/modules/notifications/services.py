@@ -106,5 +106,4 @@ def complete_task(task_id: int, staff) -> bool:
     if not (staff.is_admin or staff.department == task.department):
         return False
     task.done_at, task.done_by = utcnow(), f"staff:{staff.login}"
-    db.session.commit()
     return True

@@ -59,4 +59,3 @@ def seed_demo(today: date) -> None:
                  before={"state": SUBMITTED}, after={"state": CONFIRMED, "occupants": 2})
     record_event(f"resident:{account.login}", "occupants_change.submitted", waiting,
                  after={"occupants": 3, "effective_from": waiting.effective_from.isoformat()})
-    db.session.commit()

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
@@ -140,7 +140,6 @@ def declare(account: ResidentAccount, unit: HeldUnit, occupants: int | None,
     record_event(f"resident:{account.login}", "occupants_change.submitted", change,
                  after={"unit": unit.label, "occupants": occupants,
                         "effective_from": effective_from.isoformat()})
-    db.session.commit()
     return change
 
 
@@ -185,7 +184,7 @@ def decided(limit: int = 100) -> list[DeskRow]:
 def staff_change_or_404(change_id: int) -> DeskRow:
     change = db.session.scalar(select(OccupantsChange).where(OccupantsChange.id == change_id))
     if change is None:
-        abort(404)
+        raise NotFound
     return _desk_row(change)
 
 
@@ -221,5 +220,4 @@ def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> Occu
                    unit=row.unit.label, occupants=change.occupants,
                    effective_from=format_date(change.effective_from, "dd.MM.yyyy"),
                    comment=comment, link=tenant_url("occupants.index"))
-    db.session.commit()
     return change

@@ -37,7 +37,6 @@ def create_operator(email: str, name: str, password: str, actor: Actor) -> Opera
     db.session.add(operator)
     db.session.flush()
     record_platform_event(actor, "operator.create", after={"email": email, "name": name})
-    db.session.commit()
     return operator
 
 
@@ -65,7 +64,6 @@ def session_operator(operator_id: int, started: str | None) -> Operator | None:
 def end_sessions(operator: Operator) -> None:
     """Logout: every session of this operator started until now is over."""
     operator.sessions_ended_at = utcnow()
-    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> Operator | None:
@@ -80,7 +78,6 @@ def authenticate(email: str, password: str) -> Operator | None:
     if needs_rehash(operator.password_hash):
         operator.password_hash = hash_password(password)
     operator.last_login_at = utcnow()
-    db.session.commit()
     return operator
 
 

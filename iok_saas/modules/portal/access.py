@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import g
 from flask_login import current_user
 
+from iok_saas.domain import NotFound
 from iok_saas.modules.housing.held import HeldUnit, held_units
 from iok_saas.timeutil import warsaw_today
 
@@ -26,4 +27,4 @@ def unit_or_404(unit_id: int) -> HeldUnit:
     for unit in resident_units():
         if unit.id == unit_id:
             return unit
-    abort(404)
+    raise NotFound

@@ -50,8 +50,6 @@ def create_first_admin(tenant: TenantSnapshot, login: str, full_name: str, email
         record_platform_event(actor, "staff.create_admin", tenant_id=tenant.id,
                               after={"login": login, "full_name": member.full_name,
                                      "department": department})
-        db.session.commit()
-        db.session.refresh(member)  # loaded while the tenant is in scope; readable after it
     return member, password
 
 
@@ -68,7 +66,6 @@ def authenticate_staff(login: str, password: str, client: str | None) -> StaffLo
     login = login.strip().lower()
     member = db.session.scalar(select(StaffMember).where(StaffMember.login == login))
     check = check_password(member, STAFF, login, password, client)
-    db.session.commit()
     if check.locked_until:
         return StaffLogin(None, "locked", check.locked_until)
     if not check.ok:
@@ -102,7 +99,6 @@ def change_staff_password(member: StaffMember, current: str, new: str) -> list[s
     member.password_expires_at = None
     end_sessions(STAFF, member.id, "password_changed", keep_current=True)
     record_event(f"staff:{member.login}", "staff.password", member)
-    db.session.commit()
     return []
 
 
@@ -123,7 +119,6 @@ def create_staff(admin: StaffMember, login: str, full_name: str, email: str | No
     db.session.flush()
     record_event(f"staff:{admin.login}", "staff.create", member,
                  after={"login": login, "department": department, "role": role})
-    db.session.commit()
     return member, password
 
 

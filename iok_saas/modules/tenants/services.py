@@ -18,6 +18,7 @@ from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor, record_platform_event
 from iok_saas.policy import PolicyError, compile_policy
 from iok_saas.tenancy import ACTIVE, SUSPENDED, TenantSnapshot, directory
+from iok_saas.transactions import after_commit
 
 from .manifest import Manifest, load_manifest_dir
 from .models import PlatformState, Tenant, TenantHost
@@ -121,10 +122,11 @@ def _bump_version() -> None:
         state.tenants_version += 1
 
 
-def _commit_tenant_change() -> None:
+def _stage_tenant_change() -> None:
+    """Every worker reloads its tenants once the change is committed (the version moves);
+    this one at once."""
     _bump_version()
-    db.session.commit()
-    directory().invalidate()
+    after_commit(directory().invalidate)
 
 
 def audit_view(tenant: Tenant) -> dict:
@@ -196,7 +198,7 @@ def create_tenant(manifest: Manifest, policy_source: str, actor: Actor) -> Tenan
     db.session.add(tenant)
     db.session.flush()
     record_platform_event(actor, "tenant.create", tenant_id=tenant.id, after=audit_view(tenant))
-    _commit_tenant_change()
+    _stage_tenant_change()
     return tenant
 
 
@@ -213,7 +215,7 @@ def update_policy(slug: str, policy_source: str, actor: Actor) -> Tenant:
     tenant.policy_source = policy_source
     record_platform_event(actor, "tenant.policy", tenant_id=tenant.id, before=before,
                           after={"policy_source": policy_source})
-    _commit_tenant_change()
+    _stage_tenant_change()
     return tenant
 
 
@@ -228,7 +230,7 @@ def set_status(slug: str, status: str, actor: Actor, reason: str = "") -> Tenant
     action = "tenant.suspend" if status == SUSPENDED else "tenant.resume"
     record_platform_event(actor, action, tenant_id=tenant.id, before=before,
                           after={"status": status, "reason": reason})
-    _commit_tenant_change()
+    _stage_tenant_change()
     return tenant
 
 
@@ -261,7 +263,7 @@ def sync_from_files(tenants_dir: Path, policies_dir: Path, actor: Actor) -> Sync
             report.invalid_policies[manifest.slug] = problems
         _sync_one(existing.get(manifest.slug), manifest, source, actor, report)
     if report.created or report.updated:
-        _commit_tenant_change()
+        _stage_tenant_change()
     return report
 
 

@@ -4,6 +4,8 @@ has no second wall) exactly as on PostgreSQL as the row-level-security-bound app
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import bindparam, column, delete, literal_column, select, table, text, update
 from sqlalchemy.engine import make_url
@@ -11,6 +13,8 @@ from sqlalchemy.engine import make_url
 from iok_saas import create_app
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.housing.models import Unit
+from iok_saas.modules.imports import services as imports
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.modules.tenants.services import sync_from_files
 from iok_saas.tenancy import TenantRequired, cross_tenant, tenant_scope
@@ -180,3 +184,30 @@ def test_a_lightweight_table_or_literal_column_naming_a_tenant_table_is_refused(
             text("staff_member")))
     db.session.rollback()
     _unchanged(ids)
+
+
+def _import_units(slug: str, city: str):
+    datasets = {
+        "associations": [{"external_id": "WA1", "name": "Wspólnota Wiązowa 1",
+                          "street": "ul. Wiązowa 1", "city": "Kraków"}],
+        "units": [{"external_id": f"WU{n}", "association": "WA1", "street": "ul. Wiązowa",
+                   "building_number": "1", "unit_number": str(n), "city": city}
+                  for n in range(1, 4)],
+    }
+    with tenant_scope(tenant(slug)):
+        run = imports.import_bytes(json.dumps({"datasets": datasets}).encode(), "json", None,
+                                   source="cli", actor="cli:test")
+        assert run.status == "applied", run.errors
+        return sorted(db.session.scalars(select(Unit.city)))
+
+
+def test_the_imports_bulk_update_and_analyze_still_run_in_the_tenants_scope(
+        staff_of_two, monkeypatch):
+    """The import changes stored rows by one bulk UPDATE by primary key, and on PostgreSQL
+    refreshes the planner's statistics with a textual ANALYZE (here after every import)."""
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 1)
+    assert _import_units("brzeg", "Kraków") == ["Kraków"] * 3
+    assert _import_units("gdynia", "Gdynia") == ["Gdynia"] * 3
+    assert _import_units("brzeg", "Opole") == ["Opole"] * 3
+    with tenant_scope(tenant("gdynia")):
+        assert sorted(db.session.scalars(select(Unit.city))) == ["Gdynia"] * 3

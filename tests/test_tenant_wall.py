@@ -114,24 +114,39 @@ def test_bulk_update_without_a_tenant_is_refused(staff_of_two):
     _unchanged(ids)
 
 
-def test_executemany_update_with_where_is_scoped_to_the_tenant(staff_of_two):
+@pytest.mark.parametrize("strategy", ["core_only", "orm"])
+def test_executemany_update_with_where_is_scoped_to_the_tenant(staff_of_two, strategy):
     brzeg, _gdynia, ids = staff_of_two
     statement = (update(StaffMember).where(StaffMember.id == bindparam("member"))
                  .values(full_name=bindparam("name")))
     with tenant_scope(brzeg):
         db.session.execute(statement, [{"member": ids["brzeg"], "name": "Zmieniona"},
                                        {"member": ids["gdynia"], "name": "Przejęta"}],
-                           execution_options={"dml_strategy": "core_only"})
+                           execution_options={"dml_strategy": strategy})
         db.session.commit()
     assert _names() == {ids["brzeg"]: "Zmieniona", ids["gdynia"]: "Inna Gdyńska"}
 
 
-def test_executemany_delete_with_where_is_scoped_to_the_tenant(staff_of_two):
+def test_a_statement_run_once_alone_and_then_with_a_list_stays_scoped(staff_of_two):
+    """A module's prepared statement keeps one scoped twin per way of running it."""
+    brzeg, _gdynia, ids = staff_of_two
+    statement = (update(StaffMember).where(StaffMember.id == bindparam("member"))
+                 .values(full_name=bindparam("name")))
+    with tenant_scope(brzeg):
+        db.session.execute(statement, {"member": ids["gdynia"], "name": "Przejęta"})
+        db.session.execute(statement, [{"member": ids["gdynia"], "name": "Przejęta"}],
+                           execution_options={"dml_strategy": "core_only"})
+        db.session.commit()
+    _unchanged(ids)
+
+
+@pytest.mark.parametrize("strategy", ["core_only", "orm"])
+def test_executemany_delete_with_where_is_scoped_to_the_tenant(staff_of_two, strategy):
     brzeg, _gdynia, ids = staff_of_two
     statement = delete(StaffMember).where(StaffMember.id == bindparam("member"))
     with tenant_scope(brzeg):
         db.session.execute(statement, [{"member": ids["brzeg"]}, {"member": ids["gdynia"]}],
-                           execution_options={"dml_strategy": "core_only"})
+                           execution_options={"dml_strategy": strategy})
         db.session.commit()
     assert _names() == {ids["gdynia"]: "Inna Gdyńska"}
 

@@ -147,7 +147,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
         _check_bulk_rows(state, tenant.id)
         return
     if (state.is_update or state.is_delete) and isinstance(state.parameters, list):
-        if _strategy(state) != "core_only":
+        if _strategy(state) in ("auto", "bulk"):
             # SQLAlchemy's bulk UPDATE by primary key ignores loader criteria and refuses an
             # added WHERE unless it stops synchronising loaded objects: check the keys instead.
             _check_bulk_keys(state)
@@ -181,19 +181,23 @@ def _scoped(statement):
     return scoped
 
 
+# Apart from ``_scoped_statements``: one statement object may run with one parameter set
+# (loader criteria suffice) and with a list (they are skipped), and needs both twins.
+_scoped_dml_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _scoped_dml(statement, mapper: Mapper):
     """An executemany UPDATE/DELETE with the tenant criterion in its WHERE clause, where
     SQLAlchemy applies it to each parameter set (it skips loader criteria there)."""
-    scoped = _scoped_statements.get(statement)
+    scoped = _scoped_dml_statements.get(statement)
     if scoped is None:
-        scoped = _scoped_statements[statement] = statement.options(_TENANT_CRITERIA).where(
-            mapper.class_.tenant_id == _TENANT_ID)
+        scoped = _scoped_dml_statements[statement] = statement.options(
+            _TENANT_CRITERIA).where(mapper.class_.tenant_id == _TENANT_ID)
     return scoped
 
 
 def _strategy(state: ORMExecuteState) -> str:
-    options = state.execution_options
-    return options.get("dml_strategy") or "auto"
+    return state.execution_options.get("dml_strategy") or "auto"
 
 
 # Keys per IN (...) of the check below: under SQLite's oldest limit of bound parameters.
@@ -207,9 +211,9 @@ def _check_bulk_keys(state: ORMExecuteState) -> None:
     it does not find (another tenant's row, or none at all) refuses the whole statement."""
     mapper = state.bind_mapper
     if len(mapper.primary_key) != 1:
-        raise TenantRequired(f"bulk statement on {mapper.class_.__name__}: composite key")
-    key_column = mapper.primary_key[0]
-    key = mapper.get_property_by_column(key_column).key
+        raise TenantRequired(f"bulk statement on {mapper.class_.__name__}: its composite "
+                             "primary key cannot be checked")
+    key = mapper.get_property_by_column(mapper.primary_key[0]).key
     wanted = {row.get(key) for row in state.parameters}
     attribute = getattr(mapper.class_, key)
     ordered = sorted(wanted - {None})

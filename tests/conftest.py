@@ -23,12 +23,27 @@ from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.services import sync_from_files
 from iok_saas.tenancy import cross_tenant, rls, tenant_table_names
 
+from . import housing_stamp
 from .mailserver import MailServer
 from .services import require_service
 
 TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
 # On PostgreSQL the app under test connects as this role: it owns nothing, bypasses nothing.
 APP_ROLE = "iok_app_test"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    housing_stamp.forget()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Any test whose set-up or body committed housing rows without replacing the housing
+    stamp fails (tests/housing_stamp.py watches every statement of the suite)."""
+    result = yield
+    housing_stamp.check()
+    return result
 
 
 def _database_url(tmp_path_factory) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
-import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+from .polling import poll
 
 
 class _Inbox:
@@ -44,10 +45,13 @@ class MailServer:
         return self.inbox.messages
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """The messages once ``count`` have arrived (or ``timeout`` passed: the caller's
+        assertion tells); ``polling.exactly`` proves no more follow."""
+        poll(lambda: len(self.messages), lambda n: n >= count, timeout)
         return self.messages
+
+    def count(self) -> int:
+        return len(self.messages)
 
     def config(self) -> dict:
         return {"IOK_MAIL_TRANSPORT": "smtp", "IOK_SMTP_HOST": "127.0.0.1",

@@ -25,6 +25,7 @@ from iok_saas.tenancy import cross_tenant, tenant_scope
 
 from .factories import tenant
 from .mailserver import MailServer, free_port
+from .polling import exactly
 
 UNAVAILABLE = "Usługa chwilowo niedostępna"
 
@@ -98,7 +99,8 @@ def test_broker_down_a_staff_comment_still_saves_and_its_email_is_sent_later(
         assert sweep_outbox() == 1
         db.session.remove()
         db.engine.dispose()
-    [message] = mail.wait_for(1)
+    exactly(mail.count, 1, timeout=20, quiet=2, what="e-mails delivered")
+    [message] = mail.messages
     assert message["To"].addresses[0].addr_spec == "ewa@example.com"
     assert message["Message-ID"].startswith(f"<{row.delivery_key}@")
     assert [r.state for r in _outbox(app)] == ["sent"]

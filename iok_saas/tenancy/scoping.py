@@ -1,16 +1,29 @@
 """Fail-closed row scoping for tenant-owned models.
 
 Every model that mixes in ``TenantScoped`` gets ``tenant_id = <current tenant>`` added to
-each ORM SELECT/UPDATE/DELETE, and new rows are stamped with the current tenant. With no
-tenant in scope the query raises ``TenantRequired`` instead of returning every tenant's
-rows; platform code that really needs all tenants says so with ``cross_tenant(reason)``.
+each ORM SELECT/UPDATE/DELETE run through a session, and new rows are stamped with the
+current tenant. An UPDATE or DELETE given a list of parameter sets may only name the
+primary keys of the current tenant's rows. With no tenant in scope the query raises
+``TenantRequired`` instead of returning every tenant's rows, and so does textual SQL
+(``text()``) naming a tenant table, which no criterion can be added to; platform code that
+really needs all tenants says so with ``cross_tenant(reason)``.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
 
-from sqlalchemy import ForeignKey, Integer, Table, bindparam, event, inspect
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    TableClause,
+    TextClause,
+    bindparam,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import (
     Mapped,
     Mapper,
@@ -20,6 +33,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
 
 from .context import (
     TenantRequired,
@@ -73,8 +87,9 @@ def _forget_remembered_tables() -> None:
     _tables_seen = _tenant_tables()
 
 
-def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
-    """Tenant-owned models anywhere in the statement: entities, columns, FROM, subqueries."""
+def _touches_tenant_data(state: ORMExecuteState) -> tuple[list[str], list[str]]:
+    """Tenant-owned models anywhere in the statement (entities, columns, FROM, subqueries),
+    and the tenant tables named inside its textual SQL."""
     cache_key = state.statement._generate_cache_key()
     if cache_key is None:
         return _walk(state)
@@ -86,21 +101,33 @@ def _touches_tenant_data(state: ORMExecuteState) -> list[str]:
     return found
 
 
-def _walk(state: ORMExecuteState) -> list[str]:
+# Any word of the SQL text that spells a tenant table counts, quoted or not, whatever its
+# case: a word in a string literal or a comment is refused too, which errs on the safe side.
+_WORD = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def _walk(state: ORMExecuteState) -> tuple[list[str], list[str]]:
     """Walking the statement (not just ``all_mappers``) also catches a bare
-    ``select(func.count()).select_from(Model)`` or a column inside a function."""
+    ``select(func.count()).select_from(Model)``, a column inside a function, a lightweight
+    ``table("unit")`` and ``text()`` or ``literal_column()`` SQL."""
     tables = _tenant_tables()
     found = {m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, TenantScoped)}
+    named: set[str] = set()
     for element in visitors.iterate(state.statement):
-        table = element if isinstance(element, Table) else getattr(element, "table", None)
-        if isinstance(table, Table) and table.name in tables:
+        if isinstance(element, TextClause) or (
+                isinstance(element, ColumnClause) and element.is_literal):
+            sql = element.text if isinstance(element, TextClause) else element.name
+            named.update(word for word in _WORD.findall(sql.lower()) if word in tables)
+            continue
+        table = element if isinstance(element, TableClause) else getattr(element, "table", None)
+        if isinstance(table, TableClause) and table.name in tables:
             found.add(tables[table.name])
-    return sorted(found)
+    return sorted(found | {tables[name] for name in named}), sorted(named)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    models = _touches_tenant_data(state)
+    models, named_in_text = _touches_tenant_data(state)
     if not models or cross_tenant_active():
         return
     tenant = current_tenant_or_none()
@@ -108,6 +135,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
         # Lazy and refresh loads too: PostgreSQL's row-level security would hide the row
         # outside the tenant's scope, so every database refuses them alike.
         raise TenantRequired(f"query of {', '.join(models)} with no tenant in scope")
+    if named_in_text:
+        raise TenantRequired(f"textual SQL naming {', '.join(named_in_text)}: no tenant "
+                             "criterion can be added to it; use an ORM statement")
     if state.is_column_load or state.is_relationship_load:
         return  # the criteria of the parent query propagate to these loads
     if not state.is_orm_statement:
@@ -115,6 +145,14 @@ def _scope_statement(state: ORMExecuteState) -> None:
         raise TenantRequired(f"Core statement on {', '.join(models)}: use an ORM statement")
     if state.is_insert:
         _check_bulk_rows(state, tenant.id)
+        return
+    if (state.is_update or state.is_delete) and isinstance(state.parameters, list):
+        if _strategy(state) in ("auto", "bulk"):
+            # SQLAlchemy's bulk UPDATE by primary key ignores loader criteria and refuses an
+            # added WHERE unless it stops synchronising loaded objects: check the keys instead.
+            _check_bulk_keys(state)
+            return
+        state.statement = _scoped_dml(state.statement, state.bind_mapper)
         return
     state.statement = _scoped(state.statement)
 
@@ -141,6 +179,51 @@ def _scoped(statement):
     if scoped is None:
         scoped = _scoped_statements[statement] = statement.options(_TENANT_CRITERIA)
     return scoped
+
+
+# Apart from ``_scoped_statements``: one statement object may run with one parameter set
+# (loader criteria suffice) and with a list (they are skipped), and needs both twins.
+_scoped_dml_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scoped_dml(statement, mapper: Mapper):
+    """An executemany UPDATE/DELETE with the tenant criterion in its WHERE clause, where
+    SQLAlchemy applies it to each parameter set (it skips loader criteria there)."""
+    scoped = _scoped_dml_statements.get(statement)
+    if scoped is None:
+        scoped = _scoped_dml_statements[statement] = statement.options(
+            _TENANT_CRITERIA).where(mapper.class_.tenant_id == _TENANT_ID)
+    return scoped
+
+
+def _strategy(state: ORMExecuteState) -> str:
+    return state.execution_options.get("dml_strategy") or "auto"
+
+
+# Keys per IN (...) of the check below: under SQLite's oldest limit of bound parameters.
+_KEYS_PER_CHECK = 900
+
+
+def _check_bulk_keys(state: ORMExecuteState) -> None:
+    """Every parameter set of an ORM bulk UPDATE/DELETE names a row of the current tenant.
+
+    The check's SELECT runs through the session, so the tenant criterion scopes it; a key
+    it does not find (another tenant's row, or none at all) refuses the whole statement."""
+    mapper = state.bind_mapper
+    if len(mapper.primary_key) != 1:
+        raise TenantRequired(f"bulk statement on {mapper.class_.__name__}: its composite "
+                             "primary key cannot be checked")
+    key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    wanted = {row.get(key) for row in state.parameters}
+    attribute = getattr(mapper.class_, key)
+    ordered = sorted(wanted - {None})
+    found: set = set()
+    for start in range(0, len(ordered), _KEYS_PER_CHECK):
+        found.update(state.session.scalars(select(attribute).where(
+            attribute.in_(ordered[start:start + _KEYS_PER_CHECK]))))
+    if wanted - found:
+        raise TenantRequired(f"bulk statement on {mapper.class_.__name__} names rows that are "
+                             "not the current tenant's")
 
 
 def _check_bulk_rows(state: ORMExecuteState, tenant_id: int) -> None:

@@ -19,6 +19,7 @@ from iok_saas.timeutil import WARSAW, utcnow
 
 from ..factories import STAFF_PASSWORD, make_meter, staff, tenant
 from ..letters_text import letter_credentials, pdf_text
+from ..polling import poll
 from .support import focused, tab, type_credentials_by_keyboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
@@ -75,16 +76,11 @@ def mail_body(message) -> str:
 
 
 def wait_for_mail(server, subject_part: str, timeout: float = 20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in server.messages if subject_part in m["Subject"]]
-        if found:
-            return found[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no e-mail about {subject_part!r}; got "
-                         f"{[m['Subject'] for m in server.messages]}")
+    found = poll(lambda: [m for m in server.messages if subject_part in m["Subject"]], bool,
+                 timeout)
+    assert found, (f"no e-mail about {subject_part!r}; got "
+                   f"{[m['Subject'] for m in server.messages]}")
+    return found[-1]
 
 
 def test_enrolment_first_login_reading_and_ledger(live_server, visitor):

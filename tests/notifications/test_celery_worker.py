@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,11 +26,15 @@ from iok_saas.tenancy import cross_tenant, tenant_scope
 
 from ..factories import resident, tenant
 from ..mailserver import MailServer
+from ..polling import eventually, exactly
 from ..services import require_service
 
 pytestmark = pytest.mark.redis
 
 LEASE_SECONDS = 4
+# The workers sweep every second for rows left a second (IOK_OUTBOX_SWEEP_*): a duplicate
+# sending shows within this many seconds of the first delivery.
+SWEEP_WINDOW = 3
 
 
 @pytest.fixture
@@ -157,12 +160,10 @@ def test_an_email_is_delivered_by_the_worker_after_commit(database_url, tmp_path
     prepare(app)
     worker_factory(mail)
     block_someone(app)
-    [message] = mail.wait_for(1, timeout=60)
-    assert "zablokowane" in message["Subject"]
-    deadline = time.monotonic() + 20
-    while outbox_states(app) != ["sent"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert outbox_states(app) == ["sent"]
+    # Beat sweeps every second after a second's grace: a second sending would show by then.
+    exactly(mail.count, 1, timeout=60, quiet=SWEEP_WINDOW, what="e-mails delivered")
+    assert "zablokowane" in mail.messages[0]["Subject"]
+    eventually(lambda: outbox_states(app), ["sent"], timeout=20, what="outbox states")
 
 
 def test_broker_down_commits_anyway_and_the_sweeper_delivers_later(
@@ -173,9 +174,8 @@ def test_broker_down_commits_anyway_and_the_sweeper_delivers_later(
     assert outbox_states(down) == ["pending"]
     assert mail.messages == []
     worker_factory(mail)  # the broker "returns": beat's sweeper finds the row
-    assert len(mail.wait_for(1, timeout=60)) == 1
-    time.sleep(3)
-    assert len(mail.messages) == 1
+    exactly(mail.count, 1, timeout=60, quiet=SWEEP_WINDOW, what="e-mails delivered")
+    eventually(lambda: outbox_states(down), ["sent"], timeout=20, what="outbox states")
 
 
 class _SlowFirstRecipient:
@@ -206,16 +206,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_no_duplicate(
         prepare(app)
         first = worker_factory(mail)
         block_someone(app)
-        deadline = time.monotonic() + 30
-        while outbox_states(app) != ["sending"] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert outbox_states(app) == ["sending"]  # claimed, SMTP conversation under way
+        # claimed, SMTP conversation under way
+        eventually(lambda: outbox_states(app), ["sending"], timeout=30, what="outbox states")
         first.kill()
         assert mail.messages == []
         worker_factory(mail)  # after the lease runs out, the sweeper hands it to the new worker
-        assert len(mail.wait_for(1, timeout=60)) == 1
-        time.sleep(LEASE_SECONDS + 3)
-        assert len(mail.messages) == 1
-        assert outbox_states(app) == ["sent"]
+        # A second lease would run out and be swept within the lease and a sweep window.
+        exactly(mail.count, 1, timeout=60, quiet=LEASE_SECONDS + SWEEP_WINDOW,
+                what="e-mails delivered")
+        eventually(lambda: outbox_states(app), ["sent"], timeout=20, what="outbox states")
     finally:
         mail.stop()

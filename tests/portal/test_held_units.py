@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import delete, event, insert, select, update
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.held import note_housing_changed
-from iok_saas.modules.housing.models import HousingRevision, Person, Unit
+from iok_saas.modules.housing.models import Association, HousingRevision, Person, Title, Unit
 from iok_saas.modules.imports import services as imports
 from iok_saas.modules.portal import access
 from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import warsaw_today
 
+from .. import housing_stamp
 from ..factories import give_title, tenant
 
 LEDGER = "/konto/saldo/"
@@ -145,17 +146,64 @@ def test_an_import_of_other_data_keeps_the_stamp(resident_client):
         assert db.session.scalar(select(HousingRevision.stamp)) == before
 
 
-def test_every_writer_of_housing_data_replaces_the_stamp(repo_root):
-    """Code that creates or changes associations, units or titles by name must also call
-    note_housing_changed (the import writes every dataset generically and calls it once)."""
-    writes = re.compile(r"\b(Association|Unit|Title)\(|"
-                        r"\b(insert|update|delete)\((Association|Unit|Title)\b")
-    writers = {path.relative_to(repo_root).as_posix(): path.read_text(encoding="utf-8")
-               for path in (repo_root / "iok_saas").rglob("*.py")
-               if writes.search(re.sub(r"^class .*$", "", path.read_text(encoding="utf-8"),
-                                       flags=re.M))}
-    assert "iok_saas/demo.py" in writers  # the scan finds a writer it knows
-    assert [name for name, source in writers.items()
-            if "note_housing_changed()" not in source] == []
-    assert "note_housing_changed()" in (
-        repo_root / "iok_saas/modules/imports/services.py").read_text(encoding="utf-8")
+# The suite-wide watch (tests/housing_stamp.py) fails any test that commits housing rows
+# without replacing a stamp; these tests show it catching each kind of writer.
+
+def _unit(association_id: int, n: int) -> Unit:
+    return Unit(external_id=f"W{n}", association_id=association_id, street="ul. Wiązowa",
+                building_number=str(n), unit_number="1", city="Kraków")
+
+
+@pytest.fixture
+def stamped_kuzniki(resident_client):
+    _, resident = resident_client("kuzniki")
+    _stamp("kuzniki")
+    return resident
+
+
+def test_the_watch_fails_a_unit_added_without_the_stamp(stamped_kuzniki):
+    with tenant_scope(tenant("kuzniki")):
+        db.session.add(_unit(stamped_kuzniki.association_id, 1))
+        db.session.commit()
+    with pytest.raises(housing_stamp.StampNotReplaced,
+                       match=r"INSERT unit from .*test_held_units\.py:\d+"):
+        housing_stamp.check()
+
+
+@pytest.mark.parametrize("statement", ["update", "delete", "insert"])
+def test_the_watch_fails_a_core_or_bulk_statement_without_the_stamp(stamped_kuzniki,
+                                                                     statement):
+    resident = stamped_kuzniki
+    with tenant_scope(tenant("kuzniki")):
+        if statement == "update":
+            db.session.execute(update(Unit).where(Unit.id == resident.unit_id)
+                               .values(city="Opole"))
+        elif statement == "delete":
+            db.session.execute(delete(Title).where(Title.unit_id == resident.unit_id))
+        else:
+            db.session.execute(insert(Association), [{
+                "tenant_id": tenant("kuzniki").id, "external_id": "WA1", "name": "Wspólnota",
+                "street": "ul. Wiązowa 1", "city": "Kraków"}])
+        db.session.commit()
+    with pytest.raises(housing_stamp.StampNotReplaced, match=statement.upper()):
+        housing_stamp.check()
+
+
+def test_the_watch_passes_writes_that_replace_the_stamp_or_are_rolled_back(stamped_kuzniki):
+    with tenant_scope(tenant("kuzniki")):
+        db.session.add(_unit(stamped_kuzniki.association_id, 2))
+        note_housing_changed()
+        db.session.commit()
+        db.session.add(_unit(stamped_kuzniki.association_id, 3))
+        db.session.flush()
+        db.session.rollback()
+    housing_stamp.check()
+
+
+def test_the_watch_passes_a_tenant_with_no_stamp(resident_client):
+    """Nothing is memoised for a tenant without a stamp, so its writes need none."""
+    _, resident = resident_client("brzeg")
+    with tenant_scope(tenant("brzeg")):
+        db.session.add(_unit(resident.association_id, 4))
+        db.session.commit()
+    housing_stamp.check()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -12,8 +11,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from iok_saas.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     login = StringField(_l("Identyfikator"), validators=[DataRequired(), Length(max=40)],
                         render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
@@ -21,7 +22,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Zaloguj się"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current = PasswordField(_l("Obecne hasło"), validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],
@@ -32,13 +33,13 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField(_l("Zmień hasło"))
 
 
-class RegulationsForm(FlaskForm):
+class RegulationsForm(BaseForm):
     accept = BooleanField(_l("Przeczytałem(-am) i akceptuję regulamin serwisu"),
                           validators=[DataRequired(_l("Zaakceptuj regulamin, aby kontynuować."))])
     submit = SubmitField(_l("Akceptuję"))
 
 
-class SelfBlockForm(FlaskForm):
+class SelfBlockForm(BaseForm):
     reason = TextAreaField(_l("Co się stało? (opcjonalnie)"), validators=[Length(max=500)])
     confirm = BooleanField(_l("Rozumiem, że po zablokowaniu nie zaloguję się, dopóki biuro "
                               "nie wyda nowych danych dostępowych."),
@@ -46,7 +47,7 @@ class SelfBlockForm(FlaskForm):
     submit = SubmitField(_l("Zablokuj moje konto"))
 
 
-class RecoveryRequestForm(FlaskForm):
+class RecoveryRequestForm(BaseForm):
     login = StringField(_l("Identyfikator"), validators=[DataRequired(), Length(max=40)],
                         render_kw={"autocomplete": "username"})
     email = EmailField(_l("Adres e-mail podany spółdzielni"),
@@ -54,7 +55,7 @@ class RecoveryRequestForm(FlaskForm):
     submit = SubmitField(_l("Wyślij odnośnik"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(BaseForm):
     new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("Powtórz nowe hasło"), validators=[

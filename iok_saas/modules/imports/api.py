@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from iok_saas.errors import api_problem as _problem
 from iok_saas.extensions import csrf
 
 from . import services
@@ -19,13 +20,6 @@ bp = Blueprint("api_v1", __name__)
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api_v1.openapi"}
-
-
-def _problem(status: int, message: str, headers: dict | None = None):
-    response = jsonify({"error": message})
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
 
 
 @bp.before_request

@@ -63,7 +63,7 @@ def _problem_with_value(value: object) -> str | None:
         if isinstance(value, Decimal) and not value.is_finite() or \
                 isinstance(value, float) and not math.isfinite(value):
             return _("Podaj liczbę, np. 12,5.")
-        if isinstance(value, Decimal) and not value.is_zero() and not _decimal_in_range(value):
+        if isinstance(value, Decimal) and not _decimal_in_range(value):
             return _("Liczba jest poza dozwolonym zakresem.")
         if isinstance(value, float) and abs(value) >= 10 ** MAX_DECIMAL_EXPONENT:
             return _("Liczba jest poza dozwolonym zakresem.")

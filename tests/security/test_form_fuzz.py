@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import (
     BooleanField,
     DateField,
@@ -53,7 +54,7 @@ from .test_csrf import TENANT_OF_BLUEPRINT, _operator, _protected_twin
 from .test_csrf import csrf_app as csrf_app  # noqa: F401 - the fixture, shared
 from .test_idor import ROUTES, ZW
 
-EXAMPLES_PER_FORM = int(os.environ.get("IOK_FORM_FUZZ_EXAMPLES", "8"))
+EXAMPLES_PER_FORM = int(os.environ.get("IOK_FORM_FUZZ_EXAMPLES", "6"))
 
 # Not forms: they take no input and end the session the fuzzer posts with.
 NOT_FORMS = {"accounts.logout", "staff.logout", "operator.logout"}
@@ -64,8 +65,9 @@ OPERATOR_TENANT = "brzeg"
 # Forms whose refusal is itself recorded: a rejected upload is kept as a rejected import run
 # with its audit row, so staff can see what was refused and why.
 RECORDS_REFUSAL = {"imports_staff.index": {"import_run", "audit_event"}}
-# The API has its own fuzzer (test_fuzz_imports.py, test_schemathesis.py).
-API_BLUEPRINT = "api_v1"
+# The API has its own fuzzers (test_fuzz_imports.py, test_schemathesis.py); static files
+# read no parameter.
+NOT_PAGES = {"api_v1", "static", "bootstrap"}
 
 HOSTILE = [
     "\x00", "Jan\x00Kowalski", "\ud800", "a\udfffb", "\x07\x1b[31m", "\ufffe",
@@ -78,8 +80,13 @@ HOSTILE = [
     " ", "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "%00", "${7*7}",
 ]
 # The sweep: one hostile value in every field at once (the generated bodies mix them).
-SWEEP = ["\x00", "\ud800", b"\xff\xfe", "A" * 100_000, "\u202e", "sNaN", "1e999999",
-         "9" * 5000, "0001-01-01", "9999-12-31T23:59"]
+SWEEP = ["\x00", "\ud800", b"\xff\xfe", "A" * 100_000, "\u202e", "sNaN", "9" * 5000,
+         "0001-01-01T00:00"]
+
+
+# Query-string values: each goes alone into every parameter a page reads.
+QUERY_HOSTILE = ["\x00", b"\xff\xfe", "A" * 5000, "\u202e", "", "-1", str(2 ** 31), "9" * 5000,
+                 "sNaN", "1e999999", "0000-00", "2026-13", "0001-01-01", "9999-12-31"]
 
 
 @dataclass
@@ -169,6 +176,28 @@ class FormRecorder:
         return values, files
 
 
+class RecordingArgs(ImmutableMultiDict):
+    """Request parameters that remember which names a view asked for."""
+
+    asked: set[str] = set()
+
+    def __getitem__(self, key):
+        RecordingArgs.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        RecordingArgs.asked.add(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - MultiDict's signature
+        RecordingArgs.asked.add(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        RecordingArgs.asked.add(key)
+        return super().getlist(key, type)
+
+
 def csrf_token(app, client) -> str:
     """The token a page of this session would carry (Flask-WTF's signed session token)."""
     with client.session_transaction() as session:
@@ -203,27 +232,48 @@ def recorder(monkeypatch) -> FormRecorder:
     return FormRecorder(monkeypatch)
 
 
+class Browsers:
+    """One signed-in browser of the CSRF-protected app per (kind of user, host), and the path
+    of a rule with the ids of objects built for it."""
+
+    def __init__(self, world, csrf_app, host_client):  # noqa: F811
+        operator = _operator(host_client)
+        self.world, self.app, self._clients = world, csrf_app, {}
+        self._signed_in = {"operator": lambda slug: operator, "anonymous": lambda slug: None,
+                           "staff": world.staff,
+                           "resident": lambda slug: world.resident_a(slug)[0]}
+
+    def open(self, rule) -> tuple[str, str, str, object]:
+        """(actor, host, path, client) for a request to ``rule``."""
+        admin = rule.rule.startswith("/operator/")
+        slug, actor = OPERATOR_TENANT if admin else _slug(rule), _actor(rule)
+        host = "admin.localhost" if admin else f"{slug}.localhost"
+        with self.app.test_request_context(base_url=f"http://{host}"):
+            path = url_for(rule.endpoint, **_url_values(rule, self.world, slug))
+        if (actor, host) not in self._clients:
+            self._clients[actor, host] = _protected_twin(
+                self.app, self._signed_in[actor](slug), host)
+        return actor, host, path, self._clients[actor, host]
+
+
+def _rules(app, method: str) -> list:
+    return sorted((rule for rule in app.url_map.iter_rules() if method in rule.methods
+                   and rule.endpoint.split(".")[0] not in NOT_PAGES
+                   and rule.endpoint not in NOT_FORMS), key=lambda rule: rule.endpoint)
+
+
 @pytest.fixture
-def targets(world, app, csrf_app, host_client, recorder):  # noqa: F811
-    """Every POST form of both hosts, with its client, path and discovered fields."""
-    operator = _operator(host_client)
+def browsers(world, csrf_app, host_client) -> Browsers:  # noqa: F811
     world.meter(ZW)  # the resident's reading form lists a meter
-    signed_in = {"operator": lambda slug: operator, "anonymous": lambda slug: None,
-                 "staff": world.staff, "resident": lambda slug: world.resident_a(slug)[0]}
-    clients, found = {}, []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
-        blueprint = rule.endpoint.split(".")[0]
-        if "POST" not in rule.methods or blueprint == API_BLUEPRINT or \
-                rule.endpoint in NOT_FORMS:
-            continue
-        slug, actor = _slug(rule), _actor(rule)
-        host = "admin.localhost" if blueprint == "operator" else f"{slug}.localhost"
-        values = _url_values(rule, world, slug)
-        with csrf_app.test_request_context(base_url=f"http://{host}"):
-            path = url_for(rule.endpoint, **values)
-        if (actor, host) not in clients:
-            clients[actor, host] = _protected_twin(csrf_app, signed_in[actor](slug), host)
-        client = clients[actor, host]
+    return Browsers(world, csrf_app, host_client)
+
+
+@pytest.fixture
+def targets(app, csrf_app, browsers, recorder):  # noqa: F811
+    """Every POST form of both hosts, with its client, path and discovered fields."""
+    found = []
+    for rule in _rules(app, "POST"):
+        actor, host, path, client = browsers.open(rule)
         recorder.start()
         if "GET" in rule.methods:
             client.get(path)
@@ -291,3 +341,38 @@ def test_no_form_answers_a_server_error_or_writes_when_it_refuses(
                    recorder)
         _fuzzer(csrf_app, client, target, seen, recorder)()
     print(f"form fuzz: {len(targets)} forms, answers {dict(sorted(seen.items()))}")
+
+
+@pytest.fixture
+def asked_parameters(csrf_app, monkeypatch) -> set[str]:  # noqa: F811
+    """The names of the parameters the views of ``csrf_app`` read (cleared by the test)."""
+
+    class Recording(csrf_app.request_class):
+        parameter_storage_class = RecordingArgs
+
+    monkeypatch.setattr(csrf_app, "request_class", Recording)
+    return RecordingArgs.asked
+
+
+def test_no_query_parameter_answers_a_server_error(app, browsers, asked_parameters):
+    """Every page of both hosts, with each hostile value in each query parameter its view
+    reads (found by watching the view: a new parameter is covered with no edit here)."""
+    tried = {}
+    for rule in _rules(app, "GET"):
+        actor, host, path, client = browsers.open(rule)
+        asked_parameters.clear()
+        client.get(path)
+        names, done = set(asked_parameters) - {"csrf_token"}, set()
+        while names - done:  # a value may lead the view to read further parameters
+            name = min(names - done)
+            for value in QUERY_HOSTILE:
+                asked_parameters.clear()
+                response = client.get(f"{path}?{urlencode({name: _encode(value)})}")
+                assert response.status_code < 500, (rule.endpoint, actor, path, name,
+                                                    _as_text(value)[:80])
+                names |= set(asked_parameters) - {"csrf_token"}
+            done.add(name)
+        tried[rule.endpoint] = sorted(done)
+    print(f"query fuzz: {len(tried)} pages, parameters read: "
+          f"{ {endpoint: names for endpoint, names in tried.items() if names} }")
+    assert sum(map(len, tried.values())) >= 8, tried

@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_pages
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .features import load_models
+    from .forms import init_app as init_forms
     from .i18n import install_template_gettext, select_locale, select_timezone
     from .modules.tenants.services import load_snapshots, load_version
     from .observability import init_app as init_observability
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     init_tenancy(app, TenantDirectory(load_snapshots, load_version,
                                       app.config["IOK_TENANT_CACHE_SECONDS"]))
+    init_forms(app)
     celery_init_app(app)
     register_blueprints(app)
     register_error_pages(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from .domain import NotFound
+from .forms import UnsafeQuery
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
 from .transactions import commit_if_read_only
 
@@ -37,18 +38,39 @@ def register_error_pages(app: Flask) -> None:
 def _not_found(_error):
     """A service's NotFound is the page a missing object gets: a 404."""
     return _http_error(HTTPNotFound())
+# Under this prefix every answer is JSON, errors included: an API client never gets HTML.
+API_PREFIX = "/api/"
+
+
+def _api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def api_problem(status: int, message: str, headers: dict | None = None):
+    """The API's error answer: ``{"error": message}`` with the status."""
+    response = jsonify({"error": message})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
 
 
 def _unknown_host(_error):
+    if _api_request():
+        return api_problem(404, "no cooperative is served at this host name")
     # No tenant here: render without any tenant branding.
     return render_template("errors/unknown_host.html"), 404
 
 
 def _suspended(_error):
-    return render_template("errors/suspended.html"), 503, {"Retry-After": "3600"}
+    headers = {"Retry-After": "3600"}
+    if _api_request():
+        return api_problem(503, "this cooperative's service is suspended", headers)
+    return render_template("errors/suspended.html"), 503, headers
 
 
 def _misconfigured(_error):
+    if _api_request():
+        return api_problem(503, "this cooperative's configuration is being repaired")
     return render_template("errors/misconfigured.html",
                            problems=current_tenant.policy_errors), 503
 
@@ -72,8 +94,14 @@ def _http_error(error: HTTPException):
     original = getattr(error, "original_exception", None)
     if code == 500 and original is not None and _caused_by_database_outage(original):
         return _database_unavailable(original)
+    if _api_request():
+        message = error.api_message if isinstance(error, UnsafeQuery) else \
+            error.description or error.name
+        return api_problem(code, message)
     title = _(_TITLES.get(code, "Błąd"))
-    return render_template("errors/error.html", code=code, title=title), code
+    # Only our own descriptions are sentences for the user; werkzeug's are English.
+    detail = error.description if isinstance(error, UnsafeQuery) else None
+    return render_template("errors/error.html", code=code, title=title, detail=detail), code
 
 
 # How long a browser or client should wait before trying again while the database is away.
@@ -92,8 +120,11 @@ def _database_unavailable(error: Exception):
 
     with contextlib.suppress(Exception):
         db.session.rollback()  # the failed transaction; invalidates a dead connection
-    title = _("Usługa chwilowo niedostępna")
     headers = {"Retry-After": DATABASE_RETRY_AFTER}
+    if _api_request():
+        return api_problem(503, "the database is not answering; try again in a few seconds",
+                           headers)
+    title = _("Usługa chwilowo niedostępna")
     try:
         return render_template("errors/error.html", code=503, title=title), 503, headers
     except Exception:  # noqa: BLE001 - the page needed the database too
@@ -147,4 +178,4 @@ def _unexpected(error: Exception):
     if _caused_by_database_outage(error):
         return _database_unavailable(error)
     current_app.logger.exception("unhandled error", exc_info=error)
-    return _http_error(InternalServerError())
+    return _http_error(InternalServerError("internal server error"))

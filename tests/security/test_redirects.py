@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from iok_saas.extensions import db
+from iok_saas.forms import has_unsafe_text
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.operator.services import create_operator
 
@@ -40,10 +41,22 @@ def assert_stays_on(response, host: str, payload: str) -> None:
     assert scheme in ("http", "https") and landed == host, (payload, location)
 
 
+def _refused_outright(response, payload) -> bool:
+    """A control character (NUL, VT…) in a query string is a 400 before any view runs
+    (iok_saas/forms.py): no redirect at all, which is stronger than a safe one."""
+    if not has_unsafe_text(payload):
+        return False
+    assert response.status_code == 400, payload
+    assert "Location" not in response.headers
+    return True
+
+
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_language_switch_stays_on_site(payload, synced, host_client):
     for host in ("brzeg.localhost", "admin.localhost"):
         response = host_client(host).get("/lang/en", query_string={"next": payload})
+        if _refused_outright(response, payload):
+            continue
         assert response.status_code == 302
         assert_stays_on(response, host, payload)
 
@@ -71,12 +84,14 @@ def test_sign_in_pages_never_follow_an_outside_next(resident_client, host_client
         for payload in HOSTILE:
             client = host_client(host)
             page = client.get(path, query_string={"next": payload})
+            tried += 1
+            response = client.post(path, query_string={"next": payload}, data=form)
+            if _refused_outright(page, payload) and _refused_outright(response, payload):
+                continue
             assert page.status_code == 200
             assert "evil.example" not in page.headers.get("Location", "")
-            response = client.post(path, query_string={"next": payload}, data=form)
             assert response.status_code == 302, (path, payload)
             assert_stays_on(response, host, payload)
-            tried += 1
     assert tried == 3 * len(HOSTILE)
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -12,14 +11,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from iok_saas.forms import BaseForm
 
-class RegulationsForm(FlaskForm):
+
+class RegulationsForm(BaseForm):
     accept = BooleanField(_l("Przeczytałem(-am) i akceptuję regulamin serwisu"),
                           validators=[DataRequired(_l("Zaakceptuj regulamin, aby kontynuować."))])
     submit = SubmitField(_l("Akceptuję"))
 
 
-class SelfBlockForm(FlaskForm):
+class SelfBlockForm(BaseForm):
     reason = TextAreaField(_l("Co się stało? (opcjonalnie)"), validators=[Length(max=500)])
     confirm = BooleanField(_l("Rozumiem, że po zablokowaniu nie zaloguję się, dopóki biuro "
                               "nie wyda nowych danych dostępowych."),
@@ -27,7 +28,7 @@ class SelfBlockForm(FlaskForm):
     submit = SubmitField(_l("Zablokuj moje konto"))
 
 
-class RecoveryRequestForm(FlaskForm):
+class RecoveryRequestForm(BaseForm):
     login = StringField(_l("Identyfikator"), validators=[DataRequired(), Length(max=40)],
                         render_kw={"autocomplete": "username"})
     email = EmailField(_l("Adres e-mail podany spółdzielni"),
@@ -35,7 +36,7 @@ class RecoveryRequestForm(FlaskForm):
     submit = SubmitField(_l("Wyślij odnośnik"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(BaseForm):
     new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("Powtórz nowe hasło"), validators=[

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from iok_saas.forms import BaseForm
 
 from .services import BODY_MAX, TITLE_MAX
 
@@ -21,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(BaseForm):
     title = StringField(_l("Tytuł"), filters=[_strip], validators=[
         DataRequired(_l("Podaj tytuł.")),
         Length(max=TITLE_MAX, message=_l("Najwyżej %(max)s znaków.", max=TITLE_MAX))])
@@ -43,6 +44,6 @@ class AnnouncementForm(FlaskForm):
     submit = SubmitField(_l("Zapisz ogłoszenie"))
 
 
-class EmailOptInForm(FlaskForm):
+class EmailOptInForm(BaseForm):
     wanted = BooleanField(_l("Chcę dostawać nowe ogłoszenia e-mailem"))
     submit = SubmitField(_l("Zapisz ustawienie"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from iok_saas.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     login = StringField(_l("Identyfikator"), validators=[DataRequired(), Length(max=40)],
                         render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
@@ -16,7 +17,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Zaloguj się"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current = PasswordField(_l("Obecne hasło"), validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from iok_saas.forms import BaseForm
 from iok_saas.modules.accounts.labels import (  # noqa: F401  (the back office's words)
     CHANNEL_LABELS,
     RECOVERY_LABELS,
@@ -27,11 +27,11 @@ from iok_saas.modules.housing.labels import TITLE_LABELS  # noqa: F401
 REQUIRED_REASON = _l("Podaj powód.")
 
 
-class CreateAccountForm(FlaskForm):
+class CreateAccountForm(BaseForm):
     submit = SubmitField(_l("Utwórz konto"))
 
 
-class IssueCredentialsForm(FlaskForm):
+class IssueCredentialsForm(BaseForm):
     reason = StringField(_l("Powód wydania danych dostępowych"),
                          default=_l("Wydanie danych dostępowych"),
                          validators=[DataRequired(REQUIRED_REASON), Length(max=300)],
@@ -41,7 +41,7 @@ class IssueCredentialsForm(FlaskForm):
     submit = SubmitField(_l("Wydaj dane dostępowe (PDF)"))
 
 
-class BlockForm(FlaskForm):
+class BlockForm(BaseForm):
     trigger = SelectField(_l("Przyczyna blokady"),
                           validators=[DataRequired(_l("Wybierz przyczynę blokady."))])
     channel = SelectField(_l("Jak wpłynęło zgłoszenie"), validators=[Optional()])
@@ -51,14 +51,14 @@ class BlockForm(FlaskForm):
     submit = SubmitField(_l("Zablokuj konto"))
 
 
-class UnblockForm(FlaskForm):
+class UnblockForm(BaseForm):
     evidence = StringField(_l("Numer dokumentu z pisma z danymi dostępowymi"),
                            validators=[Optional(), Length(max=32)],
                            description=_l("Numer wydrukowany przy tytule pisma, np. BRZ-1A2B3C4D."))
     submit = SubmitField(_l("Odblokuj konto"))
 
 
-class ResetForm(FlaskForm):
+class ResetForm(BaseForm):
     request_note = StringField(_l("Zgłoszenie"),
                                validators=[DataRequired(_l("Opisz zgłoszenie mieszkańca.")),
                                            Length(max=300)])
@@ -68,7 +68,7 @@ class ResetForm(FlaskForm):
     submit = SubmitField(_l("Wydaj nowe dane dostępowe (PDF)"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BaseForm):
     reason = TextAreaField(_l("Powód usunięcia dostępu"),
                            validators=[DataRequired(REQUIRED_REASON),
                                        Length(max=500, message=_l("Najwyżej 500 znaków."))])
@@ -79,14 +79,14 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Usuń dostęp na stałe"))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(BaseForm):
     confirm = BooleanField(
         _l("Utwórz konta i wydrukuj pisma z danymi dostępowymi dla wszystkich tych osób"),
         validators=[DataRequired(_l("Zaznacz potwierdzenie, aby utworzyć konta."))])
     submit = SubmitField(_l("Utwórz konta i pobierz pisma (PDF)"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     login = StringField(_l("Login"), filters=[lambda v: v.strip().lower() if v else v],
                         validators=[
         DataRequired(_l("Podaj login.")),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from iok_saas.forms import BaseForm
 
 _PHONE_NOISE = re.compile(r"[\s()\-.]")
 _PHONE = re.compile(r"^(?:\+48|0048)?(\d{9})$")
@@ -37,7 +38,7 @@ def _polish_phone(form, field) -> None:
                                  "(opcjonalnie z +48).")) from None
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(BaseForm):
     email = EmailField(_l("Adres e-mail"), filters=[_strip], validators=[
         Optional(), Email(_l("Podaj poprawny adres e-mail, np. jan.kowalski@example.com.")),
         Length(max=254, message=_l("Najwyżej 254 znaki."))],
@@ -56,14 +57,14 @@ class CorrectionForm(FlaskForm):
     submit = SubmitField(_l("Wyślij prośbę o korektę"))
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(BaseForm):
     comment = TextAreaField(_l("Komentarz dla mieszkańca (opcjonalnie)"), filters=[_strip],
                             validators=[Optional(),
                                         Length(max=1000, message=_l("Najwyżej 1000 znaków."))])
     submit = SubmitField(_l("Wprowadź zmiany"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BaseForm):
     comment = TextAreaField(_l("Powód odrzucenia (otrzyma go mieszkaniec)"), filters=[_strip],
                             validators=[DataRequired(_l("Podaj powód odrzucenia.")),
                                         Length(max=1000, message=_l("Najwyżej 1000 znaków."))])

@@ -7,7 +7,6 @@ the views from ``services``; the forms only validate what was typed.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,6 +19,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from iok_saas.forms import BaseForm
 
 PHONE = Regexp(r"^\+?[0-9][0-9 ()\-]{5,24}$",
                message=_l("Podaj numer telefonu, np. 600 100 200."))
@@ -55,7 +56,7 @@ class _ApplicantFields:
         render_kw={"autocomplete": "address-level2"})
 
 
-class ApplicationForm(_ApplicantFields, FlaskForm):
+class ApplicationForm(_ApplicantFields, BaseForm):
     """The resident's online form."""
 
     email = EmailField(_l("Adres e-mail"), filters=[_strip], validators=[
@@ -66,7 +67,7 @@ class ApplicationForm(_ApplicantFields, FlaskForm):
     submit = SubmitField(_l("Wyślij wniosek"))
 
 
-class OfficeApplicationForm(_ApplicantFields, FlaskForm):
+class OfficeApplicationForm(_ApplicantFields, BaseForm):
     """A paper or in-person application entered by staff."""
 
     channel = SelectField(_l("Jak wpłynął wniosek"),
@@ -80,18 +81,18 @@ class OfficeApplicationForm(_ApplicantFields, FlaskForm):
     submit = SubmitField(_l("Zarejestruj wniosek"))
 
 
-class CorrectionForm(_ApplicantFields, FlaskForm):
+class CorrectionForm(_ApplicantFields, BaseForm):
     """The applicant's (or staff's) corrected data; the e-mail address stays as confirmed."""
 
     version = HiddenField()
     submit = SubmitField(_l("Wyślij poprawiony wniosek"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     submit = SubmitField(_l("Potwierdzam adres e-mail"))
 
 
-class _Versioned(FlaskForm):
+class _Versioned(BaseForm):
     version = HiddenField(validators=[DataRequired()])
 
 
@@ -134,7 +135,7 @@ class ScheduleForm(_Versioned):
     submit = SubmitField(_l("Wyślij termin odbioru"))
 
 
-class RevocationForm(FlaskForm):
+class RevocationForm(BaseForm):
     """A logged-in resident gives up access (online)."""
 
     reason = RadioField(_l("Powód"), validators=[DataRequired(_l("Wybierz powód."))])
@@ -147,7 +148,7 @@ class RevocationForm(FlaskForm):
     submit = SubmitField(_l("Wyślij wniosek"))
 
 
-class OfficeRevocationForm(FlaskForm):
+class OfficeRevocationForm(BaseForm):
     """A paper revocation application entered by staff."""
 
     login = StringField(_l("Identyfikator konta mieszkańca"), filters=[_strip], validators=[

@@ -7,10 +7,11 @@ is checked in ``services.read_photo``.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from iok_saas.forms import BaseForm
 
 from .services import CATEGORIES, COMMENT_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, PLACE_LABELS
 
@@ -19,7 +20,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class FaultForm(FlaskForm):
+class FaultForm(BaseForm):
     unit_id = SelectField(_l("Lokal"), coerce=int,
                           validators=[DataRequired(_l("Wybierz lokal."))])
     category = SelectField(_l("Rodzaj usterki"),
@@ -42,7 +43,7 @@ class FaultForm(FlaskForm):
     submit = SubmitField(_l("Wyślij zgłoszenie"))
 
 
-class StaffUpdateForm(FlaskForm):
+class StaffUpdateForm(BaseForm):
     status = SelectField(_l("Nowy stan"), validators=[Optional()])
     comment = TextAreaField(
         _l("Komentarz dla mieszkańca"), filters=[_strip],

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from iok_saas.errors import API_PREFIX
+from iok_saas.errors import api_problem as _problem
 from iok_saas.extensions import csrf
 
 from . import services
@@ -19,13 +21,6 @@ bp = Blueprint("api_v1", __name__)
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api_v1.openapi"}
-
-
-def _problem(status: int, message: str, headers: dict | None = None):
-    response = jsonify({"error": message})
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
 
 
 @bp.before_request
@@ -41,22 +36,14 @@ def _authenticate():
     return None
 
 
-@bp.errorhandler(HTTPException)
-def _http_problem(error: HTTPException):
-    return _problem(error.code or 500, error.description or error.name)
-
-
-API_PREFIX = "/api/"
-
-
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(405)
 def _unmatched(error: HTTPException):
-    """A URL under /api/ that matches no route (or not with this method) answers JSON too.
+    """A 404 or 405 under /api/ answers JSON that says what the API has instead.
 
-    Such a request reaches no blueprint, so ``_http_problem`` above never sees it: this
-    handler is the application's, for 404 and 405 only. Any other path gets the
-    application's own error page, as before.
+    This handler is the application's, for 404 and 405 only (a URL that matches no route
+    reaches no blueprint); every other error under /api/ gets its JSON answer from
+    ``iok_saas.errors``. Any other path gets the application's own error page, as before.
     """
     if not request.path.startswith(API_PREFIX):
         return _usual_handler(error)

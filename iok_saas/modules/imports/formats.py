@@ -174,10 +174,24 @@ def csv_header(dataset: str) -> str:
 
 # --- JSON -------------------------------------------------------------------------------------
 
+# No field of any dataset holds a longer integer; Python itself refuses to convert more than
+# 4300 digits (a ValueError json.loads lets through).
+JSON_INTEGER_MAX_DIGITS = 100
+
+
+def _json_integer(text: str) -> int:
+    if len(text.lstrip("-")) > JSON_INTEGER_MAX_DIGITS:
+        raise FormatError(coded(
+            "json_number_too_long", f"not valid JSON for an import: an integer has "
+            f"{len(text.lstrip('-'))} digits, at most {JSON_INTEGER_MAX_DIGITS} are allowed",
+            digits=len(text.lstrip("-")), limit=JSON_INTEGER_MAX_DIGITS))
+    return int(text)
+
+
 def parse_json(data: bytes | str) -> object:
     """JSON with exact decimals: numbers with a fraction become ``Decimal``, never float."""
     try:
-        return json.loads(data, parse_float=Decimal)
+        return json.loads(data, parse_float=Decimal, parse_int=_json_integer)
     except UnicodeDecodeError:
         raise FormatError(coded("json_not_utf8", "the document is not valid UTF-8")) from None
     except (json.JSONDecodeError, RecursionError) as exc:

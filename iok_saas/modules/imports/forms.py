@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
+
+from iok_saas.forms import BaseForm
 
 from .formats import ORDER
 
@@ -44,7 +45,7 @@ def format_choices() -> list[tuple[str, str]]:
         for name in ORDER]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     file_format = SelectField(_l("Rodzaj pliku"), validators=[DataRequired()],
                               description=_l("Plik CSV zawiera jeden zbiór danych; plik JSON "
                                              "może zawierać kilka."))
@@ -53,11 +54,11 @@ class UploadForm(FlaskForm):
     submit = SubmitField(_l("Sprawdź plik"))
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(BaseForm):
     submit = SubmitField(_l("Zastosuj import"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField(_l("Nazwa tokenu"),
                        validators=[DataRequired(_l("Podaj nazwę tokenu.")),
                                    Length(max=100, message=_l("Najwyżej 100 znaków."))],
@@ -65,5 +66,5 @@ class TokenForm(FlaskForm):
     submit = SubmitField(_l("Utwórz token"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BaseForm):
     submit = SubmitField(_l("Unieważnij"))

@@ -144,6 +144,8 @@ MESSAGES: dict[str, str] = {
     "invalid_json": N_("To nie jest poprawny dokument JSON (linia %(line)s, kolumna "
                        "%(column)s)."),
     "json_too_deep": N_("Dokument JSON jest zbyt głęboko zagnieżdżony."),
+    "json_number_too_long": N_("Liczba całkowita w dokumencie JSON ma %(digits)s cyfr; "
+                               "dozwolone jest najwyżej %(limit)s."),
     "dataset_mismatch": N_("Dokument dotyczy zbioru %(found)s, a nie %(expected)s."),
     "expected_rows": N_('Oczekiwano {"rows": [...]} albo listy wierszy.'),
     "expected_object": N_('Oczekiwano obiektu JSON: {"dataset": ..., "rows": [...]} albo '

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
+
+from iok_saas.forms import BaseForm
 
 
 class CommaDecimalField(DecimalField):
@@ -33,7 +34,7 @@ class CommaDecimalField(DecimalField):
                 from exc
 
 
-class ReadingForm(FlaskForm):
+class ReadingForm(BaseForm):
     # Choices are the resident's meters; the view answers any other id with a 404.
     meter = SelectField(_l("Wodomierz"), coerce=int, validate_choice=False,
                         validators=[InputRequired(_l("Wybierz wodomierz."))])
@@ -53,7 +54,7 @@ class ReadingForm(FlaskForm):
     submit = SubmitField(_l("Wyślij odczyt"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     comment = TextAreaField(_l("Komentarz dla mieszkańca"),
                             validators=[Optional(), Length(max=1000, message=_l(
                                 "Najwyżej 1000 znaków."))],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from iok_saas.forms import BaseForm
 
 from .services import MAX_OCCUPANTS, MIN_OCCUPANTS, MONTHS_AHEAD, NOTE_MAX
 
@@ -20,7 +21,7 @@ class WholeNumberField(IntegerField):
             raise ValueError(str(_l("Podaj liczbę osób jako liczbę całkowitą, np. 3."))) from exc
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(BaseForm):
     # Choices are the resident's units; the view answers any other id with a 404.
     unit = SelectField(_l("Lokal"), coerce=int, validate_choice=False,
                        validators=[InputRequired(_l("Wybierz lokal."))])
@@ -46,7 +47,7 @@ class DeclarationForm(FlaskForm):
     submit = SubmitField(_l("Złóż deklarację"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     comment = TextAreaField(_l("Komentarz dla mieszkańca"),
                             validators=[Optional(), Length(max=1000, message=_l(
                                 "Najwyżej 1000 znaków."))],

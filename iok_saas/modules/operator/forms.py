@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     EmailField,
@@ -14,10 +13,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from iok_saas.forms import BaseForm
+
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Podaj kolor w formacie #RRGGBB."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     # No format check here: signing in only compares with stored addresses, and the demo's
     # operator@iok.localhost is a name the e-mail validator refuses as special-use.
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
@@ -25,7 +26,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Zaloguj"))
 
 
-class TenantForm(FlaskForm):
+class TenantForm(BaseForm):
     """Onboarding (and editing) a cooperative: manifest fields plus its policy."""
 
     slug = StringField(_l("Skrót (subdomena)"), validators=[
@@ -67,12 +68,12 @@ class TenantForm(FlaskForm):
     submit = SubmitField(_l("Zapisz"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     reason = StringField(_l("Powód"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Potwierdź"))
 
 
-class FirstAdminForm(FlaskForm):
+class FirstAdminForm(BaseForm):
     login = StringField(_l("Login"), validators=[DataRequired(), Length(min=3, max=80)])
     full_name = StringField(_l("Imię i nazwisko"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email()])

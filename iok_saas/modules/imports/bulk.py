@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from marshmallow import ValidationError, missing, validate
 from marshmallow.decorators import VALIDATES_SCHEMA
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from iok_saas.extensions import db
 from iok_saas.modules.ledger.models import CHARGE, CORRECTION, INTEREST, PAYMENT
@@ -51,9 +52,9 @@ if TYPE_CHECKING:
 # Every character Python's str.strip() removes: Text fields strip exactly these.
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 COPY_BLOCK = 1 << 18  # characters of COPY data sent at a time
-NUMBER_SYNTAX = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"  # what Decimal() and numeric agree on
-INTEGER_SYNTAX = r"^[+-]?[0-9]+$"
-DATE_SYNTAX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DIGITS, ZEROS = "'0123456789'", "'0000000000'"  # translate() masks: ASCII digits only
+BETWEEN_MONTHS = "COLLATE \"C\" BETWEEN '01' AND '12'"  # two ASCII digits, bytewise
+PYTHON_BATCH = 5000  # rows checked by marshmallow at a time
 NUMBER_DIGITS = 1000  # longer numbers go to Python (numeric's own limits are far above)
 # Conflict-free names: one staging table per dataset, dropped before it is made again.
 STAGE, CHECKED, REPEATED = "iok_import_stage", "iok_import_checked", "iok_import_repeated"
@@ -94,10 +95,11 @@ class FieldPlan:
     """How the SQL reads and checks one field of a row.
 
     ``checks`` are (condition, message) in marshmallow's order; the first true one is the
-    field's error. The conditions may use ``@raw@`` (the cell, NULL when empty or absent),
-    ``@st@`` (stripped) and ``@num@`` (the cell as a number when its syntax is plain). ``value``
-    is the typed value, used only when no check failed. ``python`` is true for a cell the
-    SQL cannot decide: its row is checked by marshmallow instead.
+    field's error. The conditions use ``@c@``, the cell — never blank, never with blanks
+    around it: such rows go to marshmallow whole (``Staging``) — and ``@num@``, the cell as
+    a number when its syntax is plain (``number``). ``value`` is the typed value, used only
+    when no check failed. ``python`` is true for a cell the SQL cannot decide: its row is
+    checked by marshmallow instead.
     """
 
     name: str
@@ -106,6 +108,7 @@ class FieldPlan:
     value: str
     checks: list[tuple[str, Coded]] = field(default_factory=list)
     python: str = "false"
+    shape: str | None = None  # ``@shape@``: computed once, for the checks and ``number``
     number: str | None = None  # how ``@num@`` is computed, for number fields
 
 
@@ -114,45 +117,52 @@ def _field_plan(name: str, fld, column: str) -> FieldPlan:
     validators = list(fld.validators)
     if len(validators) > 1:
         raise Unsupported(f"{name}: more than one validator")
+    non_ascii = "octet_length(@c@) <> char_length(@c@)"
     if kind in (S.Text, S.BankAccount):
         plan = _text_plan(name, fld, column, validators)
     elif kind is S.Period:
-        plan = FieldPlan(name, column, "date", "make_date(substr(@st@, 1, 4)::integer, "
-                         "substr(@st@, 6, 2)::integer, 1)")
-        month = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-        plan.checks.append((f"NOT (@st@ ~ '{month}' AND substr(@st@, 1, 4) <> '0000')",
+        plan = FieldPlan(name, column, "date", "make_date(substr(@c@, 1, 4)::integer, "
+                         "substr(@c@, 6, 2)::integer, 1)")
+        plan.shape = f"translate(@c@, {DIGITS}, {ZEROS})"
+        shape = "@shape@ = '0000-00'"
+        plan.checks.append((f"NOT ({shape} AND substr(@c@, 6, 2) {BETWEEN_MONTHS} "
+                            "AND substr(@c@, 1, 4) <> '0000')",
                             _message(lambda: fld.deserialize("2025-13"))))
-        plan.python = f"(@st@ !~ '{month}' AND octet_length(@st@) <> char_length(@st@))"
+        plan.python = f"(NOT ({shape}) AND {non_ascii})"  # other digits: Python's \\d
     elif kind is S.Day:
-        # fields.Date does not strip: the cell as it is. Month and day are checked before
-        # make_date sees them (CASE keeps the order).
-        valid = ("CASE WHEN substr(@raw@, 1, 4)::integer >= 1 AND substr(@raw@, 6, 2)::integer "
-                 "BETWEEN 1 AND 12 THEN substr(@raw@, 9, 2)::integer BETWEEN 1 AND "
-                 "extract(day FROM make_date(substr(@raw@, 1, 4)::integer, "
-                 "substr(@raw@, 6, 2)::integer, 1) + interval '1 month - 1 day')::integer "
+        # Month and day are checked before make_date sees them (CASE keeps the order).
+        # Text comparisons of the digits, and the length of the month only for days past
+        # the 28th: the cheap checks first.
+        valid = (f"CASE WHEN substr(@c@, 1, 4) <> '0000' AND substr(@c@, 6, 2) "
+                 f"{BETWEEN_MONTHS} THEN substr(@c@, 9, 2) COLLATE \"C\" BETWEEN '01' AND '28' "
+                 "OR substr(@c@, 9, 2)::integer BETWEEN 29 AND "
+                 "extract(day FROM make_date(substr(@c@, 1, 4)::integer, "
+                 "substr(@c@, 6, 2)::integer, 1) + interval '1 month - 1 day')::integer "
                  "ELSE false END")
-        plan = FieldPlan(name, column, "date", "make_date(substr(@raw@, 1, 4)::integer, "
-                         "substr(@raw@, 6, 2)::integer, substr(@raw@, 9, 2)::integer)")
-        plan.checks.append((f"(@raw@ ~ '{DATE_SYNTAX}' AND NOT ({valid}))",
+        plan = FieldPlan(name, column, "date", "")
+        plan.shape = f"translate(@c@, {DIGITS}, {ZEROS})"
+        shape = "@shape@ = '0000-00-00'"
+        plan.value = ("make_date(substr(@c@, 1, 4)::integer, substr(@c@, 6, 2)::integer, "
+                      "substr(@c@, 9, 2)::integer)")
+        plan.checks.append((f"({shape} AND NOT ({valid}))",
                             _message(lambda: fld.deserialize("2025-02-31"))))
-        plan.python = f"@raw@ !~ '{DATE_SYNTAX}'"
+        plan.python = f"NOT ({shape})"  # fromisoformat's other forms: Python decides
     elif kind is S.ExactDecimal:
         plan = FieldPlan(name, column, "numeric", f"round(@num@, {fld.max_places})")
-        plan.number = (f"CASE WHEN @st@ ~ '{NUMBER_SYNTAX}' AND char_length(@st@) <= "
-                       f"{NUMBER_DIGITS} THEN @st@::numeric END")
+        plan.shape = f"translate(@c@, {DIGITS}, '')"
+        plan.number = _plain_number(("", "."), ("+", "-", "+.", "-."))
         plan.checks.append((f"abs(@num@) >= {_sql_number(fld.limit)}",
                             _message(lambda: fld.deserialize(str(fld.limit)))))
         tiny = "0." + "0" * fld.max_places + "1"
         plan.checks.append((f"round(@num@, {fld.max_places}) <> @num@",
                             _message(lambda: fld.deserialize(tiny))))
-        plan.python = "@num@ IS NULL"
+        plan.python = "@num@ IS NULL"  # "1e3", "1_000", "NaN": Python decides
     elif kind is S.WholeNumber:
         if not validators or not isinstance(validators[0], validate.Range):
             raise Unsupported(f"{name}: a whole number without a range")
-        # int() strips blanks itself, and so does numeric; any other form goes to Python.
         plan = FieldPlan(name, column, "integer", "@num@::integer")
-        plan.number = (f"CASE WHEN @raw@ ~ '{INTEGER_SYNTAX}' AND char_length(@raw@) <= "
-                       f"{NUMBER_DIGITS} THEN @raw@::numeric END")
+        plan.shape = f"translate(@c@, {DIGITS}, '')"
+        plan.number = _plain_number(("",), ("+", "-"))
         plan.python = "@num@ IS NULL"
     else:
         raise Unsupported(f"{name}: field type {kind.__name__}")
@@ -162,33 +172,42 @@ def _field_plan(name: str, fld, column: str) -> FieldPlan:
     return plan
 
 
+def _plain_number(unsigned: tuple[str, ...], signed: tuple[str, ...]) -> str:
+    """The cell as numeric when it is ASCII digits with at most a leading sign and (for
+    decimals) one point — where Python's Decimal/int and PostgreSQL's numeric agree —
+    else NULL. ``unsigned``/``signed``: what may remain once the digits are removed."""
+    rest = "@shape@"  # the cell without its digits
+    allowed = ", ".join(_sql_text(r) for r in unsigned)
+    with_sign = ", ".join(_sql_text(r) for r in signed)
+    return (f"CASE WHEN char_length(@c@) <= {NUMBER_DIGITS} AND char_length({rest}) < "
+            f"char_length(@c@) AND ({rest} IN ({allowed}) OR ({rest} IN ({with_sign}) AND "
+            f"left(@c@, 1) IN ('+', '-'))) THEN @c@::numeric END")
+
+
 def _text_plan(name: str, fld, column: str, validators) -> FieldPlan:
-    # A blank optional cell is None: no validator sees it.
-    blank = "@st@ = ''" if fld.allow_none else "false"
-    value = "NULLIF(@st@, '')" if fld.allow_none else "@st@"
     if type(fld) is S.BankAccount:
-        digits = "replace(@st@, ' ', '')"
-        plan = FieldPlan(name, column, "text", f"NULLIF({digits}, '')")
-        bad = f"(NOT ({blank}) AND {digits} !~ '^[0-9]{{26}}$')"
+        digits = "replace(@c@, ' ', '')"
+        plan = FieldPlan(name, column, "text", digits)
+        bad = f"(translate({digits}, {DIGITS}, '') <> '' OR char_length({digits}) <> 26)"
         plan.checks.append((bad, _message(lambda: fld.deserialize("12"))))
-        plan.python = f"({bad} AND octet_length(@st@) <> char_length(@st@))"
+        plan.python = f"({bad} AND octet_length(@c@) <> char_length(@c@))"
         return plan
-    plan = FieldPlan(name, column, "text", value)
+    plan = FieldPlan(name, column, "text", "@c@")
     for validator in validators:
         if isinstance(validator, validate.Length) and validator.equal is None:
             parts = []
             if validator.min is not None:
-                parts.append(f"char_length(@st@) < {int(validator.min)}")
+                parts.append(f"char_length(@c@) < {int(validator.min)}")
                 sample = "x" * (validator.min - 1)
             if validator.max is not None:
-                parts.append(f"char_length(@st@) > {int(validator.max)}")
+                parts.append(f"char_length(@c@) > {int(validator.max)}")
                 sample = "x" * (validator.max + 1)
             message = _message(lambda s=sample: fld.deserialize(s))
-            plan.checks.append((f"(NOT ({blank}) AND ({' OR '.join(parts)}))", message))
+            plan.checks.append((f"({' OR '.join(parts)})", message))
         elif isinstance(validator, validate.OneOf):
             choices = ", ".join(_sql_text(c) for c in validator.choices)
             message = _message(lambda: fld.deserialize("\x01"))
-            plan.checks.append((f"(NOT ({blank}) AND @st@ NOT IN ({choices}))", message))
+            plan.checks.append((f"@c@ NOT IN ({choices})", message))
         else:
             raise Unsupported(f"{name}: validator {type(validator).__name__}")
     return plan
@@ -316,17 +335,21 @@ def _escape(cell: str) -> str:
 class Staging:
     """Streams the records of a CSV file into the staging table with COPY.
 
-    A record with a NUL character cannot be stored as PostgreSQL text: it is kept (with
-    its cells) for marshmallow, and staged with only its external id, so that duplicates
-    are still found. A record with the wrong number of cells is an error of its own and
-    is not staged, as in the marshmallow path.
+    Most rows are staged for the SQL checks. A row with blanks around a cell (or a blank
+    cell) is staged as it is but marked ``odd``: stripping, and what a blank means, are
+    marshmallow's to decide (bulk files rarely have them). A row with a NUL character
+    cannot be stored as PostgreSQL text: it is kept (with its cells) for marshmallow and
+    staged with only its external id, so that a later repeat of that id is still found.
+    A record with the wrong number of cells is an error of its own and is not staged, as in
+    the marshmallow path.
     """
 
     def __init__(self, plan: Plan, rows: CsvRows) -> None:
         self.plan = plan
         self.rows = rows
         self.total = 0
-        self.odd: dict[int, dict] = {}  # line -> raw dict, for the rows with a NUL
+        self.first_line = 0  # of the first row staged
+        self.with_nul: dict[int, dict] = {}  # line -> raw dict
         self.bad_width: list[tuple[int, Coded]] = []
         self.format_error: FormatError | None = None
 
@@ -338,47 +361,51 @@ class Staging:
             self.format_error = exc
             first = None
         columns = self.rows.columns or []
-        names = ", ".join(f'"r_{c}"' for c in columns)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} (row_no integer, odd boolean, "
                        + ", ".join(f'"r_{n}" text' for n in self.plan.spec.fields)
                        + ") ON COMMIT DROP")
         if first is None:
             return
-        width = len(columns) - 1
-        ext_index = columns.index("external_id") if "external_id" in columns else None
+        names = ", ".join(f'"r_{c}"' for c in columns)
         with cursor.copy(f"COPY {STAGE} (row_no, odd, {names}) FROM STDIN") as copy:
-            buffer: list[str] = []
-            size = 0
             try:
-                for line, cells in _chain(first, records):
-                    self.total += 1
-                    if isinstance(cells, Coded):
-                        self.bad_width.append((line, cells))
-                        continue
-                    joined = "\t".join(cells)
-                    flag = "f"
-                    if joined.count("\t") != width or "\\" in joined or "\n" in joined \
-                            or "\r" in joined or "\x00" in joined:
-                        if "\x00" in joined:
-                            joined, flag = self._odd(line, cells, columns, ext_index), "t"
-                        else:
-                            joined = "\t".join(map(_escape, cells))
-                    entry = f"{line}\t{flag}\t{joined}\n"
-                    buffer.append(entry)
-                    size += len(entry)
-                    if size >= COPY_BLOCK:
-                        copy.write("".join(buffer))
-                        buffer, size = [], 0
+                self._stream(copy, _chain(first, records), columns)
             except FormatError as exc:
                 self.format_error = exc
-            if buffer:
-                copy.write("".join(buffer))
-        cursor.execute(f"ANALYZE {STAGE}")
 
-    def _odd(self, line: int, cells: list[str], columns: list[str],
-             ext_index: int | None) -> str:
-        self.odd[line] = {n: v for n, v in zip(columns, cells, strict=True) if v != ""}
+    def _stream(self, copy, records, columns: list[str]) -> None:
+        tabs = len(columns) - 1
+        ext_index = columns.index("external_id") if "external_id" in columns else None
+        buffer: list[str] = []
+        size = 0
+        for line, cells in records:
+            self.total += 1
+            if isinstance(cells, Coded):
+                self.bad_width.append((line, cells))
+                continue
+            joined = "\t".join(cells)
+            odd = "f" if [c.strip() for c in cells] == cells else "t"
+            if joined.count("\t") != tabs or "\\" in joined or "\n" in joined \
+                    or "\r" in joined or "\x00" in joined:
+                if "\x00" in joined:
+                    joined, odd = self._with_nul(line, cells, columns, ext_index), "t"
+                else:
+                    joined = "\t".join(map(_escape, cells))
+            entry = f"{line}\t{odd}\t{joined}\n"
+            if not buffer and not self.first_line:
+                self.first_line = line
+            buffer.append(entry)
+            size += len(entry)
+            if size >= COPY_BLOCK:
+                copy.write("".join(buffer))
+                buffer, size = [], 0
+        if buffer:
+            copy.write("".join(buffer))
+
+    def _with_nul(self, line: int, cells: list[str], columns: list[str],
+                  ext_index: int | None) -> str:
+        self.with_nul[line] = {n: v for n, v in zip(columns, cells, strict=True) if v != ""}
         staged = ["\\N"] * len(cells)
         if ext_index is not None and "\x00" not in cells[ext_index]:
             staged[ext_index] = _escape(cells[ext_index])
@@ -393,8 +420,8 @@ def _chain(first, rest):
 # --- 2.-3. typed values and checks -------------------------------------------------------------
 
 def _fill(template: str, index: int) -> str:
-    return (template.replace("@raw@", f"raw_{index}").replace("@st@", f"st_{index}")
-            .replace("@num@", f"num_{index}"))
+    return (template.replace("@c@", f"raw_{index}").replace("@num@", f"num_{index}")
+            .replace("@shape@", f"shape_{index}"))
 
 
 def _missing(index: int) -> str:
@@ -409,13 +436,14 @@ def _value_of(plan: Plan, name: str) -> str:
 def checked_select(plan: Plan, where: str) -> str:
     """SELECT of the checked rows of the staging table (``where`` picks them).
 
-    Four fenced layers (OFFSET 0 keeps PostgreSQL from folding them into one and so
-    computing a stripped cell once per use): cells, numbers, errors, typed values; then
+    Fenced layers (OFFSET 0 keeps PostgreSQL from folding them into one and so computing
+    a shape or number once per use): cells and shapes, numbers, errors, typed values; then
     the schema's rules and the references, resolved against this tenant's rows.
     """
     fields = plan.fields
-    cells = ", ".join(f'"r_{f.name}" AS raw_{i}, btrim("r_{f.name}", :ws) AS st_{i}'
-                      for i, f in enumerate(fields))
+    cells = ", ".join(f'"r_{f.name}" AS raw_{i}' for i, f in enumerate(fields))
+    shapes = "".join(", " + f.shape.replace("@c@", f'"r_{f.name}"') + f" AS shape_{i}"
+                     for i, f in enumerate(fields) if f.shape)
     numbers = "".join(f", {_fill(f.number, i)} AS num_{i}" for i, f in enumerate(fields)
                       if f.number)
     errors, python = [], []
@@ -451,7 +479,7 @@ def checked_select(plan: Plan, where: str) -> str:
         f"SELECT row_no, ({flags}) AS py, {error_columns}, {', '.join(values)} FROM ("
         f"SELECT b.*, {', '.join(errors)}, {', '.join(python)} FROM ("
         f"SELECT a.*{numbers} FROM ("
-        f"SELECT row_no, {cells} FROM {STAGE} WHERE {where} OFFSET 0"
+        f"SELECT row_no, {cells}{shapes} FROM {STAGE} WHERE {where} OFFSET 0"
         f") a OFFSET 0) b OFFSET 0) c OFFSET 0) d {' '.join(joins)}")
 
 
@@ -548,60 +576,74 @@ def run(importer: _Importer, plan: Plan, rows: CsvRows, counts) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {CHECKED}"))
     session.execute(text(f"CREATE TEMP TABLE {CHECKED} ON COMMIT DROP AS "
                          f"{checked_select(plan, 'NOT odd')}"), params)
+    # The id as the marshmallow path keys it: stripped (only an odd row may need it).
+    key = "CASE WHEN odd THEN btrim(r_external_id, :ws) ELSE r_external_id END"
     session.execute(text(f"DROP TABLE IF EXISTS {REPEATED}"))
     session.execute(text(
-        f"CREATE TEMP TABLE {REPEATED} ON COMMIT DROP AS SELECT btrim(r_external_id, :ws) "
-        f"AS key, min(row_no) AS first_row FROM {STAGE} WHERE btrim(r_external_id, :ws) <> '' "
-        "GROUP BY 1 HAVING count(*) > 1"), params)
+        f"CREATE TEMP TABLE {REPEATED} ON COMMIT DROP AS SELECT {key} AS key, "
+        f"min(row_no) AS first_row FROM {STAGE} WHERE {key} <> '' GROUP BY 1 "
+        "HAVING count(*) > 1"), params)
     python_errors = _check_in_python(importer, plan, staging, params)
-    session.execute(text(f"ANALYZE {CHECKED}"))
-    _report(importer, plan, python_errors, staging)
     if staging.format_error is not None:
+        _report(importer, plan, python_errors, staging, True)
         raise staging.format_error  # as the marshmallow path: rows read so far are reported
-    _classify_and_write(importer, plan, counts, params)
+    bad, found = _tally(plan, params)
+    _report(importer, plan, python_errors, staging, bad > 0)
+    counts.created += found.created
+    counts.updated += found.updated
+    counts.unchanged += found.unchanged
+    if importer.writing:
+        _write(importer, plan, found, params, staging.first_line)
 
 
 def _check_in_python(importer: _Importer, plan: Plan, staging: Staging,
                      params: dict) -> list[tuple[int, int, str | None, Coded]]:
-    """Rows with a cell the SQL cannot decide go through the marshmallow schema: a valid
-    one is staged again in its canonical form and checked with the rest (repeats and
-    references), a bad one is reported from here."""
+    """Odd rows, and rows with a cell the SQL cannot decide, go through the marshmallow
+    schema, a batch at a time: a valid one is staged again in its canonical form and
+    checked with the rest (repeats and references), a bad one is reported from here."""
     session = db.session
-    lines = list(session.execute(text(f"SELECT row_no FROM {CHECKED} WHERE py")).scalars())
-    if not lines and not staging.odd:
+    lines = sorted(set(session.execute(text(
+        f"SELECT row_no FROM {CHECKED} WHERE py UNION ALL "
+        f"SELECT row_no FROM {STAGE} WHERE odd")).scalars()))
+    if not lines:
         return []
-    names = list(plan.spec.fields)
-    raws = dict(staging.odd)
-    if lines:
-        columns = ", ".join(f'"r_{n}"' for n in names)
-        for row in session.execute(text(f"SELECT row_no, {columns} FROM {STAGE} "
-                                        "WHERE row_no = ANY(:rows)"), {"rows": lines}):
-            raws[row[0]] = {n: v for n, v in zip(names, row[1:], strict=True)
-                            if v is not None and v != ""}
-    schema = plan.spec.schema()
-    errors, canonical = [], []
-    for line in sorted(raws):
-        data, problems = importer.row_problems(plan.spec, schema, raws[line])
-        if data is None:
-            errors += [(line, k, name, message) for k, (name, message) in enumerate(problems)]
-        else:
-            canonical.append({"row": line, **{f"c_{n}": _canonical(data[n]) for n in names}})
     session.execute(text(f"DELETE FROM {CHECKED} WHERE py"))
-    if canonical:
-        sets = ", ".join(f'"r_{n}" = :c_{n}' for n in names)
-        session.execute(text(f"UPDATE {STAGE} SET {sets}, odd = false WHERE row_no = :row"),
-                        canonical)
-        rows = [entry["row"] for entry in canonical]
-        session.execute(text(f"INSERT INTO {CHECKED} "
-                             f"{checked_select(plan, 'row_no = ANY(:rows)')}"),
-                        params | {"rows": rows})
+    names = list(plan.spec.fields)
+    columns = ", ".join(f'"r_{n}"' for n in names)
+    schema = plan.spec.schema()
+    errors = []
+    for start in range(0, len(lines), PYTHON_BATCH):
+        batch = lines[start:start + PYTHON_BATCH]
+        raws = {}
+        for row in session.execute(text(f"SELECT row_no, {columns} FROM {STAGE} "
+                                        "WHERE row_no = ANY(:rows)"), {"rows": batch}):
+            raws[row[0]] = staging.with_nul.get(row[0]) or {
+                n: v for n, v in zip(names, row[1:], strict=True) if v is not None and v != ""}
+        canonical = []
+        for line in batch:
+            data, problems = importer.row_problems(plan.spec, schema, raws[line])
+            if data is None:
+                errors += [(line, k, name, message)
+                           for k, (name, message) in enumerate(problems)]
+            else:
+                canonical.append({"row": line, **{
+                    f"c_{n}": _canonical(schema.fields[n], data[n]) for n in names}})
+        if canonical:
+            sets = ", ".join(f'"r_{n}" = :c_{n}' for n in names)
+            session.execute(text(f"UPDATE {STAGE} SET {sets}, odd = false "
+                                 "WHERE row_no = :row"), canonical)
+            session.execute(text(f"INSERT INTO {CHECKED} "
+                                 f"{checked_select(plan, 'row_no = ANY(:rows)')}"),
+                            params | {"rows": [entry["row"] for entry in canonical]})
     return errors
 
 
-def _canonical(value) -> str | None:
+def _canonical(fld, value) -> str | None:
     """A valid value as a cell the SQL reads back as the same value."""
     if value is None:
         return None
+    if isinstance(fld, S.Period):
+        return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, date):
@@ -609,15 +651,18 @@ def _canonical(value) -> str | None:
     return str(value)
 
 
-def _report(importer: _Importer, plan: Plan, python_errors: list,
-            staging: Staging) -> None:
+def _report(importer: _Importer, plan: Plan, python_errors: list, staging: Staging,
+            sql_errors: bool) -> None:
+    """Every error of the dataset, in row order and in each row in the marshmallow path's
+    order, to the importer (which keeps the first ERRORS_KEPT and counts them all)."""
     from .services import ERRORS_KEPT
 
     found = [(line, -1, None, problem) for line, problem in staging.bad_width]
     found += python_errors
     total = len(found)
-    for row_no, seq, code, extra, first_row, total_sql in db.session.execute(
-            text(_error_query(plan)), {"kept": ERRORS_KEPT}):
+    sql = db.session.execute(text(_error_query(plan)), {"kept": ERRORS_KEPT}) \
+        if sql_errors else ()
+    for row_no, seq, code, extra, first_row, total_sql in sql:
         total = len(staging.bad_width) + len(python_errors) + total_sql
         found.append((row_no, seq, *_describe(plan, seq, code, extra, first_row)))
     found.sort(key=lambda item: (item[0], item[1]))
@@ -631,40 +676,66 @@ def _evaluated(value):
     return value(None) if callable(value) else value
 
 
-def _classify_and_write(importer: _Importer, plan: Plan, counts, params: dict) -> None:
-    from .services import ANALYZE_AFTER, Counts
+def _tally(plan: Plan, params: dict):
+    """(rows with an error, Counts of the good rows against the stored ones): one join."""
+    from .services import Counts
+
+    spec = plan.spec
+    bad, good, existing, changed = db.session.execute(text(
+        f"SELECT count(*) FILTER (WHERE NOT ok), count(*) FILTER (WHERE ok), "
+        f"count(t.id) FILTER (WHERE ok), count(*) FILTER (WHERE ok AND t.id IS NOT NULL AND "
+        f"({_stored(plan)}) IS DISTINCT FROM ({_new(plan)})) FROM (SELECT c.*, {_ok(plan)} "
+        f"AS ok FROM {CHECKED} c LEFT JOIN {REPEATED} r ON r.key = c.v_external_id) c "
+        f'LEFT JOIN "{spec.model.__table__.name}" t ON {MATCH}'), params).one()
+    return bad, Counts(created=good - existing, updated=changed, unchanged=existing - changed)
+
+
+MATCH = "t.tenant_id = :tenant AND t.external_id = c.v_external_id"
+
+
+def _names(plan: Plan) -> list[str]:
+    return [n for n in plan.spec.fields if n != "external_id"]
+
+
+def _stored(plan: Plan) -> str:
+    return ", ".join(f't."{plan.spec.column(n)}"' for n in _names(plan))
+
+
+def _new(plan: Plan) -> str:
+    return ", ".join(_value_of(plan, n) for n in _names(plan))
+
+
+def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int) -> None:
+    """One UPDATE of the changed rows, one INSERT of the new ones (every row is good)."""
+    from .services import ANALYZE_AFTER
 
     spec = plan.spec
     table = spec.model.__table__.name
-    names = [n for n in spec.fields if n != "external_id"]
-    stored = ", ".join(f't."{spec.column(n)}"' for n in names)
-    new = ", ".join(_value_of(plan, n) for n in names)
-    match = "t.tenant_id = :tenant AND t.external_id = c.v_external_id"
-    good, existing, changed = db.session.execute(text(
-        f"SELECT count(*), count(t.id), count(*) FILTER (WHERE t.id IS NOT NULL AND "
-        f"({stored}) IS DISTINCT FROM ({new})) FROM {CHECKED} c "
-        f"LEFT JOIN {REPEATED} r ON r.key = c.v_external_id "
-        f'LEFT JOIN "{table}" t ON {match} WHERE {_ok(plan)}'), params).one()
-    found = Counts(created=good - existing, updated=changed, unchanged=existing - changed)
-    counts.created += found.created
-    counts.updated += found.updated
-    counts.unchanged += found.unchanged
-    if not importer.writing:
+    names = _names(plan)
+    try:
+        if found.updated:
+            sets = ", ".join(f'"{spec.column(n)}" = {_value_of(plan, n)}' for n in names)
+            db.session.execute(text(
+                f'UPDATE "{table}" t SET {sets} FROM {CHECKED} c WHERE {MATCH} AND '
+                f"({_stored(plan)}) IS DISTINCT FROM ({_new(plan)})"), params)
+        if found.created:
+            extra = list(plan.extra_columns)
+            columns = ", ".join(f'"{c}"' for c in ["tenant_id", *extra, "external_id",
+                                                   *(spec.column(n) for n in names)])
+            values = ", ".join([":tenant", *(f":x_{i}" for i in range(len(extra))),
+                                "c.v_external_id", _new(plan)])
+            # With no stored row matched, there is nothing to skip (a row another import
+            # adds meanwhile makes the unique constraint refuse, as in the other path).
+            skip = "" if found.updated + found.unchanged == 0 else \
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {MATCH}) '
+            db.session.execute(text(
+                f'INSERT INTO "{table}" ({columns}) SELECT {values} FROM {CHECKED} c '
+                f"{skip}ORDER BY c.row_no"),
+                params | {f"x_{i}": _evaluated(plan.extra_columns[c])
+                          for i, c in enumerate(extra)})
+    except DBAPIError as exc:
+        db.session.rollback()
+        importer.refused(spec.name, first_line, exc)
         return
-    if found.updated:
-        sets = ", ".join(f'"{spec.column(n)}" = {_value_of(plan, n)}' for n in names)
-        db.session.execute(text(
-            f'UPDATE "{table}" t SET {sets} FROM {CHECKED} c WHERE {match} AND '
-            f"({stored}) IS DISTINCT FROM ({new})"), params)
-    if found.created:
-        extra = list(plan.extra_columns)
-        columns = ", ".join(f'"{c}"' for c in ["tenant_id", *extra, "external_id",
-                                               *(spec.column(n) for n in names)])
-        values = ", ".join([":tenant", *(f":x_{i}" for i in range(len(extra))),
-                            "c.v_external_id", new])
-        db.session.execute(text(
-            f'INSERT INTO "{table}" ({columns}) SELECT {values} FROM {CHECKED} c '
-            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {match}) ORDER BY c.row_no'),
-            params | {f"x_{i}": _evaluated(plan.extra_columns[c]) for i, c in enumerate(extra)})
     if found.created + found.updated >= ANALYZE_AFTER:
         db.session.execute(text(f'ANALYZE "{table}"'))

@@ -292,10 +292,14 @@ class _Importer:
                     {"id": row_id, **self._values(spec, data)} for row_id, data in updates])
         except DBAPIError as exc:
             db.session.rollback()
-            refused = exc.orig.__class__.__name__
-            self.error(spec.name, chunk[0][0], None, coded(
-                "database_refused", "the database refused the rows from here on (another "
-                f"import may be changing the same rows): {refused}", error=refused))
+            self.refused(spec.name, chunk[0][0], exc)
+
+    def refused(self, dataset: str, row: int, exc: DBAPIError) -> None:
+        """The database refused a write (the transaction is rolled back already)."""
+        refused = exc.orig.__class__.__name__
+        self.error(dataset, row, None, coded(
+            "database_refused", "the database refused the rows from here on (another "
+            f"import may be changing the same rows): {refused}", error=refused))
 
     def _same(self, spec: Dataset, old, data: dict) -> bool:
         for name in spec.fields:

@@ -199,7 +199,8 @@ def raw_copy(folder: Path, app_url: str, tenant_id: int) -> tuple[float, int]:
                          dbname=url.database) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT set_config('iok.tenant_id', %s, true)", (str(tenant_id),))
         with dump.open("wb") as out, cursor.copy(
-                f"COPY (SELECT {columns} FROM ledger_entry ORDER BY id) TO STDOUT") as copy:
+                f"COPY (SELECT {columns} FROM ledger_entry ORDER BY id) TO STDOUT",  # noqa: S608
+        ) as copy:
             for block in copy:
                 out.write(block)
         conn.commit()
@@ -210,7 +211,7 @@ def raw_copy(folder: Path, app_url: str, tenant_id: int) -> tuple[float, int]:
                 copy.write(block)
         conn.commit()
         seconds = time.perf_counter() - started
-        copied = cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}").fetchone()[0]
+        copied = cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}").fetchone()[0]  # noqa: S608
     return seconds, copied
 
 

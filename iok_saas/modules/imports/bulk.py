@@ -7,19 +7,20 @@ in SQL. The steps, all inside the import's transaction:
 
 1. the file is streamed (Python's csv reader, the same one the marshmallow path uses, so
    line numbers and the header rules are the same) into a temporary table of raw cells,
-   with ``COPY … FROM STDIN``;
-2. cells whose syntax the SQL cannot decide with certainty (a number written "1e3" or
-   "1_000", a date that is not plain YYYY-MM-DD, non-ASCII digits, a NUL character) send
-   their row through the marshmallow schema itself — rare, and exact by construction;
-3. one statement turns the raw cells into typed values and, per field, the index of the
+   with ``COPY … FROM STDIN`` — never held whole in memory;
+2. one statement turns the raw cells into typed values and, per field, the index of the
    first failed check; the checks and their messages are generated from the schema's
-   fields, validators and hooks (``FieldPlan``), the messages taken from marshmallow
-   itself, so both paths word an error identically;
-4. duplicates inside the file, references to this tenant's rows, and the row's errors in
-   the order the marshmallow path reports them are read in one query (the first
-   ``ERRORS_KEPT`` of them, and their total);
-5. rows are classified against the stored ones (created / updated / unchanged) with one
-   join, and, when the import may write, written with one UPDATE and one INSERT.
+   fields, validators and hooks (``FieldPlan``, ``SCHEMA_RULES``), the messages taken from
+   marshmallow itself, so both paths word an error identically;
+3. rows the SQL does not decide go through the marshmallow schema itself, a batch at a
+   time — rare, and exact by construction: a cell with blanks around it, a NUL character,
+   a number written "1e3" or "1_000", a date that is not plain YYYY-MM-DD, non-ASCII
+   digits; a row marshmallow finds valid is staged again in canonical form;
+4. one join counts the rows with an error and classifies the good ones against the stored
+   ones (created / updated / unchanged); only when there are errors, one query reads them
+   (duplicates inside the file, references to this tenant's rows, each row's errors in the
+   order the marshmallow path reports them: the first ``ERRORS_KEPT``, and their total);
+5. when the import may write: one UPDATE of the changed rows and one INSERT of the new.
 
 Nothing here commits. Row-level security applies to every statement on a tenant table
 (they run through the session, which sets the tenant for the transaction); the temporary
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 from marshmallow import ValidationError, missing, validate
@@ -49,14 +51,12 @@ from .problems import Coded
 if TYPE_CHECKING:
     from .services import _Importer
 
-# Every character Python's str.strip() removes: Text fields strip exactly these.
-WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 COPY_BLOCK = 1 << 18  # characters of COPY data sent at a time
 DIGITS, ZEROS = "'0123456789'", "'0000000000'"  # translate() masks: ASCII digits only
 BETWEEN_MONTHS = "COLLATE \"C\" BETWEEN '01' AND '12'"  # two ASCII digits, bytewise
 PYTHON_BATCH = 5000  # rows checked by marshmallow at a time
 NUMBER_DIGITS = 1000  # longer numbers go to Python (numeric's own limits are far above)
-# Conflict-free names: one staging table per dataset, dropped before it is made again.
+# An import stages one dataset at a time; each table is dropped before it is made again.
 STAGE, CHECKED, REPEATED = "iok_import_stage", "iok_import_checked", "iok_import_repeated"
 
 
@@ -493,8 +493,14 @@ def _table(dataset: str) -> str:
     return DATASETS[dataset].model.__table__.name
 
 
+@cache
+def whitespace() -> str:
+    """Every character Python's str.strip() removes (Text fields strip exactly these)."""
+    return "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
 def _params(plan: Plan, tenant_id: int, **more) -> dict:
-    params = {"ws": WHITESPACE, "tenant": tenant_id, **more}
+    params = {"ws": whitespace(), "tenant": tenant_id, **more}
     for i, f in enumerate(plan.fields):
         params[f"d_{i}"] = plan.defaults.get(f.name)
     return params

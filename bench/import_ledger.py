@@ -21,7 +21,8 @@ One run:
 4. imports the same ledger again: every row must come out unchanged;
 5. the limit, in the same run: the stored rows are written out in COPY's own format and
    COPY'd into a copy of the ledger table (same columns, defaults and indexes; no
-   row-level security, which COPY FROM refuses, and no foreign keys), timed;
+   row-level security, which COPY FROM refuses, and no foreign keys), timed; then into a
+   second copy that has the ledger's foreign keys too, timed;
 6. checks the stored row count, distinct external ids and the exact sum of amounts against
    the generated file, and the copy's row count.
 It reports rows/s of both imports, the ratio first import / COPY, and the process's peak
@@ -47,7 +48,8 @@ from common import REPO, BenchError, OtherLoad, bench_main, cpu_busy, prepare_da
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/iok_bench_import"
 APP_ROLE = "iok_bench_import_app"  # owns nothing, cannot bypass RLS: what the app connects as
-COPY_TABLE = "ledger_entry_copy"
+COPY_TABLE = "ledger_entry_copy"  # the same columns, defaults and indexes
+COPY_FK_TABLE = "ledger_entry_copy_fk"  # and the same foreign keys
 COPY_COLUMNS = ("tenant_id", "external_id", "unit_id", "booking_date", "period", "kind",
                 "component", "title", "amount")
 CI_ROWS, CI_UNITS = 100_000, 2_000
@@ -100,8 +102,13 @@ def secure_schema(owner_url: str) -> None:
     owner = create_engine(owner_url)
     with owner.begin() as conn:
         rls.enable(conn, tenant_table_names())
-        conn.execute(text(f"CREATE TABLE {COPY_TABLE} (LIKE ledger_entry INCLUDING DEFAULTS "
-                          "INCLUDING INDEXES INCLUDING CONSTRAINTS)"))
+        for table in (COPY_TABLE, COPY_FK_TABLE):
+            conn.execute(text(f"CREATE TABLE {table} (LIKE ledger_entry INCLUDING DEFAULTS "
+                              "INCLUDING INDEXES INCLUDING CONSTRAINTS)"))
+        for (definition,) in conn.execute(text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'ledger_entry'::regclass AND contype = 'f'")):
+            conn.execute(text(f"ALTER TABLE {COPY_FK_TABLE} ADD {definition}"))
         for statement in rls.grant_statements(APP_ROLE):
             conn.execute(text(statement))
     owner.dispose()
@@ -185,10 +192,10 @@ def timed_import(path: Path, dataset: str) -> tuple[dict, dict]:
     return services.run_as_dict(run), times
 
 
-def raw_copy(folder: Path, app_url: str, tenant_id: int) -> tuple[float, int]:
-    """The limit: the stored rows, written out in COPY's text format, COPY'd into the
-    copy of the table as the app role (its own connection); returns (seconds, rows in
-    the copy)."""
+def raw_copy(folder: Path, app_url: str, tenant_id: int, table: str) -> tuple[float, int]:
+    """The limit: the stored rows, written out in COPY's text format, COPY'd into a copy
+    of the table as the app role (its own connection); returns (seconds, rows in the
+    copy)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -206,12 +213,12 @@ def raw_copy(folder: Path, app_url: str, tenant_id: int) -> tuple[float, int]:
         conn.commit()
         started = time.perf_counter()
         with dump.open("rb") as source, cursor.copy(
-                f"COPY {COPY_TABLE} ({columns}) FROM STDIN") as copy:
+                f"COPY {table} ({columns}) FROM STDIN") as copy:
             for block in iter(lambda: source.read(1 << 20), b""):
                 copy.write(block)
         conn.commit()
         seconds = time.perf_counter() - started
-        copied = cursor.execute(f"SELECT count(*) FROM {COPY_TABLE}").fetchone()[0]  # noqa: S608
+        copied = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
     return seconds, copied
 
 
@@ -257,8 +264,12 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                        func.sum(LedgerEntry.amount))).one()
             print("COPY of the same rows into a copy of the table …", flush=True)
             others = OtherLoad().start()
-            copy_seconds, copied = raw_copy(tmp, app_url, tenant.id)
+            copy_seconds, copied = raw_copy(tmp, app_url, tenant.id, COPY_TABLE)
             copy_load = others.stop()
+            print("… and into a copy with the foreign keys too …", flush=True)
+            others = OtherLoad().start()
+            fk_seconds, fk_copied = raw_copy(tmp, app_url, tenant.id, COPY_FK_TABLE)
+            fk_load = others.stop()
         db.engine.dispose()
     if first["status"] != "applied" or first["rows"]["created"] != args.rows:
         problems.append(f"first import: {first['status']}, {first['rows']}, "
@@ -268,10 +279,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     if count != args.rows or distinct != args.rows or Decimal(total) != expected_sum:
         problems.append(f"stored {count} rows ({distinct} distinct external ids) summing "
                         f"{total}; expected {args.rows} rows summing {expected_sum}")
-    if copied != args.rows:
-        problems.append(f"the raw COPY stored {copied} rows, not {args.rows}")
+    if copied != args.rows or fk_copied != args.rows:
+        problems.append(f"the raw COPYs stored {copied} and {fk_copied} rows, not {args.rows}")
     first_figures = _figures(args.rows, first_times)
-    copy_rate = args.rows / copy_seconds
+    copy_rate, fk_rate = args.rows / copy_seconds, args.rows / fk_seconds
     return {
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"cpu_busy_before": busy, "python": sys.version.split()[0]},
@@ -284,6 +295,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "copy": {"seconds": round(copy_seconds, 2), "rows_per_s": round(copy_rate),
                  "other_load_cores": copy_load,
                  "ratio_first_import": round(first_figures["rows_per_s"] / copy_rate, 2)},
+        "copy_with_foreign_keys": {
+            "seconds": round(fk_seconds, 2), "rows_per_s": round(fk_rate),
+            "other_load_cores": fk_load,
+            "ratio_first_import": round(first_figures["rows_per_s"] / fk_rate, 2)},
         "memory": {"rss_before_ledger_mb": round(rss_before), "peak_rss_after_first_mb":
                    round(peak_first), "peak_rss_mb": round(peak_rss_mb())},
         "check": {"stored_rows": count, "stored_sum": str(total),
@@ -305,7 +320,7 @@ def _figures(rows: int, times: dict) -> dict:
 
 def print_report(report: dict) -> None:
     s, f, g, m = report["settings"], report["first"], report["second"], report["memory"]
-    c = report["copy"]
+    c, k = report["copy"], report["copy_with_foreign_keys"]
     print(f"\nledger import into PostgreSQL ({s['rows']} rows, {s['file_mb']} MB CSV, "
           f"{s['units']} units, tenant {s['tenant']})")
     rows = [("first import (all created) s", f"{f['seconds']:.1f}"),
@@ -319,6 +334,8 @@ def print_report(report: dict) -> None:
             ("raw COPY of the same rows s", f"{c['seconds']:.1f}"),
             ("raw COPY rows/s", f"{c['rows_per_s']:,}"),
             ("ratio first import / COPY", f"{c['ratio_first_import']:.2f}"),
+            ("raw COPY, foreign keys too, rows/s", f"{k['rows_per_s']:,}"),
+            ("ratio first import / that COPY", f"{k['ratio_first_import']:.2f}"),
             ("RSS before the ledger (MB)", f"{m['rss_before_ledger_mb']}"),
             ("peak RSS (MB)", f"{m['peak_rss_mb']}"),
             ("stored rows / sum", f"{report['check']['stored_rows']} / "
@@ -327,7 +344,8 @@ def print_report(report: dict) -> None:
         print(f"{name:<40}{value:>24}")
     for label, load in (("the first import", f["other_load_cores"]),
                         ("the second import", g["other_load_cores"]),
-                        ("the raw COPY", c["other_load_cores"])):
+                        ("the raw COPY", c["other_load_cores"]),
+                        ("the raw COPY with foreign keys", k["other_load_cores"])):
         if load is not None and load > 0.1:
             print(f"warning: other processes used {load:.2f} cores during {label}; "
                   "its figures are low and noisy", file=sys.stderr)

@@ -36,6 +36,7 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from marshmallow import ValidationError, missing, validate
 from marshmallow.decorators import VALIDATES_SCHEMA
 from sqlalchemy import text
@@ -45,9 +46,10 @@ from iok_saas.extensions import db
 from iok_saas.modules.ledger.models import CHARGE, CORRECTION, INTEREST, PAYMENT
 
 from . import schemas as S
-from .formats import CsvRows, Dataset, FormatError
+from .formats import DATASETS, CsvRows, Dataset, FormatError
 from .problems import Coded
 
+# services.py imports this module, so its names are imported where they are used.
 if TYPE_CHECKING:
     from .services import _Importer
 
@@ -488,8 +490,6 @@ def checked_select(plan: Plan, where: str, trusted: bool = False) -> str:
 
 
 def _table(dataset: str) -> str:
-    from .formats import DATASETS
-
     return DATASETS[dataset].model.__table__.name
 
 
@@ -561,8 +561,6 @@ def usable(importer: _Importer, spec: Dataset, rows) -> Plan | None:
     """The plan when this dataset can take the COPY path, else None."""
     if not isinstance(rows, CsvRows) or db.session.get_bind().dialect.name != "postgresql":
         return None
-    from flask import current_app
-
     if not current_app.config.get("IOK_IMPORT_COPY", True):
         return None
     # References to rows of an earlier part of this import are resolved in Python only.

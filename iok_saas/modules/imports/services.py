@@ -10,6 +10,10 @@ the REST API and the demo data. An import is:
 * bulk — rows go through in chunks: one query finds the stored rows of a chunk, one
   executemany INSERT creates the new ones and one UPDATE-by-primary-key changes the rest.
   A CSV file is streamed, so memory stays flat however long the ledger is.
+* at COPY speed on PostgreSQL — a CSV dataset whose schema has an SQL form is streamed
+  with COPY into a staging table, checked in set-based SQL and written in two statements
+  (bulk.py), with the same errors, counts and rows as the row-by-row path (a shared
+  corpus test holds both to it); JSON, persons and SQLite go row by row.
 
 Every attempt (applied, rejected, or a dry run) leaves an ``ImportRun`` and an audit event.
 """

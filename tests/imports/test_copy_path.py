@@ -283,12 +283,19 @@ def test_every_copy_dataset_has_a_plan_and_persons_keep_marshmallow(app):
     assert {dataset for dataset, _content in CORPUS} == planned
 
 
-def test_both_paths_agree_on_the_corpus(both):
+def test_both_paths_agree_on_the_corpus(both, monkeypatch):
     app = both
+    taken = []
+    real = bulk.run
+    monkeypatch.setattr(bulk, "run", lambda *args: taken.append(args[1].spec.name)
+                        or real(*args))
     outcomes = set()
     for number, (dataset, content) in enumerate(CORPUS):
         expected = _run(app, MARSHMALLOW, dataset, content, copy=False)
+        assert taken == [], "IOK_IMPORT_COPY = False must keep the marshmallow path"
         got = _run(app, COPY, dataset, content, copy=True)
+        assert taken == [dataset]  # even a file whose header is refused
+        taken.clear()
         assert got == expected, f"corpus file {number} ({dataset})"
         assert _stored(COPY) == _stored(MARSHMALLOW), f"after corpus file {number}"
         outcomes.add(got["status"])

@@ -1,23 +1,33 @@
-"""Import benchmark: a million-row ledger CSV through `import_data` into PostgreSQL.
+"""Import benchmark: a million-row ledger CSV through `import_data` into PostgreSQL,
+beside a raw COPY of the same rows.
 
 Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust):
 
     .venv/bin/python bench/import_ledger.py [--rows 1000000] [--units 20000]
                                             [--database-url postgresql+psycopg://…]
+    .venv/bin/python bench/import_ledger.py --ci      # 100 000 rows, for .ci/run
 
 One run:
-1. drops and creates its own database (default iok_bench_import), creates the tables with
-   `db.create_all()` and loads the five cooperatives as `flask tenants sync` does;
+1. drops and creates its own database (default iok_bench_import) as the owner: tables from
+   `db.create_all()`, row-level security on every tenant table and the grants of a
+   non-owner app role (``iok_bench_import_app``, NOBYPASSRLS), the five cooperatives
+   loaded as `flask tenants sync` does; everything after this runs as the app role;
 2. writes associations.csv, units.csv and ledger.csv (--rows lines, every unit a share,
    charges, payments, corrections and interest with the documented signs) into a temporary
    folder, streaming, with a seeded random generator;
 3. imports associations and units, then the ledger, exactly as `flask imports load` does
-   (the file streamed in chunks inside one transaction), and times the ledger;
+   (`import_file`: on PostgreSQL the COPY path of bulk.py, in one transaction), and times
+   the ledger;
 4. imports the same ledger again: every row must come out unchanged;
-5. checks the stored row count and the exact sum of amounts against the generated file.
-It reports rows/s of both ledger imports and the process's peak RSS, writes
-bench/results/import_ledger-<timestamp>.json and exits 1 if a check failed, 2 if it could
-not run. See bench/README.md.
+5. the limit, in the same run: the stored rows are written out in COPY's own format and
+   COPY'd into a copy of the ledger table (same columns, defaults and indexes; no
+   row-level security, which COPY FROM refuses, and no foreign keys), timed; then into a
+   second copy that has the ledger's foreign keys too, timed;
+6. checks the stored row count, distinct external ids and the exact sum of amounts against
+   the generated file, and the copy's row count.
+It reports rows/s of both imports, the ratio first import / COPY, and the process's peak
+RSS, writes bench/results/import_ledger-<timestamp>.json and exits 1 if a check failed
+(a row lost or doubled, a rejected import), 2 if it could not run. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -37,6 +47,12 @@ from pathlib import Path
 from common import REPO, BenchError, OtherLoad, bench_main, cpu_busy, prepare_database, warn_if_busy
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/iok_bench_import"
+APP_ROLE = "iok_bench_import_app"  # owns nothing, cannot bypass RLS: what the app connects as
+COPY_TABLE = "ledger_entry_copy"  # the same columns, defaults and indexes
+COPY_FK_TABLE = "ledger_entry_copy_fk"  # and the same foreign keys
+COPY_COLUMNS = ("tenant_id", "external_id", "unit_id", "booking_date", "period", "kind",
+                "component", "title", "amount")
+CI_ROWS, CI_UNITS = 100_000, 2_000
 TENANT = "gdynia"
 COMPONENTS = ("eksploatacja", "fundusz remontowy", "woda", "wywóz odpadów")
 
@@ -52,7 +68,8 @@ def current_rss_mb() -> float:
     return 0.0
 
 
-def recreate_database(url: str) -> None:
+def recreate_database(url: str) -> str:
+    """A fresh database and the app role; returns the app role's URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -62,13 +79,39 @@ def recreate_database(url: str) -> None:
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+            if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                               {"r": APP_ROLE}):
+                conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
     except Exception as error:  # noqa: BLE001 — any connection failure means "cannot run"
         raise BenchError(f"PostgreSQL at {target.render_as_string()} is not usable: "
                          f"{error}") from error
     finally:
         admin.dispose()
+    return target.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def secure_schema(owner_url: str) -> None:
+    """As the owner: row-level security on every tenant table, the app role's grants,
+    and the copy of the ledger table that the raw COPY fills."""
+    from sqlalchemy import create_engine, text
+
+    from iok_saas.tenancy import rls, tenant_table_names
+
+    owner = create_engine(owner_url)
+    with owner.begin() as conn:
+        rls.enable(conn, tenant_table_names())
+        for table in (COPY_TABLE, COPY_FK_TABLE):
+            conn.execute(text(f"CREATE TABLE {table} (LIKE ledger_entry INCLUDING DEFAULTS "
+                              "INCLUDING INDEXES INCLUDING CONSTRAINTS)"))
+        for (definition,) in conn.execute(text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'ledger_entry'::regclass AND contype = 'f'")):
+            conn.execute(text(f"ALTER TABLE {COPY_FK_TABLE} ADD {definition}"))
+        for statement in rls.grant_statements(APP_ROLE):
+            conn.execute(text(statement))
+    owner.dispose()
 
 
 def write_files(folder: Path, rows: int, units: int) -> tuple[dict[str, Path], Decimal]:
@@ -149,6 +192,36 @@ def timed_import(path: Path, dataset: str) -> tuple[dict, dict]:
     return services.run_as_dict(run), times
 
 
+def raw_copy(folder: Path, app_url: str, tenant_id: int, table: str) -> tuple[float, int]:
+    """The limit: the stored rows, written out in COPY's text format, COPY'd into a copy
+    of the table as the app role (its own connection); returns (seconds, rows in the
+    copy)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app_url)
+    dump = folder / "ledger.copy"
+    columns = ", ".join(COPY_COLUMNS)
+    with psycopg.connect(host=url.host, port=url.port, user=url.username,
+                         dbname=url.database) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT set_config('iok.tenant_id', %s, true)", (str(tenant_id),))
+        with dump.open("wb") as out, cursor.copy(
+                f"COPY (SELECT {columns} FROM ledger_entry ORDER BY id) TO STDOUT",  # noqa: S608
+        ) as copy:
+            for block in copy:
+                out.write(block)
+        conn.commit()
+        started = time.perf_counter()
+        with dump.open("rb") as source, cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                copy.write(block)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        copied = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+    return seconds, copied
+
+
 def run(args: argparse.Namespace, tmp: Path) -> dict:
     from sqlalchemy import func, select
 
@@ -159,15 +232,16 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
 
     busy = cpu_busy()
     warn_if_busy(busy)
-    recreate_database(args.database_url)
+    app_url = recreate_database(args.database_url)
     prepare_database(args.database_url)
+    secure_schema(args.database_url)
     print(f"writing {args.rows} ledger rows for {args.units} units …", flush=True)
     started = time.perf_counter()
     paths, expected_sum = write_files(tmp, args.rows, args.units)
     generate_seconds = time.perf_counter() - started
     size_mb = paths["ledger"].stat().st_size / 1e6
     problems: list[str] = []
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url})
     with app.app_context():
         tenant = next(t for t in directory().all() if t.slug == TENANT)
         with tenant_scope(tenant):
@@ -185,27 +259,46 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             others = OtherLoad().start()
             second, second_times = timed_import(paths["ledger"], "ledger")
             second_load = others.stop()
-            count, total = db.session.execute(
-                select(func.count(), func.sum(LedgerEntry.amount))).one()
+            count, distinct, total = db.session.execute(
+                select(func.count(), func.count(LedgerEntry.external_id.distinct()),
+                       func.sum(LedgerEntry.amount))).one()
+            print("COPY of the same rows into a copy of the table …", flush=True)
+            others = OtherLoad().start()
+            copy_seconds, copied = raw_copy(tmp, app_url, tenant.id, COPY_TABLE)
+            copy_load = others.stop()
+            print("… and into a copy with the foreign keys too …", flush=True)
+            others = OtherLoad().start()
+            fk_seconds, fk_copied = raw_copy(tmp, app_url, tenant.id, COPY_FK_TABLE)
+            fk_load = others.stop()
         db.engine.dispose()
     if first["status"] != "applied" or first["rows"]["created"] != args.rows:
         problems.append(f"first import: {first['status']}, {first['rows']}, "
                         f"errors {first['errors'][:3]}")
     if second["status"] != "applied" or second["rows"]["unchanged"] != args.rows:
         problems.append(f"second import not all unchanged: {second['rows']}")
-    if count != args.rows or Decimal(total) != expected_sum:
-        problems.append(f"stored {count} rows summing {total}; expected {args.rows} rows "
-                        f"summing {expected_sum}")
+    if count != args.rows or distinct != args.rows or Decimal(total) != expected_sum:
+        problems.append(f"stored {count} rows ({distinct} distinct external ids) summing "
+                        f"{total}; expected {args.rows} rows summing {expected_sum}")
+    if copied != args.rows or fk_copied != args.rows:
+        problems.append(f"the raw COPYs stored {copied} and {fk_copied} rows, not {args.rows}")
+    first_figures = _figures(args.rows, first_times)
+    copy_rate, fk_rate = args.rows / copy_seconds, args.rows / fk_seconds
     return {
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"cpu_busy_before": busy, "python": sys.version.split()[0]},
         "settings": {"rows": args.rows, "units": args.units, "tenant": TENANT,
                      "database": args.database_url.split("@")[-1], "file_mb": round(size_mb, 1),
                      "generate_seconds": round(generate_seconds, 1)},
-        "first": _figures(args.rows, first_times) | {"rows": first["rows"],
-                                                     "other_load_cores": first_load},
+        "first": first_figures | {"rows": first["rows"], "other_load_cores": first_load},
         "second": _figures(args.rows, second_times) | {"rows": second["rows"],
                                                        "other_load_cores": second_load},
+        "copy": {"seconds": round(copy_seconds, 2), "rows_per_s": round(copy_rate),
+                 "other_load_cores": copy_load,
+                 "ratio_first_import": round(first_figures["rows_per_s"] / copy_rate, 2)},
+        "copy_with_foreign_keys": {
+            "seconds": round(fk_seconds, 2), "rows_per_s": round(fk_rate),
+            "other_load_cores": fk_load,
+            "ratio_first_import": round(first_figures["rows_per_s"] / fk_rate, 2)},
         "memory": {"rss_before_ledger_mb": round(rss_before), "peak_rss_after_first_mb":
                    round(peak_first), "peak_rss_mb": round(peak_rss_mb())},
         "check": {"stored_rows": count, "stored_sum": str(total),
@@ -227,6 +320,7 @@ def _figures(rows: int, times: dict) -> dict:
 
 def print_report(report: dict) -> None:
     s, f, g, m = report["settings"], report["first"], report["second"], report["memory"]
+    c, k = report["copy"], report["copy_with_foreign_keys"]
     print(f"\nledger import into PostgreSQL ({s['rows']} rows, {s['file_mb']} MB CSV, "
           f"{s['units']} units, tenant {s['tenant']})")
     rows = [("first import (all created) s", f"{f['seconds']:.1f}"),
@@ -237,6 +331,11 @@ def print_report(report: dict) -> None:
             ("second import rows/s", f"{g['rows_per_s']:,}"),
             ("  CPU s client / server", f"{g['client_cpu_seconds']} / {g['server_cpu_seconds']}"),
             ("  rows per CPU second", f"{g['rows_per_cpu_s']:,}"),
+            ("raw COPY of the same rows s", f"{c['seconds']:.1f}"),
+            ("raw COPY rows/s", f"{c['rows_per_s']:,}"),
+            ("ratio first import / COPY", f"{c['ratio_first_import']:.2f}"),
+            ("raw COPY, foreign keys too, rows/s", f"{k['rows_per_s']:,}"),
+            ("ratio first import / that COPY", f"{k['ratio_first_import']:.2f}"),
             ("RSS before the ledger (MB)", f"{m['rss_before_ledger_mb']}"),
             ("peak RSS (MB)", f"{m['peak_rss_mb']}"),
             ("stored rows / sum", f"{report['check']['stored_rows']} / "
@@ -244,7 +343,9 @@ def print_report(report: dict) -> None:
     for name, value in rows:
         print(f"{name:<40}{value:>24}")
     for label, load in (("the first import", f["other_load_cores"]),
-                        ("the second import", g["other_load_cores"])):
+                        ("the second import", g["other_load_cores"]),
+                        ("the raw COPY", c["other_load_cores"]),
+                        ("the raw COPY with foreign keys", k["other_load_cores"])):
         if load is not None and load > 0.1:
             print(f"warning: other processes used {load:.2f} cores during {label}; "
                   "its figures are low and noisy", file=sys.stderr)
@@ -256,7 +357,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=20_000, help="units they belong to")
     parser.add_argument("--database-url", default=DEFAULT_URL,
                         help="PostgreSQL database to drop, create and fill")
+    parser.add_argument("--ci", action="store_true",
+                        help=f"the short variant for CI: {CI_ROWS} rows, {CI_UNITS} units")
     args = parser.parse_args()
+    if args.ci:
+        args.rows, args.units = CI_ROWS, CI_UNITS
     if args.rows < 1 or args.units < 1:
         parser.error("--rows and --units must be at least 1")
     return args

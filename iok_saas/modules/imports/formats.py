@@ -109,45 +109,72 @@ def dataset_or_error(name: object) -> Dataset:
 
 # --- CSV --------------------------------------------------------------------------------------
 
-def read_csv(stream: io.BufferedIOBase | Iterable[bytes], dataset: str) -> Iterator[Row]:
+def read_csv(stream: io.BufferedIOBase | Iterable[bytes], dataset: str) -> CsvRows:
     """Rows of a UTF-8, comma-separated file whose first line names the columns.
 
     Row numbers are line numbers, the header being line 1. Empty cells are left out (an
     optional column takes its default, a required one is reported missing). Blank lines are
     skipped.
     """
-    spec = dataset_or_error(dataset)
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise FormatError(coded("empty_file", "the file is empty; the first line must "
-                                    "name the columns"), 1, dataset)
-        columns = [name.strip() for name in header]
-        _check_header(spec, columns)
-        width = len(columns)
-        for cells in reader:
-            line = reader.line_num
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue
-            if len(cells) != width:
-                yield line, {"__cells__": coded(
-                    "wrong_value_count", f"expected {width} values as in the header, found "
-                    f"{len(cells)}", expected=width, found=len(cells))}
-                continue
-            yield line, {name: value for name, value in zip(columns, cells, strict=True)
-                         if value != ""}
-    except UnicodeDecodeError as exc:
-        line = reader.line_num + 1
-        raise FormatError(coded("not_utf8", f"the file is not valid UTF-8 (byte {exc.start} "
-                                f"of a block near line {line})", byte=exc.start, line=line),
-                          line, dataset) from None
-    except csv.Error as exc:
-        raise FormatError(coded("malformed_csv", f"malformed CSV: {exc}", detail=str(exc)),
-                          reader.line_num, dataset) from None
-    finally:
-        text.detach()
+    return CsvRows(stream, dataset_or_error(dataset))
+
+
+class CsvRows:
+    """The rows of one CSV file, read lazily. Iterated, they are ``(line, raw_dict)`` as
+    every reader gives them; ``records`` gives the same lines as lists of cells, which the
+    PostgreSQL COPY path (bulk.py) streams on without building a dict per row."""
+
+    def __init__(self, stream: io.BufferedIOBase | Iterable[bytes], spec: Dataset) -> None:
+        self.stream = stream
+        self.spec = spec
+        self.columns: list[str] | None = None  # known once ``records`` read the header
+
+    def __iter__(self) -> Iterator[Row]:
+        columns = None
+        for line, cells in self.records():
+            if columns is None:
+                columns = self.columns
+            if isinstance(cells, Coded):
+                yield line, {"__cells__": cells}
+            else:
+                yield line, {name: value for name, value in zip(columns, cells, strict=True)
+                             if value != ""}
+
+    def records(self) -> Iterator[tuple[int, list[str] | Coded]]:
+        """``(line, cells)`` of every non-blank line after the header; a line with the
+        wrong number of cells comes as ``(line, coded problem)``."""
+        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise FormatError(coded("empty_file", "the file is empty; the first line must "
+                                        "name the columns"), 1, self.spec.name)
+            columns = [name.strip() for name in header]
+            _check_header(self.spec, columns)
+            self.columns = columns
+            width = len(columns)
+            for cells in reader:
+                if len(cells) != width:
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue
+                    yield reader.line_num, coded(
+                        "wrong_value_count", f"expected {width} values as in the header, "
+                        f"found {len(cells)}", expected=width, found=len(cells))
+                    continue
+                if width == 1 and not cells[0].strip():
+                    continue
+                yield reader.line_num, cells
+        except UnicodeDecodeError as exc:
+            line = reader.line_num + 1
+            raise FormatError(coded("not_utf8", f"the file is not valid UTF-8 (byte "
+                                    f"{exc.start} of a block near line {line})",
+                                    byte=exc.start, line=line), line, self.spec.name) from None
+        except csv.Error as exc:
+            raise FormatError(coded("malformed_csv", f"malformed CSV: {exc}", detail=str(exc)),
+                              reader.line_num, self.spec.name) from None
+        finally:
+            text.detach()
 
 
 def _check_header(spec: Dataset, columns: list[str]) -> None:

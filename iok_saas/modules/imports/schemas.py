@@ -246,6 +246,15 @@ class ImportSchema(Schema):
         unknown = RAISE
         ordered = True
 
+    # (later, earlier) date fields: the later one, when both are given, must not be earlier.
+    # Data rather than code so that the PostgreSQL COPY path (bulk.py) checks the same.
+    date_order: tuple[tuple[str, str], ...] = ()
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        for later, earlier in self.date_order:
+            _not_before(data, later, earlier)
+
     external_id = required_text(64, "The row's identifier in the accounting system; unique "
                                 "within the dataset. Rows are matched on it (upsert).", "1001")
 
@@ -292,9 +301,7 @@ class TitleSchema(ImportSchema):
     valid_from = day("First day of the title", "2019-05-01")
     valid_to = day("Last day of the title (empty while it lasts)", "2030-12-31", required=False)
 
-    @validates_schema
-    def _dates(self, data, **kwargs):
-        _not_before(data, "valid_to", "valid_from")
+    date_order = (("valid_to", "valid_from"),)
 
 
 class LedgerSchema(ImportSchema):
@@ -339,9 +346,7 @@ class ChargeSchema(ImportSchema):
                              metadata={"description": "Day of the month it is due, 1–28 "
                                                       "(default 10)", "example": 10})
 
-    @validates_schema
-    def _dates(self, data, **kwargs):
-        _not_before(data, "valid_to", "valid_from")
+    date_order = (("valid_to", "valid_from"),)
 
 
 class MeterSchema(ImportSchema):
@@ -352,9 +357,7 @@ class MeterSchema(ImportSchema):
     installed_on = day("Installation date", "2019-06-01", required=False)
     removed_on = day("Removal date (empty while installed)", "2027-06-01", required=False)
 
-    @validates_schema
-    def _dates(self, data, **kwargs):
-        _not_before(data, "removed_on", "installed_on")
+    date_order = (("removed_on", "installed_on"),)
 
 
 class ReadingSchema(ImportSchema):
@@ -375,9 +378,7 @@ class MembershipSchema(ImportSchema):
     share_due = money("Membership share due", "500.00", minimum=0)
     share_paid = money("Membership share paid", "250.00", minimum=0)
 
-    @validates_schema
-    def _dates(self, data, **kwargs):
-        _not_before(data, "member_until", "member_since")
+    date_order = (("member_until", "member_since"),)
 
 
 class CourtCaseSchema(ImportSchema):
@@ -390,9 +391,7 @@ class CourtCaseSchema(ImportSchema):
     status = required_text(100, "Current status, as the manager words it", "w toku")
     closed_on = day("Date closed (empty while open)", "2025-09-30", required=False)
 
-    @validates_schema
-    def _dates(self, data, **kwargs):
-        _not_before(data, "closed_on", "filed_on")
+    date_order = (("closed_on", "filed_on"),)
 
 
 class LandCostSchema(ImportSchema):

@@ -61,3 +61,7 @@ class NewPasswordForm(FlaskForm):
         DataRequired(), EqualTo("new", message=_l("Hasła nie są takie same."))],
         render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Ustaw hasło"))
+
+
+class UnlockForm(FlaskForm):
+    submit = SubmitField(_l("Odblokuj konto"))

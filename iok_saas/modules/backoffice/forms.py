@@ -43,6 +43,7 @@ class BlockForm(FlaskForm):
 
 
 class UnblockForm(FlaskForm):
+    method = SelectField(_l("Sposób odblokowania"), validators=[Optional()])
     evidence = StringField(_l("Numer dokumentu z pisma z danymi dostępowymi"),
                            validators=[Optional(), Length(max=32)],
                            description=_l("Numer wydrukowany przy tytule pisma, np. BRZ-1A2B3C4D."))
@@ -50,6 +51,7 @@ class UnblockForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
+    method = SelectField(_l("Sposób odzyskania"), validators=[Optional()])
     request_note = StringField(_l("Zgłoszenie"),
                                validators=[DataRequired(_l("Opisz zgłoszenie mieszkańca.")),
                                            Length(max=300)])
@@ -130,6 +132,7 @@ UNBLOCK_LABELS = {
     "new_password_on_written_request": _l("Nowe hasło na pisemny wniosek (pismo PDF)"),
     "initial_document": _l("Na podstawie pisma z danymi dostępowymi — sprawdź numer "
                            "dokumentu (pismo PDF z nowym hasłem)"),
+    "email_link": _l("Mieszkaniec sam odblokowuje konto linkiem wysłanym e-mailem"),
 }
 
 RECOVERY_LABELS = {
@@ -174,6 +177,9 @@ ACCOUNT_ERRORS = {
                        "odnośnik wysyłany e-mailem."),
     "unknown_trigger": _l("Ten powód blokady nie występuje w zasadach tej spółdzielni."),
     "channel_not_allowed": _l("Zasady tej spółdzielni nie przewidują zgłoszenia tą drogą."),
+    "not_eligible": _l("Zasady tej spółdzielni nie przewidują konta dla tej osoby: żaden jej "
+                       "obecny tytuł prawny do lokalu nie uprawnia do dostępu."),
+    "method_not_offered": _l("Zasady tej spółdzielni nie przewidują tego sposobu."),
     "identifiers_exhausted": _l("Brak wolnych identyfikatorów w formacie ustalonym w polityce. "
                                 "Skontaktuj się z operatorem platformy."),
 }

@@ -33,7 +33,7 @@ from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import BLOCKED, REVOKED, ResidentAccount
 from iok_saas.modules.accounts.services import AccountError, Credentials
 from iok_saas.modules.audit.services import record_event
-from iok_saas.modules.housing.models import COMMERCIAL, Person, Title, Unit
+from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.modules.notifications.services import notify
 from iok_saas.policy.schema import APPLICANT_TYPES, STEP_CHANNELS
@@ -367,11 +367,7 @@ def unit_matches(application: Application, unit: Unit) -> bool:
             and _norm(application.flat_number) == _norm(unit.unit_number))
 
 
-def title_eligible(title: Title) -> bool:
-    eligible = _enrolment().eligible
-    return (title.kind in eligible
-            or ("commercial" in eligible and title.unit.kind == COMMERCIAL)
-            or ("association_owner" in eligible and title.kind == "owner"))
+title_eligible = accounts.title_eligible
 
 
 def current_titles(person: Person, day: date | None = None) -> list[Title]:

@@ -255,7 +255,8 @@ def unblock(person_id: int):
     if not form.validate_on_submit():
         return _person_page(person, 422, unblock_form=form)
     evidence = (form.evidence.data or "").strip()
-    method = form.method.data or None
+    offered = accounts.staff_unblock_methods(account) if account.state == BLOCKED else ()
+    method = form.method.data or (offered[0] if offered else None)
     if method == "initial_document" and not evidence:
         form.evidence.errors.append(_("Podaj numer dokumentu z pisma okazanego przez "
                                       "mieszkańca."))

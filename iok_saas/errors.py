@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from flask import Flask, current_app, render_template
+from flask_login import current_user
 from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -41,8 +42,15 @@ def _suspended(_error):
 
 
 def _misconfigured(_error):
-    return render_template("errors/misconfigured.html",
-                           problems=current_tenant.policy_errors), 503
+    """The branded 503; the configuration error's file/line/key only for the tenant's signed-in
+    staff (operators read them in the console), never for the public or residents."""
+    return render_template("errors/misconfigured.html", problems=current_tenant.policy_errors,
+                           show_details=_staff_signed_in()), 503
+
+
+def _staff_signed_in() -> bool:
+    user = current_user._get_current_object()
+    return bool(user.is_authenticated) and str(user.get_id()).startswith("staff:")
 
 
 _TITLES = {

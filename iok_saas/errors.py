@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 
 from flask import Flask, current_app, render_template
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError

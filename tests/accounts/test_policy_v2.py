@@ -1,0 +1,105 @@
+"""Policy language v2 in the resident's browser: counter reset after recovery, self-service
+unlock by e-mail link, the lock message, and eligibility in the back office."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.tenants.models import Tenant
+from iok_saas.modules.tenants.services import update_policy
+
+from ..backoffice.conftest import make_person
+from ..factories import RESIDENT_PASSWORD, active_resident
+from .test_email_recovery import mail_address
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+PASSWORD = "Tromb-Kawa!Lipa7"
+
+
+def edit_policy(slug: str, old: str, new: str) -> None:
+    source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == slug))
+    assert old in source
+    update_policy(slug, source.replace(old, new), Actor.cli("test"))
+
+
+def log_in(client, login, password):
+    return client.post("/logowanie", data={"login": login, "password": password})
+
+
+def link_in(message, path: str) -> str:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return "/" + re.search(rf"http://\S+/{path}/\S+", text).group(0).split("/", 3)[3]
+
+
+def test_recovery_resets_the_failed_login_counter(synced, host_client, mail):
+    edit_policy("kuzniki", "methods: [written_request]", "methods: [email, written_request]")
+    person = active_resident("kuzniki", email="irena.sowa@example.com")
+    client = host_client("kuzniki.localhost")
+    for _ in range(4):                       # one short of the threshold of 5
+        assert "Nieprawidłowy" in log_in(client, person.login, "zle").get_data(as_text=True)
+    client.post("/nie-pamietam-hasla", data={"login": person.login,
+                                              "email": mail_address(person.login)})
+    [message] = mail.wait_for(1)
+    assert "Hasło może mieć najwyżej 128 znaków." in message.get_body(
+        preferencelist=("plain",)).get_content()
+    path = link_in(message, "nowe-haslo")
+    done = client.post(path, data={"new": PASSWORD, "repeat": PASSWORD})
+    assert done.status_code == 302
+    page = log_in(client, person.login, "literowka").get_data(as_text=True)
+    assert "Nieprawidłowy identyfikator lub hasło." in page
+    assert log_in(client, person.login, PASSWORD).status_code == 302
+
+
+def test_self_service_unlock_by_email_link_keeps_the_password(synced, host_client, mail):
+    edit_policy("kuzniki", "{trigger: failed_logins, threshold: 5, within: 15m, lock_for: 30m}",
+                "{trigger: failed_logins, threshold: 3, lock_for: until_unlocked, "
+                "unblock: [email_link, new_password_on_written_request]}")
+    edit_policy("kuzniki", "blocking:\n", "blocking:\n  unlock_link: {valid: 1h, "
+                "new_password: false}\n")
+    person = active_resident("kuzniki", email="jan.lis@example.com")
+    client = host_client("kuzniki.localhost")
+    for _ in range(2):
+        log_in(client, person.login, "zle")
+    page = log_in(client, person.login, "zle").get_data(as_text=True)
+    assert "Konto jest zablokowane." in page
+    assert 'href="/odblokuj"' in page and "pisemny wniosek o nowe hasło" in page
+    assert client.get("/odblokuj").status_code == 200
+    client.post("/odblokuj", data={"login": person.login, "email": "jan.lis@example.com"})
+    messages = mail.wait_for(2)                     # account_blocked, then the link
+    path = link_in(messages[-1], "odblokuj")
+    form = client.get(path)
+    assert "hasło się nie zmieni" in form.get_data(as_text=True)
+    assert client.post(path, data={"submit": "1"}).status_code == 302
+    assert client.post(path, data={"submit": "1"}).status_code == 410   # used once
+    assert log_in(client, person.login, "zle").status_code == 200        # counter restarted
+    assert log_in(client, person.login, RESIDENT_PASSWORD).status_code == 302   # unchanged
+
+
+def test_a_lock_ending_another_day_gives_the_date(synced, host_client):
+    edit_policy("kuzniki", "threshold: 5, within: 15m, lock_for: 30m",
+                "threshold: 2, within: 15m, lock_for: 3d")
+    person = active_resident("kuzniki")
+    client = host_client("kuzniki.localhost")
+    log_in(client, person.login, "zle")
+    page = log_in(client, person.login, "zle").get_data(as_text=True)
+    assert re.search(r"zablokowane do \d\d\.\d\d\.\d{4} \d\d:\d\d", page)
+    assert "pisemny wniosek o nowe hasło" in page      # kuzniki: new password on request
+
+
+def test_unblock_link_is_404_where_the_policy_does_not_offer_it(synced, host_client):
+    assert host_client("kuzniki.localhost").get("/odblokuj").status_code == 404
+
+
+def test_back_office_refuses_an_account_the_policy_does_not_admit(synced, office_client):
+    edit_policy("brzeg", "eligible: [association_owner]", "eligible: [commercial]")
+    client = office_client("brzeg", "a.nowak", "finance")
+    person_id = make_person("brzeg", "Olga", "Mazur")      # an owner of a residential unit
+    page = client.post(f"/staff/osoby/{person_id}/konto", data={"create-submit": "1"})
+    assert page.status_code == 409
+    assert "nie przewidują konta dla tej osoby" in page.get_data(as_text=True)

@@ -133,11 +133,13 @@ def title_eligible(title: Title) -> bool:
 
 
 def person_eligible(person: Person) -> bool:
-    """Whether ``person`` holds a title valid today that the policy admits."""
+    """Whether ``person`` holds a title the policy admits that has not ended (a buyer moving
+    in next month may have the account prepared)."""
     today = warsaw_today()
     titles = db.session.scalars(select(Title).where(Title.person_id == person.id)
                                 .options(joinedload(Title.unit)))
-    return any(title.current_on(today) and title_eligible(title) for title in titles)
+    return any((title.valid_to is None or title.valid_to >= today) and title_eligible(title)
+               for title in titles)
 
 
 def create_account(person: Person, actor: str) -> ResidentAccount:

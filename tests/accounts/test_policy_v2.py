@@ -103,3 +103,68 @@ def test_back_office_refuses_an_account_the_policy_does_not_admit(synced, office
     page = client.post(f"/staff/osoby/{person_id}/konto", data={"create-submit": "1"})
     assert page.status_code == 409
     assert "nie przewidują konta dla tej osoby" in page.get_data(as_text=True)
+
+
+def change_password(client, current, new):
+    return client.post("/konto/haslo", data={"current": current, "new": new, "repeat": new})
+
+
+def password_changed_mail(slug, host_client, mail) -> str:
+    person = active_resident(slug, email="zmiana@example.com")
+    client = host_client(f"{slug}.localhost")
+    assert log_in(client, person.login, RESIDENT_PASSWORD).status_code == 302
+    assert change_password(client, RESIDENT_PASSWORD, PASSWORD).status_code == 302
+    [message] = mail.wait_for(1)
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_password_changed_mail_offers_self_blocking_where_the_policy_does(synced, host_client,
+                                                                          mail):
+    text = password_changed_mail("kuzniki", host_client, mail)     # base: self_block true
+    assert "zablokuj konto tutaj" in text and "/konto/zablokuj" in text
+
+
+def test_password_changed_mail_without_self_blocking_names_the_report_channels(
+        synced, host_client, mail):
+    edit_policy("kuzniki", "blocking:\n", "blocking:\n  self_block: false\n")
+    text = password_changed_mail("kuzniki", host_client, mail)
+    assert "zablokuj" not in text.lower().replace("zablokowało", "")
+    assert "/konto/zablokuj" not in text
+    assert "e-mailem, osobiście, telefonicznie, pisemnie" in text    # kuzniki §10 channels
+
+
+def test_credentials_open_the_next_day_where_the_policy_says_so(synced, host_client):
+    from datetime import timedelta
+
+    from iok_saas.modules.accounts.models import ResidentAccount
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import credentials, resident, tenant
+
+    edit_policy("kuzniki", "regulations:\n", "initial_password:\n  usable_from: next_day\n"
+                "regulations:\n")
+    account_id = resident("kuzniki", "Ewa", "Jutrzejsza")
+    login, password = credentials("kuzniki", account_id)
+    client = host_client("kuzniki.localhost")
+    page = log_in(client, login, password)
+    assert page.status_code == 200
+    assert "Dane dostępowe działają od następnego dnia" in page.get_data(as_text=True)
+    with tenant_scope(tenant("kuzniki")):
+        account = db.session.get(ResidentAccount, account_id)
+        account.initial_password_expires_at -= timedelta(days=1)   # issued yesterday
+        db.session.commit()
+    assert log_in(client, login, password).status_code == 302
+
+
+def test_a_written_request_block_is_not_taken_by_phone(synced, office_client):
+    person_id = make_person("kuzniki", "Piotr", "Pisemny")
+    client = office_client("kuzniki", "zarzad", "board")
+    assert client.post(f"/staff/osoby/{person_id}/konto", data={"create-submit": "1"}) \
+        .status_code == 302
+    by_phone = client.post(f"/staff/osoby/{person_id}/blokada", data={
+        "block-trigger": "written_request", "block-channel": "phone", "block-reason": "x"})
+    assert by_phone.status_code == 409
+    assert "nie przewidują zgłoszenia tą drogą" in by_phone.get_data(as_text=True)
+    written = client.post(f"/staff/osoby/{person_id}/blokada", data={
+        "block-trigger": "written_request", "block-channel": "written", "block-reason": "x"})
+    assert written.status_code == 302

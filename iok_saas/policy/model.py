@@ -24,10 +24,10 @@ from .schema import (
     NOTIFICATIONS,
     SELF_SERVICE_RECOVERY,
     SELF_SERVICE_UNBLOCK,
-    TABS,
     UNTIL_UNLOCKED,
     PolicySchema,
     department_keys,
+    known_tabs,
     parse_identifier_format,
 )
 
@@ -448,8 +448,8 @@ class Policy:
         return frozenset(self.navigation + self.home) - {HOME}
 
     def shows(self, tab: str) -> bool:
-        if tab not in TABS:
-            raise ValueError(f"unknown tab {tab!r}; known: {', '.join(TABS)}")
+        if tab not in known_tabs():
+            raise ValueError(f"unknown tab {tab!r}; known: {', '.join(known_tabs())}")
         return tab in self.tabs
 
     def notifies(self, kind: str) -> bool:

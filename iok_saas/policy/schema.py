@@ -56,16 +56,12 @@ def known_tabs() -> tuple[str, ...]:
     return (*TABS, *_FEATURE_TABS)
 
 
-def _known_tab(value: str) -> None:
-    if value not in known_tabs():
-        raise ValidationError(f"Must be one of: {', '.join(known_tabs())}.")
-
-
 def tab_list(*, with_home: bool, min_items: int = 0, **kwargs) -> fields.List:
     """A list of distinct tab names, checked against the tabs known when a policy loads."""
     def check(value: str) -> None:
-        if not (with_home and value == HOME):
-            _known_tab(value)
+        allowed = ((HOME,) if with_home else ()) + known_tabs()
+        if value not in allowed:
+            raise ValidationError(f"Must be one of: {', '.join(allowed)}.")
 
     return fields.List(fields.String(validate=check),
                        validate=[_distinct, validate.Length(min=min_items)], **kwargs)

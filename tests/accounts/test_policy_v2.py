@@ -168,3 +168,17 @@ def test_a_written_request_block_is_not_taken_by_phone(synced, office_client):
     written = client.post(f"/staff/osoby/{person_id}/blokada", data={
         "block-trigger": "written_request", "block-channel": "written", "block-reason": "x"})
     assert written.status_code == 302
+
+
+def test_an_unlock_link_does_not_cross_tenants(synced, host_client, mail):
+    for slug in ("kuzniki", "gdynia"):
+        edit_policy(slug, "{trigger: failed_logins, threshold: 5, within: 15m, lock_for: 30m}",
+                    "{trigger: failed_logins, threshold: 1, lock_for: until_unlocked, "
+                    "unblock: [email_link]}")
+    person = active_resident("kuzniki", email="ala.kot@example.com")
+    client = host_client("kuzniki.localhost")
+    log_in(client, person.login, "zle")
+    client.post("/odblokuj", data={"login": person.login, "email": "ala.kot@example.com"})
+    path = link_in(mail.wait_for(2)[-1], "odblokuj")
+    assert host_client("gdynia.localhost").get(path).status_code == 410
+    assert client.get(path).status_code == 200

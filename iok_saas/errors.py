@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from .domain import NotFound
 from .forms import UnsafeQuery
+from .modules.auth.guards import current_staff
 from .tenancy import TenantMisconfigured, TenantSuspended, UnknownHost, current_tenant
 from .transactions import commit_if_read_only
 
@@ -69,10 +70,12 @@ def _suspended(_error):
 
 
 def _misconfigured(_error):
+    """The branded 503; the configuration error's file/line/key only for the tenant's signed-in
+    staff (operators read them in the console), never for the public or residents."""
     if _api_request():
         return api_problem(503, "this cooperative's configuration is being repaired")
-    return render_template("errors/misconfigured.html",
-                           problems=current_tenant.policy_errors), 503
+    return render_template("errors/misconfigured.html", problems=current_tenant.policy_errors,
+                           show_details=current_staff() is not None), 503
 
 
 _TITLES = {

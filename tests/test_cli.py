@@ -45,8 +45,32 @@ def test_sync_stores_a_broken_policy_but_only_that_tenant_fails(app, tmp_path, r
     page = host_client("kuzniki.localhost").get("/")
     assert page.status_code == 503
     assert "Błąd konfiguracji serwisu" in page.get_data(as_text=True)
-    assert "unknown_setting" in page.get_data(as_text=True)
+    # The details (file, line, key) are for operators and the tenant's staff, not the public.
+    assert "unknown_setting" not in page.get_data(as_text=True)
     assert host_client("gdynia.localhost").get("/").status_code == 200
+
+
+def test_a_policy_breaking_under_signed_in_users(app, tmp_path, repo_root, host_client):
+    from . import factories
+
+    assert run(app, "tenants", "sync").exit_code == 0
+    person = factories.active_resident("kuzniki")
+    factories.staff("kuzniki", "kierownik")
+    resident = factories.sign_in_resident(host_client("kuzniki.localhost"), person.login)
+    member = factories.sign_in_staff(host_client("kuzniki.localhost"), "kierownik")
+    policies = tmp_path / "policies"
+    shutil.copytree(repo_root / "policies", policies)
+    path = policies / "kuzniki.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nunknown_setting: 1\n", encoding="utf-8")
+    assert run(app, "tenants", "sync", "--policies-dir", str(policies)).exit_code == 1
+    page = resident.get("/konto")
+    assert page.status_code == 503
+    assert "Błąd konfiguracji serwisu" in page.get_data(as_text=True)
+    assert "unknown_setting" not in page.get_data(as_text=True)
+    staff_page = member.get("/staff/")
+    assert staff_page.status_code == 503
+    assert "kuzniki.yaml" in staff_page.get_data(as_text=True)
+    assert "unknown_setting" in staff_page.get_data(as_text=True)
 
 
 def test_sync_with_a_broken_manifest_changes_nothing(app, tmp_path, repo_root):
@@ -89,3 +113,27 @@ def test_policy_check_over_the_shipped_policies(app):
     result = run(app, "policy", "check")
     assert result.exit_code == 0, result.output
     assert "below the platform floor" in result.output  # Brzeg's published 4-character rule
+
+
+def test_resume_help_says_what_resuming_does(app):
+    resume = run(app, "tenants", "resume", "--help").output
+    suspend = run(app, "tenants", "suspend", "--help").output
+    assert "503" not in resume and "serve again" in resume
+    assert "answer 503" in suspend
+
+
+def test_create_admin_makes_the_first_staff_administrator(app, host_client):
+    assert run(app, "tenants", "sync").exit_code == 0
+    result = run(app, "tenants", "create-admin", "kuzniki", "Admin.K", "--name", "Ada Nowak",
+                 "--department", "board")
+    assert result.exit_code == 0, result.output
+    password = result.output.rsplit(": ", 1)[1].strip()
+    page = host_client("kuzniki.localhost").post(
+        "/staff/logowanie", data={"login": "admin.k", "password": password})
+    assert page.status_code == 302
+    taken = run(app, "tenants", "create-admin", "kuzniki", "admin.k", "--name", "X",
+                "--department", "board")
+    assert taken.exit_code == 1 and "login:" in taken.output
+    missing = run(app, "tenants", "create-admin", "nope", "a.b", "--name", "X",
+                  "--department", "board")
+    assert missing.exit_code == 1 and "no tenant with slug 'nope'" in missing.output

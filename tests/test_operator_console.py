@@ -174,3 +174,40 @@ def test_onboarding_refuses_names_the_platform_keeps(console, field, value, mess
     page = console.post("/operator/tenants/new", data=data)
     assert message in html.unescape(page.get_data(as_text=True))
     assert db.session.scalar(select(Tenant).where(Tenant.slug == "admin")) is None
+
+
+def test_onboarding_needs_only_what_the_manifest_requires(console, host_client):
+    """The form and a manifest file share one schema: optional keys may stay empty."""
+    minimal = onboarding_form(street="", postal_code="", email="", phone="",
+                              departments="board: Zarząd",   # the policy names it
+                              regulations_title="", hosts="",
+                              website="https://lesna-polana.example")
+    page = console.post("/operator/tenants/new", data=minimal)
+    assert page.status_code == 302, html.unescape(page.get_data(as_text=True))
+    assert host_client("lesna-polana.localhost").get("/").status_code == 200
+
+
+def test_onboarding_offers_every_documented_manifest_key(console):
+    data = onboarding_form(
+        website="https://lesna-polana.example", office_hours="pn–pt 8:00–15:00",
+        regon="012345675", nip="",
+        departments="finance: Dział Finansowy | 12 | 22 000 00 01 | finanse@lesna.example\n"
+                    "board: Zarząd")
+    assert console.post("/operator/tenants/new", data=data).status_code == 302
+    profile = db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")).profile
+    assert profile["contact"]["website"] == "https://lesna-polana.example"
+    assert profile["contact"]["office_hours"] == "pn–pt 8:00–15:00"
+    assert profile["tax_ids"] == {"regon": "012345675"}
+    assert profile["departments"][0] == {"key": "finance", "name": "Dział Finansowy",
+                                         "room": "12", "phone": "22 000 00 01",
+                                         "email": "finanse@lesna.example"}
+
+
+def test_onboarding_errors_are_the_manifest_schema_messages(console):
+    page = console.post("/operator/tenants/new", data=onboarding_form(
+        email="", phone="", regon="012345670", city=""))
+    text = html.unescape(page.get_data(as_text=True))
+    assert "form: contact: give at least one of email, phones or website" in text
+    assert "form: tax_ids.regon: REGON 012345670 has a wrong check digit" in text
+    assert "form: address.city:" in text
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None

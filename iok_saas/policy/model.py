@@ -18,10 +18,13 @@ from random import Random
 from .schema import (
     CHARACTER_CLASSES,
     FILING_STEPS,
+    FLOOR_RULES,
     HOME,
     IDENTIFIER_LETTERS,
     NOTIFICATIONS,
-    UNTIL_STAFF_UNBLOCKS,
+    SELF_SERVICE_RECOVERY,
+    SELF_SERVICE_UNBLOCK,
+    UNTIL_UNLOCKED,
     PolicySchema,
     department_keys,
     known_tabs,
@@ -47,8 +50,11 @@ def character_class(char: str) -> str:
     return "special"
 
 
-def longest_run(text: str) -> int:
-    """Length of the longest run of one repeated character ('aaab' -> 3)."""
+def longest_run(text: str, *, case_sensitive: bool = True) -> int:
+    """Length of the longest run of one repeated character ('aaab' -> 3); without case
+    sensitivity 'aAa' is a run of 3 as well."""
+    if not case_sensitive:
+        text = text.casefold()
     best = run = 0
     previous = None
     for char in text:
@@ -56,6 +62,41 @@ def longest_run(text: str) -> int:
         best = max(best, run)
         previous = char
     return best
+
+
+KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+DIGITS = "0123456789"
+
+
+def find_sequence(text: str, length: int) -> str | None:
+    """The first run of ``length`` characters of ``text`` that follows the alphabet, the
+    digits or a keyboard row, forwards or backwards ('abcd', '4321', 'qwer', 'lkjh'), case
+    ignored; None when there is none."""
+    folded = text.casefold()
+    rows = (ALPHABET, DIGITS, *KEYBOARD_ROWS)
+    for start in range(len(folded) - length + 1):
+        chunk = folded[start:start + length]
+        if any(chunk in row or chunk in row[::-1] for row in rows):
+            return text[start:start + length]
+    return None
+
+
+@dataclass(frozen=True)
+class FloorWaivers:
+    """The recorded reason for each platform floor rule the policy waives (None = applies)."""
+
+    min_length: str | None = None
+    common_passwords: str | None = None
+    login: str | None = None
+    name: str | None = None
+    cooperative_name: str | None = None
+
+    def waives(self, rule: str) -> bool:
+        return getattr(self, rule) is not None
+
+    def notes(self) -> list[tuple[str, str]]:
+        return [(rule, getattr(self, rule)) for rule in FLOOR_RULES if self.waives(rule)]
 
 
 @dataclass(frozen=True)
@@ -80,23 +121,27 @@ class PasswordRules:
     classes_of: tuple[str, ...]
     max_repeated_run: int | None
     """Longest allowed run of one repeated character; None = no limit."""
+    repeated_case_sensitive: bool
+    """Whether 'a' and 'A' are different characters for ``max_repeated_run``."""
+    forbid_sequences: int | None
+    """Length of the alphabet / digit / keyboard-row sequences refused; None = allowed."""
     forbidden_characters: str
     forbid_login: bool
     forbid_name: bool
     history: int
     """The new password must differ from this many previous ones (0 = no history)."""
-    below_platform_floor: str | None
-    """The recorded reason for going below the platform floor, or None."""
+    below_platform_floor: FloorWaivers
+    """The platform floor rules this policy waives, each with its recorded reason."""
 
-    @property
-    def waived(self) -> bool:
-        return self.below_platform_floor is not None
+    def waives(self, floor_rule: str) -> bool:
+        return self.below_platform_floor.waives(floor_rule)
 
     def violations(self, password: str, *, login: str = "", names: Iterable[str] = ()) -> list[str]:
         """Names of the rules ``password`` breaks (empty when it is acceptable).
 
         Possible names: min_length, max_length, digits, uppercase, lowercase, special,
-        classes, max_repeated_run, forbidden_characters, contains_login, contains_name.
+        classes, max_repeated_run, sequence, forbidden_characters, contains_login,
+        contains_name.
         ``names`` are the resident's names; each is split into words. History and the
         platform floor are checked elsewhere.
         """
@@ -114,7 +159,10 @@ class PasswordRules:
             *((cls, counts[cls] < getattr(self.require, cls)) for cls in CHARACTER_CLASSES),
             ("classes", present < self.classes_at_least),
             ("max_repeated_run", bool(self.max_repeated_run)
-             and longest_run(password) > self.max_repeated_run),
+             and longest_run(password, case_sensitive=self.repeated_case_sensitive)
+             > self.max_repeated_run),
+            ("sequence", bool(self.forbid_sequences)
+             and find_sequence(password, self.forbid_sequences or 0) is not None),
             ("forbidden_characters", any(char in self.forbidden_characters for char in password)),
         ]
 
@@ -169,6 +217,8 @@ class InitialPasswordRules:
     valid_days: int
     length: int
     delivery: str
+    usable_from: str
+    """immediately, or next_day: the credentials open the portal from the day after issue."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +230,8 @@ class ReviewRules:
 @dataclass(frozen=True)
 class PickupRules:
     department: str | None
+    places: tuple[str, ...]
+    """Departments where a pickup may be scheduled (empty: any department of the manifest)."""
     identity_document: bool
     signed_receipt: bool
     sign_application: bool
@@ -217,11 +269,20 @@ class EnrolmentRules:
 
 @dataclass(frozen=True)
 class RecoveryRules:
-    method: str
+    methods: tuple[str, ...]
+    """The ways to recover a forgotten password, in the policy's order."""
     department: str | None
     identity_document: bool
     new_identifier: bool
     email_link_valid: timedelta
+
+    def offers(self, method: str) -> bool:
+        return method in self.methods
+
+    @property
+    def staff_methods(self) -> tuple[str, ...]:
+        """The methods the office carries out (a new one-time password letter)."""
+        return tuple(m for m in self.methods if m not in SELF_SERVICE_RECOVERY)
 
 
 @dataclass(frozen=True)
@@ -244,27 +305,56 @@ class LedgerRules:
 @dataclass(frozen=True)
 class BlockRule:
     trigger: str
-    unblock: str
-    """How the account is unblocked (the rule's own choice or blocking.unblock_by)."""
+    unblock: tuple[str, ...]
+    """How the account may be unblocked (the rule's own list or blocking.unblock_by)."""
     action: str | None = None
     """block_now or staff_decides; None for failed_logins, which locks automatically."""
     threshold: int | None = None
     within: timedelta | None = None
+    """failed_logins: the window the failures are counted in; None = consecutive failures
+    since the last successful login, recovery or unlock, however long ago."""
     lock_for: timedelta | None = None
-    """failed_logins lock length; None = until staff unblock the account."""
+    """failed_logins lock length; None = until one of ``unblock`` lifts it."""
     channels: frozenset[str] = frozenset()
     report_deadline: str | None = None
+
+    @property
+    def staff_unblock(self) -> tuple[str, ...]:
+        return tuple(m for m in self.unblock if m not in SELF_SERVICE_UNBLOCK)
+
+    @property
+    def self_service_unblock(self) -> tuple[str, ...]:
+        return tuple(m for m in self.unblock if m in SELF_SERVICE_UNBLOCK)
+
+
+@dataclass(frozen=True)
+class UnlockLinkRules:
+    valid: timedelta
+    new_password: bool
+    """The link asks for a new password as well; false: it only lifts the lock."""
 
 
 @dataclass(frozen=True)
 class BlockingRules:
     decided_by: str
-    unblock_by: str
+    unblock_by: tuple[str, ...]
+    unlock_link: UnlockLinkRules
     self_block: bool
     rules: tuple[BlockRule, ...]
 
     def rule(self, trigger: str) -> BlockRule | None:
         return next((rule for rule in self.rules if rule.trigger == trigger), None)
+
+    def unblock_methods(self, trigger: str | None) -> tuple[str, ...]:
+        """How a block with ``trigger`` ends: its rule's methods, else ``unblock_by``."""
+        rule = self.rule(trigger) if trigger else None
+        return rule.unblock if rule else self.unblock_by
+
+    @property
+    def unlock_by_email(self) -> bool:
+        """Whether a failed-login lock may be lifted with a link sent by e-mail."""
+        rule = self.rule("failed_logins")
+        return rule is not None and "email_link" in rule.unblock
 
 
 @dataclass(frozen=True)
@@ -370,10 +460,8 @@ class Policy:
     @property
     def waivers(self) -> list[str]:
         """Human-readable notes on every waiver of a platform rule."""
-        reason = self.password.below_platform_floor
-        if reason is None:
-            return []
-        return [f'password is below the platform floor (waiver: "{reason}")']
+        return [f'password is below the platform floor rule {rule} (waiver: "{reason}")'
+                for rule, reason in self.password.below_platform_floor.notes()]
 
     def departments_referenced(self) -> set[str]:
         """Every department key named anywhere in the policy."""
@@ -397,7 +485,8 @@ def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> 
         identifier=IdentifierRules(**data["identifier"]),
         initial_password=InitialPasswordRules(**data["initial_password"]),
         enrolment=_enrolment(data["enrolment"]),
-        recovery=RecoveryRules(**data["recovery"]),
+        recovery=RecoveryRules(**dict(data["recovery"], methods=tuple(
+            data["recovery"]["methods"]))),
         ledger=_ledger(data["ledger"]),
         blocking=_blocking(data["blocking"]),
         revocation=_revocation(data["revocation"]),
@@ -411,11 +500,13 @@ def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> 
 
 
 def _password(data: dict) -> PasswordRules:
-    values = {key: value for key, value in data.items() if key not in ("require", "classes")}
+    nested = ("require", "classes", "below_platform_floor")
+    values = {key: value for key, value in data.items() if key not in nested}
     return PasswordRules(
         require=ClassCounts(**data["require"]),
         classes_at_least=data["classes"]["at_least"],
         classes_of=tuple(data["classes"]["of"]),
+        below_platform_floor=FloorWaivers(**(data["below_platform_floor"] or {})),
         **values,
     )
 
@@ -428,7 +519,7 @@ def _enrolment(data: dict) -> EnrolmentRules:
         notify_by=tuple(data["notify_by"]),
         filed_with=data["filed_with"],
         review=ReviewRules(**data["review"]),
-        pickup=PickupRules(**data["pickup"]),
+        pickup=PickupRules(**dict(data["pickup"], places=tuple(data["pickup"]["places"]))),
         accept_regulations_at_filing=data["accept_regulations_at_filing"],
     )
 
@@ -443,15 +534,17 @@ def _ledger(data: dict) -> LedgerRules:
 
 
 def _blocking(data: dict) -> BlockingRules:
-    rules = tuple(_block_rule(rule, data["unblock_by"]) for rule in data["rules"])
-    return BlockingRules(data["decided_by"], data["unblock_by"], data["self_block"], rules)
+    default = tuple(data["unblock_by"])
+    rules = tuple(_block_rule(rule, default) for rule in data["rules"])
+    return BlockingRules(data["decided_by"], default, UnlockLinkRules(**data["unlock_link"]),
+                         data["self_block"], rules)
 
 
-def _block_rule(data: dict, default_unblock: str) -> BlockRule:
-    values = dict(data, unblock=data["unblock"] or default_unblock)
+def _block_rule(data: dict, default_unblock: tuple[str, ...]) -> BlockRule:
+    values = dict(data, unblock=tuple(data["unblock"] or default_unblock))
     if "channels" in values:
         values["channels"] = frozenset(values["channels"])
-    if values.get("lock_for") == UNTIL_STAFF_UNBLOCKS:
+    if values.get("lock_for") == UNTIL_UNLOCKED:
         values["lock_for"] = None
     return BlockRule(**values)
 

@@ -56,16 +56,12 @@ def known_tabs() -> tuple[str, ...]:
     return (*TABS, *_FEATURE_TABS)
 
 
-def _known_tab(value: str) -> None:
-    if value not in known_tabs():
-        raise ValidationError(f"Must be one of: {', '.join(known_tabs())}.")
-
-
 def tab_list(*, with_home: bool, min_items: int = 0, **kwargs) -> fields.List:
     """A list of distinct tab names, checked against the tabs known when a policy loads."""
     def check(value: str) -> None:
-        if not (with_home and value == HOME):
-            _known_tab(value)
+        allowed = ((HOME,) if with_home else ()) + known_tabs()
+        if value not in allowed:
+            raise ValidationError(f"Must be one of: {', '.join(allowed)}.")
 
     return fields.List(fields.String(validate=check),
                        validate=[_distinct, validate.Length(min=min_items)], **kwargs)
@@ -77,6 +73,7 @@ ENROLMENT_STEPS = (
     "confirm_email",
     "staff_review",
     "notify_account_ready",
+    "schedule_pickup",
     "in_person_pickup",
     "manager_creates",
 )
@@ -90,7 +87,13 @@ APPLICANT_TYPES = ("owner", "tenant", "member", "commercial", "association_owner
 NOTIFY_BY = ("email", "phone")
 CHARACTER_CLASSES = ("digits", "uppercase", "lowercase", "special")
 INITIAL_DELIVERY = ("printed_letter_in_person", "printed_letter_by_post")
-RECOVERY_METHODS = ("in_person", "initial_document", "written_request", "email")
+USABLE_FROM = ("immediately", "next_day")
+RECOVERY_METHODS = ("email", "written_request", "in_person", "initial_document")
+SELF_SERVICE_RECOVERY = ("email",)
+FLOOR_RULES = ("min_length", "common_passwords", "login", "name", "cooperative_name")
+"""Rules of the platform floor; a policy waives each one separately, with its own reason."""
+SEQUENCE_LENGTH = (3, 8)
+"""Range of ``password.forbid_sequences``: how long a forbidden sequence is."""
 BALANCE_AS_OF = ("login_day", "today")
 CONTACT_CHANNELS = ("in_person", "phone", "email", "written")
 BLOCK_TRIGGERS = (
@@ -107,8 +110,14 @@ UNBLOCK_METHODS = (
     "staff_unblock",
     "new_password_on_written_request",
     "initial_document",
+    "email_link",
 )
-UNTIL_STAFF_UNBLOCKS = "until_staff_unblocks"
+SELF_SERVICE_UNBLOCK = ("email_link",)
+"""Unblock methods the resident uses alone; only a failed_logins rule may offer them."""
+UNTIL_UNLOCKED = "until_unlocked"
+WRITTEN_REQUEST_CHANNELS = ("written", "in_person")
+"""Channels through which a written request to block reaches the office (a letter posted or
+handed in): never a phone call."""
 REPORT_DEADLINES = ("immediately", "next_working_day")
 REVOCATION_CHANNELS = ("electronic", "paper", "email_scan")
 REVOCATION_REASONS = ("sale", "exchange", "donation", "other")
@@ -210,19 +219,33 @@ class Flag(fields.Boolean):
         return value
 
 
+class Renamed(fields.Field):
+    """A key of language v1 that v2 replaced: any value is an error telling what to write."""
+
+    def __init__(self, hint: str, **kwargs):
+        super().__init__(**kwargs)
+        self.hint = hint
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raise ValidationError(f"Replaced in policy language v2: {self.hint}")
+
+
 class Duration(fields.Field):
     """A duration such as 15m, 2h or 7d, loaded as ``datetime.timedelta``.
 
-    With ``until_staff=True`` the word ``until_staff_unblocks`` is accepted and kept as is.
+    With ``until_unlocked=True`` the word ``until_unlocked`` is accepted and kept as is.
     """
 
-    def __init__(self, *, until_staff: bool = False, **kwargs):
+    def __init__(self, *, until_unlocked: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.until_staff = until_staff
+        self.until_unlocked = until_unlocked
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if self.until_staff and value == UNTIL_STAFF_UNBLOCKS:
+        if self.until_unlocked and value == UNTIL_UNLOCKED:
             return value
+        if self.until_unlocked and value == "until_staff_unblocks":
+            raise ValidationError("Replaced in policy language v2: write until_unlocked (the "
+                                  "lock lasts until one of the rule's unblock methods lifts it).")
         if not isinstance(value, str):
             raise ValidationError("Not a duration: write it as text such as 15m, 2h or 7d.")
         try:
@@ -264,10 +287,20 @@ def choice(values: tuple[str, ...], **kwargs) -> fields.String:
     return fields.String(validate=validate.OneOf(values), **kwargs)
 
 
+class ChoiceList(fields.List):
+    """A list of distinct values; a single bare value (language v1) gets a precise hint."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            raise ValidationError(f"Write a list, e.g. [{value}] (policy language v2 accepts "
+                                  "several methods).")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def choice_list(values: tuple[str, ...], *, min_items: int = 0, **kwargs) -> fields.List:
     """A list of distinct values from ``values``."""
     checks = [_distinct, validate.Length(min=min_items)]
-    return fields.List(choice(values), validate=checks, **kwargs)
+    return ChoiceList(choice(values), validate=checks, **kwargs)
 
 
 def _not_blank(value: str) -> None:
@@ -327,17 +360,40 @@ class ClassMixSchema(Schema):
     of = choice_list(CHARACTER_CLASSES, min_items=1, required=True)
 
 
+FloorWaiverSchema = Schema.from_dict(
+    {rule: text(allow_none=True, load_default=None) for rule in FLOOR_RULES},
+    name="FloorWaiverSchema",
+)
+
+
+class FloorWaivers(fields.Nested):
+    """``below_platform_floor``: one recorded reason per waived floor rule."""
+
+    def __init__(self, **kwargs):
+        super().__init__(FloorWaiverSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if isinstance(value, str):
+            raise ValidationError(
+                "Replaced in policy language v2: give a reason per floor rule you waive, e.g. "
+                "below_platform_floor: {min_length: \"<the published rule>\"}; rules: "
+                + ", ".join(FLOOR_RULES) + ".")
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
+
 class PasswordSchema(CheckedSchema):
     min_length = count(1, 128, required=True)
     max_length = count(1, 1024, required=True)
     require = fields.Nested(ClassCountsSchema, required=True)
     classes = fields.Nested(ClassMixSchema, required=True)
     max_repeated_run = count(1, allow_none=True, load_default=None)
+    repeated_case_sensitive = Flag(load_default=True)
+    forbid_sequences = count(*SEQUENCE_LENGTH, allow_none=True, load_default=None)
     forbidden_characters = fields.String(load_default="")
     forbid_login = Flag(required=True)
     forbid_name = Flag(required=True)
     history = count(0, 24, required=True)
-    below_platform_floor = text(allow_none=True, load_default=None)
+    below_platform_floor = FloorWaivers(allow_none=True, load_default=None)
 
     def problems(self, data: dict) -> list[Problem]:
         return _length_problems(data) + _class_problems(data) + _floor_problems(data)
@@ -369,29 +425,36 @@ def _class_problems(data: dict) -> list[Problem]:
 
 
 def _floor_problems(data: dict) -> list[Problem]:
-    below = below_floor_reasons(data)
-    if below and data["below_platform_floor"] is None:
-        return [(path, f"{reason}; add password.below_platform_floor with the reason.")
-                for path, reason in below]
-    if not below and data["below_platform_floor"] is not None:
-        return [(("below_platform_floor",),
-                 "the rules meet the platform floor, so there is nothing to waive; "
-                 "remove the waiver.")]
-    return []
+    """Each floor rule the policy goes below needs its own waiver; a waiver of a floor rule
+    the policy meets anyway is stale. ``common_passwords`` and ``cooperative_name`` have no
+    policy key of their own: their waiver is what switches the floor rule off."""
+    waivers = data["below_platform_floor"] or {}
+    problems: list[Problem] = []
+    below = dict(below_floor_reasons(data))
+    for rule, (path, reason) in below.items():
+        if waivers.get(rule) is None:
+            problems.append((path, f"{reason}; add password.below_platform_floor.{rule} with "
+                             "the reason."))
+    for rule in ("min_length", "login", "name"):
+        if waivers.get(rule) is not None and rule not in below:
+            problems.append((("below_platform_floor", rule),
+                             "the rules meet this floor rule, so there is nothing to waive; "
+                             "remove the waiver."))
+    return problems
 
 
-def below_floor_reasons(data: dict) -> list[Problem]:
-    """Where a password section falls below the platform floor, as (key path, reason)."""
-    reasons: list[Problem] = []
+def below_floor_reasons(data: dict) -> list[tuple[str, Problem]]:
+    """Where a password section falls below the platform floor: (floor rule, (path, reason))."""
+    reasons: list[tuple[str, Problem]] = []
     if data["min_length"] < PLATFORM_MIN_LENGTH:
-        reasons.append((
+        reasons.append(("min_length", (
             ("min_length",),
             f"{data['min_length']} is below the platform floor of {PLATFORM_MIN_LENGTH} "
             "characters",
-        ))
-    for key in ("forbid_login", "forbid_name"):
+        )))
+    for rule, key in (("login", "forbid_login"), ("name", "forbid_name")):
         if not data[key]:
-            reasons.append(((key,), "the platform floor requires true"))
+            reasons.append((rule, ((key,), "the platform floor requires true")))
     return reasons
 
 
@@ -408,6 +471,7 @@ class InitialPasswordSchema(CheckedSchema):
     valid_days = count(1, 365, required=True)
     length = count(PLATFORM_MIN_LENGTH, 64, required=True)
     delivery = choice(INITIAL_DELIVERY, required=True)
+    usable_from = choice(USABLE_FROM, load_default="immediately")
 
     def problems(self, data: dict) -> list[Problem]:
         if data["one_time"] and not data["change_on_first_login"]:
@@ -423,6 +487,7 @@ class ReviewSchema(Schema):
 
 class PickupSchema(Schema):
     department = Department(allow_none=True, load_default=None)
+    places = fields.List(Department(), validate=_distinct, load_default=list)
     identity_document = Flag(required=True)
     signed_receipt = Flag(required=True)
     sign_application = Flag(required=True)
@@ -472,6 +537,11 @@ def _step_order_problems(steps: list[str]) -> list[Problem]:
     problems += _must_follow(steps, "confirm_email", "electronic_form")
     if "staff_review" in steps:
         problems += _must_follow(steps, "notify_account_ready", "staff_review")
+        problems += _must_follow(steps, "schedule_pickup", "staff_review")
+    if "schedule_pickup" in steps and "in_person_pickup" not in steps:
+        problems.append((("steps", steps.index("schedule_pickup")),
+                         "schedule_pickup needs in_person_pickup: it sets the pickup's time "
+                         "and place."))
     if "in_person_pickup" in steps and steps[-1] != "in_person_pickup":
         problems.append((("steps", steps.index("in_person_pickup")),
                          "in_person_pickup hands over the credentials and must be the last step."))
@@ -503,7 +573,8 @@ def _channel_problems(steps: list[str], channels: list[str]) -> list[Problem]:
 
 
 class RecoverySchema(Schema):
-    method = choice(RECOVERY_METHODS, required=True)
+    methods = choice_list(RECOVERY_METHODS, min_items=1, required=True)
+    method = Renamed("write methods: [<method>, …] (several recovery methods may be offered).")
     department = Department(allow_none=True, load_default=None)
     identity_document = Flag(required=True)
     new_identifier = Flag(required=True)
@@ -533,13 +604,13 @@ class RuleSchema(Schema):
     """Settings every blocking rule has; each trigger adds its own (see RULE_SCHEMAS)."""
 
     trigger = choice(BLOCK_TRIGGERS, required=True)
-    unblock = choice(UNBLOCK_METHODS, allow_none=True, load_default=None)
+    unblock = choice_list(UNBLOCK_METHODS, min_items=1, allow_none=True, load_default=None)
 
 
 class FailedLoginsRuleSchema(RuleSchema):
     threshold = count(1, required=True)
-    within = Duration(required=True)
-    lock_for = Duration(until_staff=True, required=True)
+    within = Duration(allow_none=True, load_default=None)
+    lock_for = Duration(until_unlocked=True, required=True)
 
 
 class ReportedLostRuleSchema(RuleSchema):
@@ -575,9 +646,15 @@ class BlockRule(fields.Field):
         return RULE_SCHEMAS[trigger]().load(value)
 
 
+class UnlockLinkSchema(Schema):
+    valid = Duration(required=True)
+    new_password = Flag(required=True)
+
+
 class BlockingSchema(CheckedSchema):
     decided_by = Department(required=True)
-    unblock_by = choice(UNBLOCK_METHODS, required=True)
+    unblock_by = choice_list(UNBLOCK_METHODS, min_items=1, required=True)
+    unlock_link = fields.Nested(UnlockLinkSchema, required=True)
     self_block = Flag(required=True)
     rules = fields.List(BlockRule(), required=True)
 
@@ -589,7 +666,17 @@ class BlockingSchema(CheckedSchema):
                 problems.append((("rules", index, "trigger"),
                                  f"a rule for {rule['trigger']} is already given above."))
             seen.add(rule["trigger"])
-        return problems
+            if rule["trigger"] != "failed_logins":
+                problems += _self_service_problems(rule["unblock"] or [],
+                                                   ("rules", index, "unblock"))
+        return problems + _self_service_problems(data["unblock_by"], ("unblock_by",))
+
+
+def _self_service_problems(methods: list[str], path: KeyPath) -> list[Problem]:
+    """Only a lock after failed logins may be lifted by the resident alone: a block someone
+    decided on (misuse, a lost password reported) needs the office."""
+    return [(path, f"{method} lifts a lock without the office, so only the failed_logins "
+             "rule may offer it.") for method in methods if method in SELF_SERVICE_UNBLOCK]
 
 
 class RevocationSchema(CheckedSchema):
@@ -691,6 +778,9 @@ def _enrolment_link_problems(data: dict) -> list[Problem]:
     if "phone" in enrolment["notify_by"] and notifications["phone_fallback"] is None:
         problems.append((("notifications", "phone_fallback"), "enrolment.notify_by includes "
                          "phone: name the department that makes the calls."))
+    if "schedule_pickup" in steps and not notifications["pickup_scheduled"]:
+        problems.append((("notifications", "pickup_scheduled"), "must be true: enrolment step "
+                         "schedule_pickup e-mails the pickup's time and place."))
     if ("in_person_pickup" in steps
             and data["initial_password"]["delivery"] != "printed_letter_in_person"):
         problems.append((("initial_password", "delivery"), "must be printed_letter_in_person "
@@ -734,6 +824,9 @@ def department_keys(schema: Schema, data: Mapping) -> set[str]:
         value = data.get(name)
         if isinstance(field, Department) and value:
             found.add(value)
+        elif (isinstance(field, fields.List) and isinstance(field.inner, Department)
+              and isinstance(value, list)):
+            found |= set(value)
         elif isinstance(field, fields.Nested) and isinstance(value, Mapping):
             found |= department_keys(field.schema, value)
     return found

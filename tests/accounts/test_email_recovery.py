@@ -24,7 +24,8 @@ pytestmark = pytest.mark.usefixtures("ctx")
 def enable_email_recovery(slug):
     source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == slug))
     start = source.index("\nrecovery:")
-    edited = source[:start] + re.sub(r"method: \w+", "method: email", source[start:], count=1)
+    edited = source[:start] + re.sub(r"methods: \[\w+\]", "methods: [email]", source[start:],
+                                     count=1)
     update_policy(slug, edited, Actor.cli("test"))
     db.session.commit()
 

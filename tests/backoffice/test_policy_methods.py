@@ -105,7 +105,7 @@ def test_kuzniki_recovery_on_a_written_request(staff_client):
 def test_email_recovery_is_self_service_and_the_office_offers_no_reset(staff_client):
     with cross_tenant("test: read the shipped policy"):
         source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == "kuzniki"))
-    edited = source.replace("method: written_request", "method: email")
+    edited = source.replace("methods: [written_request]", "methods: [email]")
     assert edited != source
     update_policy("kuzniki", edited, Actor.cli("test"))
     db.session.commit()

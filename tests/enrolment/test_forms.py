@@ -86,3 +86,44 @@ def test_a_pickup_date_is_sent_and_listed_on_the_desk(synced, mail, staff_client
         preferencelist=("plain",)).get_content()
     assert "15.07.2026" in text(staff.get("/staff/wnioski/odbior"))
     assert application("gdynia").state == "in_person_pickup"
+
+
+def test_the_schedule_pickup_step_sends_a_department_as_the_place(synced, mail, staff_client):
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.audit.services import Actor
+    from iok_saas.modules.tenants.models import Tenant
+    from iok_saas.modules.tenants.services import update_policy
+
+    from .conftest import make_person
+
+    source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == "gdynia"))
+    update_policy("gdynia", source.replace("notify_account_ready, in_person_pickup]",
+                                           "notify_account_ready, schedule_pickup, "
+                                           "in_person_pickup]"), Actor.cli("test"))
+    person_id = make_person("gdynia", "Anna", "Lis", building="3", flat="12")
+    staff = staff_client("gdynia", "k.nowak", "accounting")
+    staff.post("/staff/wnioski/nowy", data=applicant_form(channel="email_scan",
+                                                          regulations_signed="y"))
+    filed = application("gdynia")
+    page = text(staff.get(f"/staff/wnioski/{filed.id}"))
+    staff.post(f"/staff/wnioski/{filed.id}/zatwierdz", data=prefixed("approve", {
+        "person_id": person_id, "version": version_on(page, "approve")}))
+    assert application("gdynia").state == "schedule_pickup"
+    page = text(staff.get(f"/staff/wnioski/{filed.id}"))
+    assert "Wydanie danych dostępowych" not in page          # no pickup before scheduling
+    assert '<option value="accounting">Księgowość, pokój 18</option>' in page
+    free_text = staff.post(f"/staff/wnioski/{filed.id}/termin", data=prefixed("schedule", {
+        "when": "15.07.2026, 10:00", "place": "u sąsiada", "version": version_on(page,
+                                                                               "schedule")}))
+    assert free_text.status_code == 409
+    assert "Wybierz miejsce odbioru spośród działów" in text(free_text)
+    sent = staff.post(f"/staff/wnioski/{filed.id}/termin", data=prefixed("schedule", {
+        "when": "15.07.2026, 10:00", "department": "accounting",
+        "version": version_on(page, "schedule")}))
+    assert sent.status_code == 302
+    message = wait_for_subject(mail, "Termin odbioru danych dostępowych", 3)
+    assert "15.07.2026, 10:00, Księgowość, pokój 18" in message.get_body(
+        preferencelist=("plain",)).get_content()
+    assert application("gdynia").state == "in_person_pickup"

@@ -39,9 +39,10 @@ def test_waiver_is_reported_as_a_note_after_the_results():
     result = check(str(POLICIES / "brzeg.yaml"), str(POLICIES / "kuzniki.yaml"))
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert [line[:3] for line in lines] == ["OK ", "OK ", "not"]
+    assert [line[:3] for line in lines] == ["OK ", "OK ", "not", "not", "not"]
     assert lines[2].startswith("note: ")
-    assert lines[2].endswith('brzeg.yaml: password is below the platform floor '
+    assert "floor rule common_passwords" in lines[3] and "floor rule cooperative_name" in lines[4]
+    assert lines[2].endswith('brzeg.yaml: password is below the platform floor rule min_length '
                              '(waiver: "Zasady IOK MZMK Brzeg §2c: minimum 4 znaki, w tym cyfra '
                              'oraz wielka i mała litera")')
 

@@ -33,7 +33,11 @@ def test_unknown_key(presets):
     ("  min_length: 10.5", "password.min_length: Not a valid integer."),
     ("  forbid_login: 1", "password.forbid_login: Not a valid boolean."),
     ("  forbid_name: [true]", "password.forbid_name: Not a valid boolean."),
-    ("  below_platform_floor: 7", "password.below_platform_floor: Not a valid string."),
+    ("  below_platform_floor: {min_length: 7}",
+     "password.below_platform_floor.min_length: Not a valid string."),
+    ("  forbid_sequences: 2", "password.forbid_sequences: Must be greater than or equal to 3 "
+                              "and less than or equal to 8."),
+    ("  repeated_case_sensitive: 1", "password.repeated_case_sensitive: Not a valid boolean."),
     ("  history: 99", "password.history: Must be greater than or equal to 0 and less than "
                       "or equal to 24."),
 ])
@@ -119,24 +123,82 @@ def test_required_classes_exceeding_max_length(presets):
 
 
 def test_below_the_floor_without_waiver(presets):
-    text = "extends: base\npassword:\n  min_length: 6\n"
+    text = "extends: base\npassword:\n  min_length: 6\n  forbid_name: false\n"
     assert errors(text, presets) == [
         f"{SOURCE}:3: password.min_length: 6 is below the platform floor of 8 characters; "
-        "add password.below_platform_floor with the reason."
+        "add password.below_platform_floor.min_length with the reason.",
+        f"{SOURCE}:4: password.forbid_name: the platform floor requires true; "
+        "add password.below_platform_floor.name with the reason.",
     ]
 
 
+def test_each_floor_rule_needs_its_own_waiver(presets):
+    text = ('extends: base\npassword:\n  min_length: 6\n  forbid_name: false\n'
+            '  below_platform_floor: {min_length: "rules §2"}\n')
+    assert errors(text, presets) == [
+        f"{SOURCE}:4: password.forbid_name: the platform floor requires true; "
+        "add password.below_platform_floor.name with the reason."]
+
+
 def test_waiver_without_anything_to_waive(presets):
-    text = 'extends: base\npassword:\n  below_platform_floor: "rules §2"\n'
+    text = 'extends: base\npassword:\n  below_platform_floor: {min_length: "rules §2"}\n'
     (message,) = errors(text, presets)
-    assert message.startswith(f"{SOURCE}:3: password.below_platform_floor: the rules meet "
-                              "the platform floor")
+    assert message.startswith(f"{SOURCE}:3: password.below_platform_floor.min_length: the "
+                              "rules meet this floor rule")
+
+
+def test_common_password_waiver_stands_alone(presets):
+    text = 'extends: base\npassword:\n  below_platform_floor: {common_passwords: "§3"}\n'
+    policy = compile_policy(text, SOURCE, presets)
+    assert policy.password.waives("common_passwords")
+    assert not policy.password.waives("min_length")
 
 
 def test_blank_waiver_is_not_a_reason(presets):
-    text = 'extends: base\npassword:\n  min_length: 6\n  below_platform_floor: "  "\n'
-    assert errors(text, presets) == [f"{SOURCE}:4: password.below_platform_floor: "
+    text = ('extends: base\npassword:\n  min_length: 6\n'
+            '  below_platform_floor: {min_length: "  "}\n')
+    assert errors(text, presets) == [f"{SOURCE}:4: password.below_platform_floor.min_length: "
                                      "Must not be blank."]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("recovery:\n  method: email\n", "3: recovery.method: Replaced in policy language v2: "
+     "write methods: [<method>, …]"),
+    ("blocking:\n  unblock_by: staff_unblock\n", "3: blocking.unblock_by: Write a list, "
+     "e.g. [staff_unblock]"),
+    ('password:\n  below_platform_floor: "§2"\n', "3: password.below_platform_floor: "
+     "Replaced in policy language v2: give a reason per floor rule"),
+    ("blocking:\n  rules:\n    - {trigger: failed_logins, threshold: 3, "
+     "lock_for: until_staff_unblocks}\n", "4: blocking.rules[0].lock_for: Replaced in policy "
+     "language v2: write until_unlocked"),
+])
+def test_language_v1_keys_say_what_to_write_instead(presets, text, expected):
+    (message,) = errors("extends: base\n" + text, presets)
+    assert message.startswith(f"{SOURCE}:{expected}")
+
+
+def test_self_service_unlock_only_for_failed_logins(presets):
+    text = ("blocking:\n  unblock_by: [email_link]\n  rules:\n"
+            "    - {trigger: misuse, action: staff_decides, unblock: [email_link]}\n")
+    assert errors("extends: base\n" + text, presets) == [
+        f"{SOURCE}:3: blocking.unblock_by: email_link lifts a lock without the office, so "
+        "only the failed_logins rule may offer it.",
+        f"{SOURCE}:5: blocking.rules[0].unblock: email_link lifts a lock without the office, "
+        "so only the failed_logins rule may offer it.",
+    ]
+
+
+def test_pickup_scheduling_step_rules(presets):
+    text = ("enrolment:\n  steps: [in_person_request, schedule_pickup]\n"
+            "  channels: [in_person]\n")
+    assert errors("extends: base\n" + text, presets) == [
+        f"{SOURCE}:3: enrolment.steps[1]: schedule_pickup needs in_person_pickup: it sets "
+        "the pickup's time and place."]
+    text = ("enrolment:\n  steps: [in_person_request, schedule_pickup, in_person_pickup]\n"
+            "  channels: [in_person]\nnotifications: {pickup_scheduled: false}\n")
+    assert errors("extends: base\n" + text, presets) == [
+        f"{SOURCE}:5: notifications.pickup_scheduled: must be true: enrolment step "
+        "schedule_pickup e-mails the pickup's time and place."]
 
 
 def test_error_in_the_parent_names_the_parent(presets):

@@ -35,17 +35,25 @@ def test_mappings_merge_and_lists_replace(presets):
     assert policy.extends_chain == ("base", "child")
 
 
-def test_a_rule_may_lock_until_staff_unblock(presets):
+def test_a_rule_may_lock_until_unlocked(presets):
     text = ("blocking:\n  rules:\n    - {trigger: failed_logins, threshold: 3, within: 1h,"
-            " lock_for: until_staff_unblocks, unblock: initial_document}\n")
+            " lock_for: until_unlocked, unblock: [email_link, initial_document]}\n")
     rule = child(text, presets).blocking.rule("failed_logins")
-    assert (rule.within, rule.lock_for, rule.unblock) == (timedelta(hours=1), None,
-                                                          "initial_document")
+    assert (rule.within, rule.lock_for, rule.unblock) == (
+        timedelta(hours=1), None, ("email_link", "initial_document"))
+    assert rule.staff_unblock == ("initial_document",)
+    assert child(text, presets).blocking.unlock_by_email
+
+
+def test_failed_logins_without_a_window_count_consecutive_failures(presets):
+    text = ("blocking:\n  rules:\n    - {trigger: failed_logins, threshold: 3,"
+            " lock_for: until_unlocked}\n")
+    assert child(text, presets).blocking.rule("failed_logins").within is None
 
 
 def test_rules_without_their_own_unblock_use_the_section_default():
     policy = load_policy_file(POLICIES / "siarkowiec.yaml")
-    assert policy.blocking.rule("misuse").unblock == "new_credentials_in_person"
+    assert policy.blocking.rule("misuse").unblock == ("new_credentials_in_person",)
     assert policy.blocking.rule("title_ended") is None
 
 

@@ -123,6 +123,7 @@ NOT_SECRET = {
     # Unguessable signed tokens (the secret is the token itself); cross-tenant use is
     # checked in test_tokens_do_not_cross_tenants below.
     "accounts.recover": "password recovery token",
+    "accounts.unlock": "unlock link token (tenant-bound: tests/accounts/test_policy_v2.py)",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
 }

@@ -121,7 +121,7 @@ def test_recovery_links_are_built_from_the_canonical_host(synced, host_client, c
 
     source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == "kuzniki"))
     at = source.index("\nrecovery:")
-    update_policy("kuzniki", source[:at] + re.sub(r"method: \w+", "method: email",
+    update_policy("kuzniki", source[:at] + re.sub(r"methods: \[\w+\]", "methods: [email]",
                                                   source[at:], count=1), Actor.cli("test"))
     db.session.commit()
     account_id = resident("kuzniki", "Irena", "Sowa")

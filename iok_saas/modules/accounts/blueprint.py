@@ -12,6 +12,7 @@ from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.auth.sessions import end_current_session, start_session
 from iok_saas.modules.portal import home_panels, resident_tabs, resident_units
 from iok_saas.tenancy import current_tenant
+from iok_saas.timeutil import utcnow
 
 from . import services
 from .forms import (
@@ -19,9 +20,17 @@ from .forms import (
     RecoveryRequestForm,
     RegulationsForm,
     SelfBlockForm,
+    UnlockForm,
 )
-from .recovery import RecoveryLinkError, account_for_link, request_link
+from .recovery import (
+    RecoveryLinkError,
+    account_for_link,
+    account_for_unlock_link,
+    request_link,
+    request_unlock_link,
+)
 from .services import LoginOutcome
+from .wording import UNBLOCK_FOR_RESIDENTS
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -43,17 +52,34 @@ def login():
             start_session(result.account, RESIDENT)
             return redirect(url_for("accounts.dashboard"))
         flash(_login_message(result), "error")
+        if result.unblock_methods:
+            return render_template("accounts/login.html", form=form,
+                                   unblock_ways=_unblock_ways(result.unblock_methods)), 200
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+def _unblock_ways(methods: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """(what to do, link or None) for each unblock method the policy offers here."""
+    links = {"email_link": url_for("accounts.unlock_request")}
+    return [(str(UNBLOCK_FOR_RESIDENTS[m]), links.get(m)) for m in methods]
+
+
+def _lock_end(until) -> str:
+    """'14:35' when the lock ends today (Warsaw), else '04.12.2026 14:35'."""
+    if format_datetime(until, "yyyy-MM-dd") == format_datetime(utcnow(), "yyyy-MM-dd"):
+        return format_datetime(until, "HH:mm")
+    return format_datetime(until, "dd.MM.yyyy HH:mm")
 
 
 def _login_message(result: services.LoginResult) -> str:
     if result.outcome is LoginOutcome.LOCKED:
         return _("Zbyt wiele nieudanych prób logowania. Konto jest zablokowane do "
-                 "%(time)s.", time=format_datetime(result.locked_until, "HH:mm"))
+                 "%(time)s.", time=_lock_end(result.locked_until))
     messages = {
         LoginOutcome.INVALID: _("Nieprawidłowy identyfikator lub hasło."),
-        LoginOutcome.BLOCKED: _("Konto jest zablokowane. Skontaktuj się z biurem, aby "
-                                "odzyskać dostęp."),
+        LoginOutcome.BLOCKED: _("Konto jest zablokowane."),
+        LoginOutcome.NOT_YET: _("Dane dostępowe działają od następnego dnia po ich wydaniu. "
+                                "Zaloguj się jutro."),
         LoginOutcome.REVOKED: _("Dostęp do tego konta został wyłączony."),
         LoginOutcome.NOT_READY: _("Konto nie jest jeszcze aktywne — odbierz dane dostępowe "
                                   "w biurze."),
@@ -151,7 +177,7 @@ def forgot_password():
     """What to do when the password is lost, as the tenant's policy says; for e-mail
     recovery, the form that sends the link."""
     recovery = current_tenant.policy.recovery
-    form = RecoveryRequestForm() if recovery.method == "email" else None
+    form = RecoveryRequestForm() if recovery.offers("email") else None
     if form is not None and form.validate_on_submit():
         request_link(form.login.data, form.email.data)
         flash(_("Jeśli identyfikator i adres e-mail pasują do konta, wysłaliśmy na ten adres "
@@ -162,9 +188,46 @@ def forgot_password():
                            department=department)
 
 
+@bp.route("/odblokuj", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def unlock_request():
+    """Ask for an unlock link by e-mail (where the failed_logins rule offers email_link)."""
+    if not current_tenant.policy.blocking.unlock_by_email:
+        abort(404)
+    form = RecoveryRequestForm()
+    if form.validate_on_submit():
+        request_unlock_link(form.login.data, form.email.data)
+        flash(_("Jeśli identyfikator i adres e-mail pasują do zablokowanego konta, wysłaliśmy "
+                "na ten adres odnośnik do odblokowania."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/unlock_request.html", form=form)
+
+
+@bp.route("/odblokuj/<token>", methods=["GET", "POST"])
+def unlock(token: str):
+    policy = current_tenant.policy
+    if not policy.blocking.unlock_by_email:
+        abort(404)
+    try:
+        account = account_for_unlock_link(token)
+    except RecoveryLinkError:
+        return render_template("accounts/recovery_link_invalid.html"), 410
+    new_password = policy.blocking.unlock_link.new_password
+    form = NewPasswordForm() if new_password else UnlockForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        errors = services.unlock_from_link(account, form.new.data if new_password else None)
+        if not errors:
+            flash(_("Konto zostało odblokowane. Możesz się zalogować."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/unlock.html", form=form, errors=errors,
+                           new_password=new_password,
+                           rules=services.password_rules_text() if new_password else [])
+
+
 @bp.route("/nowe-haslo/<token>", methods=["GET", "POST"])
 def recover(token: str):
-    if current_tenant.policy.recovery.method != "email":
+    if not current_tenant.policy.recovery.offers("email"):
         abort(404)
     try:
         account = account_for_link(token)

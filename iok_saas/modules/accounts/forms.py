@@ -43,3 +43,7 @@ class NewPasswordForm(BaseForm):
         DataRequired(), EqualTo("new", message=_l("Hasła nie są takie same."))],
         render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Ustaw hasło"))
+
+
+class UnlockForm(BaseForm):
+    submit = SubmitField(_l("Odblokuj konto"))

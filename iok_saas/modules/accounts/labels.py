@@ -35,6 +35,7 @@ UNBLOCK_LABELS = {
     "new_password_on_written_request": _l("Nowe hasło na pisemny wniosek (pismo PDF)"),
     "initial_document": _l("Na podstawie pisma z danymi dostępowymi — sprawdź numer "
                            "dokumentu (pismo PDF z nowym hasłem)"),
+    "email_link": _l("Mieszkaniec sam odblokowuje konto linkiem wysłanym e-mailem"),
 }
 
 RECOVERY_LABELS = {

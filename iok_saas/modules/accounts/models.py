@@ -37,6 +37,8 @@ class ResidentAccount(UserMixin, TenantScoped, db.Model):
     password_changed_at: Mapped[datetime | None]
     regulations_version: Mapped[str | None] = mapped_column(String(40))
     locked_until: Mapped[datetime | None]
+    # Failed logins before this moment no longer count (a recovery or an unlock resets them).
+    failures_reset_at: Mapped[datetime | None]
     # The resident opted in to receiving the manager's announcements by e-mail.
     email_announcements: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

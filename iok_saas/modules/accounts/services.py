@@ -27,10 +27,11 @@ from iok_saas.modules.auth.password_check import (
 from iok_saas.modules.auth.passwords import hash_password, one_time_password, verify_password
 from iok_saas.modules.auth.sessions import end_sessions
 from iok_saas.modules.housing.held import stamp_of
-from iok_saas.modules.housing.models import Person, Title, Unit
+from iok_saas.modules.housing.models import COMMERCIAL, Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
+from iok_saas.policy.schema import WRITTEN_REQUEST_CHANNELS
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import as_utc, utcnow, warsaw_today
+from iok_saas.timeutil import WARSAW, as_utc, utcnow, warsaw_today
 
 from .models import (
     ACTIVE,
@@ -41,8 +42,10 @@ from .models import (
     AccountBlock,
     ResidentAccount,
 )
+from .wording import CHANNELS_FOR_RESIDENTS
 
 IDENTIFIER_ATTEMPTS = 100
+UNLOCKED_BY_LINK = "email_link"
 
 
 class AccountError(Exception):
@@ -72,6 +75,8 @@ class LoginOutcome(Enum):
     BLOCKED = "blocked"
     REVOKED = "revoked"
     NOT_READY = "not_ready"
+    NOT_YET = "not_yet"
+    """The credentials were issued today and the policy opens them from the next day."""
     EXPIRED = "expired"
 
 
@@ -80,6 +85,8 @@ class LoginResult:
     outcome: LoginOutcome
     account: ResidentAccount | None = None
     locked_until: datetime | None = None
+    unblock_methods: tuple[str, ...] = ()
+    """How the lock or block ends under the policy (LOCKED and BLOCKED only)."""
 
 
 def _policy():
@@ -117,12 +124,35 @@ def new_login() -> str:
     raise AccountError("identifiers_exhausted", f"no free identifier for format {rules.format}")
 
 
+def title_eligible(title: Title) -> bool:
+    """Whether ``title`` gives its holder an account under the policy's ``eligible``."""
+    eligible = _policy().enrolment.eligible
+    return (title.kind in eligible
+            or ("commercial" in eligible and title.unit.kind == COMMERCIAL)
+            or ("association_owner" in eligible and title.kind == "owner"))
+
+
+def person_eligible(person: Person) -> bool:
+    """Whether ``person`` holds a title the policy admits that has not ended (a buyer moving
+    in next month may have the account prepared)."""
+    today = warsaw_today()
+    titles = db.session.scalars(select(Title).where(Title.person_id == person.id)
+                                .options(joinedload(Title.unit)))
+    return any((title.valid_to is None or title.valid_to >= today) and title_eligible(title)
+               for title in titles)
+
+
 def create_account(person: Person, actor: str) -> ResidentAccount:
-    """A pending account for ``person`` (one per person per tenant)."""
+    """A pending account for ``person`` (one per person per tenant).
+
+    Every path that creates an account comes here, so the policy's ``eligible`` titles are
+    enforced for all of them (enrolment, the back office, the manager's batch)."""
     existing = db.session.scalar(select(ResidentAccount).where(
         ResidentAccount.person_id == person.id))
     if existing is not None:
         raise AccountError("account_exists", existing.login)
+    if not person_eligible(person):
+        raise AccountError("not_eligible")
     account = ResidentAccount(login=new_login(), person_id=person.id, state=PENDING)
     db.session.add(account)
     db.session.flush()
@@ -147,7 +177,7 @@ def issue_credentials(account: ResidentAccount, actor: str, reason: str,
     account.initial_password_expires_at = utcnow() + timedelta(days=rules.valid_days)
     account.letter_number = f"{current_tenant.slug[:3].upper()}-{secrets.token_hex(4).upper()}"
     account.state = MUST_CHANGE
-    account.locked_until = None
+    _reset_failures(account)
     end_sessions(RESIDENT, account.id, "credentials_reissued")
     record_event(actor, "account.credentials", account, before=before,
                  after={**_view(account), "reason": reason,
@@ -161,13 +191,19 @@ def issue_credentials(account: ResidentAccount, actor: str, reason: str,
 def authenticate(login: str, password: str, client: str | None) -> LoginResult:
     account = find_by_login(login)
     check = check_password(account, RESIDENT, login.strip(), password, client)
-    if check.lock_needs_staff:
+    if check.lock_until_unlocked:
         _block(account, "failed_logins", None, "too many failed logins", "system")
     if check.locked_until:
-        return LoginResult(LoginOutcome.LOCKED, account, check.locked_until)
+        return LoginResult(LoginOutcome.LOCKED, account, check.locked_until,
+                           _policy().blocking.unblock_methods("failed_logins"))
+    if check.lock_until_unlocked:
+        return LoginResult(LoginOutcome.BLOCKED, account,
+                           unblock_methods=_policy().blocking.unblock_methods("failed_logins"))
     if not check.ok:
         return LoginResult(LoginOutcome.INVALID)
     outcome = _state_outcome(account)
+    if outcome is LoginOutcome.BLOCKED:
+        return LoginResult(outcome, account, unblock_methods=unblock_methods(account))
     return LoginResult(outcome, account if outcome is LoginOutcome.OK else None)
 
 
@@ -181,7 +217,25 @@ def _state_outcome(account: ResidentAccount) -> LoginOutcome:
     expires = account.initial_password_expires_at
     if account.state == MUST_CHANGE and expires and as_utc(expires) < utcnow():
         return LoginOutcome.EXPIRED
+    if account.state == MUST_CHANGE and expires and _issued_today(expires):
+        return LoginOutcome.NOT_YET
     return LoginOutcome.OK
+
+
+def _issued_today(expires: datetime) -> bool:
+    """Credentials issued today (Warsaw) under a policy that opens them the next day; the
+    issue day is the expiry less the policy's validity."""
+    rules = _policy().initial_password
+    if rules.usable_from != "next_day":
+        return False
+    issued = as_utc(expires) - timedelta(days=rules.valid_days)
+    return issued.astimezone(WARSAW).date() >= warsaw_today()
+
+
+def _reset_failures(account: ResidentAccount) -> None:
+    """A recovery or an unlock starts the failed-login count afresh and ends a timed lock."""
+    account.locked_until = None
+    account.failures_reset_at = utcnow()
 
 
 def pending_first_login_steps(account: ResidentAccount) -> list[str]:
@@ -248,15 +302,26 @@ def _set_password(account: ResidentAccount, new: str, keep_current_session: bool
     account.password_hash = hash_password(new)
     account.password_changed_at = utcnow()
     account.initial_password_expires_at = None
-    account.locked_until = None
+    _reset_failures(account)
     if account.state == MUST_CHANGE:
         account.state = ACTIVE
     end_sessions(RESIDENT, account.id, "password_changed", keep_current=keep_current_session)
     record_event(f"resident:{account.login}", "account.password", account, before=before,
                  after=_view(account))
     if before["state"] == ACTIVE:  # a first-login change is not news to the resident
-        _notify(account, "password_changed")
+        _notify(account, "password_changed", **_password_changed_context())
     return []
+
+
+def _password_changed_context() -> dict:
+    """What the "password changed" e-mail may offer: self-blocking only where the policy
+    lets residents block their own account, else the ways to report it to the office."""
+    policy = _policy()
+    lost = policy.blocking.rule("reported_lost")
+    return {"self_block_link": tenant_url("accounts.self_block")
+            if policy.blocking.self_block else None,
+            "report_channels": [str(CHANNELS_FOR_RESIDENTS[c]) for c in sorted(lost.channels)]
+            if lost else []}
 
 
 def _notify(account: ResidentAccount, kind: str, **context) -> None:
@@ -282,6 +347,8 @@ def block(account: ResidentAccount, trigger: str, channel: str | None, reason: s
     if rule is None or trigger == "failed_logins":
         raise AccountError("unknown_trigger", trigger)
     if rule.channels and channel not in rule.channels:
+        raise AccountError("channel_not_allowed", channel or "")
+    if trigger == "written_request" and channel not in WRITTEN_REQUEST_CHANNELS:
         raise AccountError("channel_not_allowed", channel or "")
     entry = _block(account, trigger, channel, reason, f"staff:{staff.login}")
     return entry
@@ -316,11 +383,15 @@ def open_block(account: ResidentAccount) -> AccountBlock | None:
         .order_by(AccountBlock.id.desc()))
 
 
-def unblock_method(account: ResidentAccount) -> str:
+def unblock_methods(account: ResidentAccount) -> tuple[str, ...]:
     """How this block ends under the policy (the trigger's own rule, else the default)."""
     entry = open_block(account)
-    rule = _policy().blocking.rule(entry.trigger) if entry else None
-    return rule.unblock if rule else _policy().blocking.unblock_by
+    return _policy().blocking.unblock_methods(entry.trigger if entry else None)
+
+
+def staff_unblock_methods(account: ResidentAccount) -> tuple[str, ...]:
+    """The methods of :func:`unblock_methods` the office carries out."""
+    return tuple(m for m in unblock_methods(account) if m != UNLOCKED_BY_LINK)
 
 
 def _require_letter(account: ResidentAccount, document_number: str) -> None:
@@ -329,28 +400,27 @@ def _require_letter(account: ResidentAccount, document_number: str) -> None:
         raise AccountError("document_mismatch")
 
 
-def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials | None:
-    """Lift the block the way the policy says; returns new credentials when it issues them."""
+def unblock(account: ResidentAccount, staff, evidence: str = "",
+            method: str | None = None) -> Credentials | None:
+    """Lift the block by one of the office's methods the policy lists for it (``method``;
+    None = the first); returns new credentials when the method issues them."""
     if not may_decide_blocks(staff.department):
         raise AccountError("not_allowed", _policy().blocking.decided_by)
     if account.state != BLOCKED:
         raise AccountError("not_blocked")
+    offered = staff_unblock_methods(account)
+    method = method or (offered[0] if offered else None)
+    if method not in offered:
+        raise AccountError("method_not_offered", method or "")
     actor = f"staff:{staff.login}"
-    method = unblock_method(account)
     if method == "initial_document":
         _require_letter(account, evidence)
+    if method == "staff_unblock":
+        _lift_block(account, actor, method)
+        return None
     entry = open_block(account)
     if entry is not None:
         entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), actor, method
-    if method == "staff_unblock":
-        before = _view(account)
-        account.state = ACTIVE if account.password_changed_at else MUST_CHANGE
-        account.locked_until = None
-        record_event(actor, "account.unblock", account, before=before,
-                     after={**_view(account), "method": method})
-        _notify(account, "account_unblocked", new_credentials=False,
-                link=tenant_url("accounts.login"))
-        return None
     record_event(actor, "account.unblock", account, before={"state": BLOCKED},
                  after={"method": method})
     _notify(account, "account_unblocked", new_credentials=True, link=tenant_url("accounts.login"))
@@ -358,19 +428,66 @@ def unblock(account: ResidentAccount, staff, evidence: str = "") -> Credentials 
     return issue_credentials(account, actor, f"unblock:{method}", unblocking=True)
 
 
-def reset(account: ResidentAccount, staff, request_note: str, evidence: str = "") -> Credentials:
-    """Recovery by staff per the policy: in person, written request or initial document.
+def _lift_block(account: ResidentAccount, actor: str, method: str) -> None:
+    """End the block (and any timed lock) without new credentials; the password stays."""
+    entry = open_block(account)
+    if entry is not None:
+        entry.lifted_at, entry.lifted_by, entry.lift_method = utcnow(), actor, method
+    before = _view(account)
+    account.state = ACTIVE if account.password_changed_at else MUST_CHANGE
+    _reset_failures(account)
+    record_event(actor, "account.unblock", account, before=before,
+                 after={**_view(account), "method": method})
+    _notify(account, "account_unblocked", new_credentials=False,
+            link=tenant_url("accounts.login"))
+
+
+def locked_out(account: ResidentAccount) -> bool:
+    """Locked after failed logins: a timed lock still running, or a block they caused."""
+    if account.state == BLOCKED:
+        entry = open_block(account)
+        return entry is not None and entry.trigger == "failed_logins"
+    return bool(account.locked_until) and as_utc(account.locked_until) > utcnow()
+
+
+def unlock_from_link(account: ResidentAccount, new_password: str | None) -> list[str]:
+    """Self-service unlock with the e-mailed link: lifts the failed-login lock; with a new
+    password when the policy's ``unlock_link.new_password`` asks for one (errors, or [])."""
+    rules = _policy().blocking.unlock_link
+    if rules.new_password:
+        problems = password_problems(account, new_password or "")
+        if problems:
+            return problems
+    actor = f"resident:{account.login}"
+    if account.state == BLOCKED:
+        _lift_block(account, actor, UNLOCKED_BY_LINK)
+    else:
+        _reset_failures(account)
+        record_event(actor, "account.unlock", account, before=_view(account),
+                     after={**_view(account), "method": UNLOCKED_BY_LINK})
+    if rules.new_password:
+        return _set_password(account, new_password or "", keep_current_session=False)
+    return []
+
+
+def reset(account: ResidentAccount, staff, request_note: str, evidence: str = "",
+          method: str | None = None) -> Credentials:
+    """Recovery by staff with one of the office's methods the policy offers (``method``;
+    None = the first): in person, written request or initial document.
 
     A blocked account is recovered through unblock(), which follows the blocking rules.
     """
-    recovery = _policy().recovery
-    if recovery.method == "email":
+    offered = _policy().recovery.staff_methods
+    if not offered:
         raise AccountError("self_service")
-    if recovery.method == "initial_document":
+    method = method or offered[0]
+    if method not in offered:
+        raise AccountError("method_not_offered", method)
+    if method == "initial_document":
         _require_letter(account, evidence)
     _renew_login_if_required(account, f"staff:{staff.login}")
     return issue_credentials(account, f"staff:{staff.login}",
-                             f"recovery:{recovery.method}: {request_note}")
+                             f"recovery:{method}: {request_note}")
 
 
 def _renew_login_if_required(account: ResidentAccount, actor: str) -> None:

@@ -27,8 +27,8 @@ class PasswordCheck:
     ok: bool
     locked_until: datetime | None = None
     """Set when this failure (or an earlier one) locked the user."""
-    lock_needs_staff: bool = False
-    """The policy locks until staff unblock the account, not for a duration."""
+    lock_until_unlocked: bool = False
+    """The policy locks until an unblock method lifts the lock, not for a duration."""
 
 
 def check_password(user, user_kind: str, login: str, password: str,
@@ -53,23 +53,31 @@ def _lock_if_over_threshold(user, user_kind: str, login: str, now: datetime) -> 
     threshold = rule.threshold if rule else DEFAULT_THRESHOLD
     window = rule.within if rule else DEFAULT_WINDOW
     lock_for = rule.lock_for if rule else DEFAULT_LOCK
-    if _recent_failures(user_kind, login, now - window) < threshold:
+    # Only resident accounts carry a reset mark (recovery and unlock are resident paths).
+    reset_at = getattr(user, "failures_reset_at", None)
+    since = [now - window] if window is not None else []
+    if _recent_failures(user_kind, login, since + ([as_utc(reset_at)] if reset_at else [])) \
+            < threshold:
         return PasswordCheck(ok=False)
     if lock_for is None and user_kind == "resident":
-        return PasswordCheck(ok=False, lock_needs_staff=True)
+        return PasswordCheck(ok=False, lock_until_unlocked=True)
     user.locked_until = now + (lock_for or DEFAULT_LOCK)
     return PasswordCheck(ok=False, locked_until=user.locked_until)
 
 
-def _recent_failures(user_kind: str, login: str, since: datetime) -> int:
-    """Failures since ``since`` and since the last success, whichever is later."""
+def _recent_failures(user_kind: str, login: str, starts: list[datetime]) -> int:
+    """Failures since the latest of ``starts`` and the last success (all of them when there
+    is neither: a policy without a window counts consecutive failures)."""
     last_success = db.session.scalar(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.user_kind == user_kind, LoginAttempt.login == login,
             LoginAttempt.success.is_(True)))
-    start = max(since, as_utc(last_success)) if last_success else since
+    if last_success:
+        starts = [*starts, as_utc(last_success)]
+    query = select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.user_kind == user_kind, LoginAttempt.login == login,
+        LoginAttempt.success.is_(False))
+    if starts:
+        query = query.where(LoginAttempt.at >= max(starts))
     db.session.flush()
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.user_kind == user_kind, LoginAttempt.login == login,
-            LoginAttempt.success.is_(False), LoginAttempt.at >= start)) or 0
+    return db.session.scalar(query) or 0

@@ -13,9 +13,9 @@ forms ("5 cyfry"). Each count message therefore has one msgid per Polish form, c
 Who is checked against what:
 
 * staff (``rules=None``): the platform floor, the last 3 passwords and the current one;
-* residents: the tenant's ``PasswordRules`` always, plus the platform floor unless the policy
-  records a waiver (``password.below_platform_floor``), plus ``rules.history`` previous
-  passwords and the current one.
+* residents: the tenant's ``PasswordRules`` always, plus each rule of the platform floor the
+  policy does not waive (``password.below_platform_floor.<rule>``, one reason per rule), plus
+  ``rules.history`` previous passwords and the current one.
 """
 
 from __future__ import annotations
@@ -206,6 +206,22 @@ def _shown_character(char: str) -> str:
     return char
 
 
+def _floor_applies(rules: PasswordRules | None, floor_rule: str) -> bool:
+    return rules is None or not rules.waives(floor_rule)
+
+
+def _repeated_message(rules: PasswordRules) -> str:
+    message = count_message("max_repeated_run", rules.max_repeated_run or 0)
+    if rules.repeated_case_sensitive:
+        return message
+    return message + " " + _("Wielka i mała litera liczą się tu jako ten sam znak.")
+
+
+def _sequence_message(rules: PasswordRules) -> str:
+    return _("Hasło nie może zawierać %(num)d kolejnych znaków alfabetu, cyfr ani klawiatury, "
+             "w przód ani wstecz (np. abcd, 4321, qwer).", num=rules.forbid_sequences or 0)
+
+
 def _rule_message(rule: str, rules: PasswordRules) -> str:
     """The message for one rule name returned by ``PasswordRules.violations``."""
     if rule in ("digits", "uppercase", "lowercase", "special"):
@@ -215,7 +231,9 @@ def _rule_message(rule: str, rules: PasswordRules) -> str:
     if rule == "max_length":
         return count_message(rule, rules.max_length)
     if rule == "max_repeated_run":
-        return count_message(rule, rules.max_repeated_run or 0)
+        return _repeated_message(rules)
+    if rule == "sequence":
+        return _sequence_message(rules)
     if rule == "classes":
         return _("Hasło musi zawierać co najmniej %(num)d z tych rodzajów znaków: %(classes)s.",
                  num=rules.classes_at_least,
@@ -229,6 +247,14 @@ def _rule_message(rule: str, rules: PasswordRules) -> str:
     if rule == "contains_name":
         return _name_message()
     raise ValueError(f"no message for password rule {rule!r}")
+
+
+def _common_message() -> str:
+    return _("Hasło jest zbyt popularne i łatwe do odgadnięcia — wybierz inne.")
+
+
+def _cooperative_message() -> str:
+    return _("Hasło nie może zawierać nazwy spółdzielni.")
 
 
 def _login_message() -> str:
@@ -260,27 +286,28 @@ def check_new_password(
     passwords, oldest first; the last ``rules.history`` (staff: 3) are checked. The password
     must also differ from ``current_hash``.
     """
-    floor_applies = rules is None or not rules.waived
     broken = rules.violations(password, login=login, names=names) if rules else []
     messages: list[str] = []
 
     # Length: one message with the stricter of the tenant's minimum and the floor's.
     required = rules.min_length if rules else 0
-    if floor_applies:
+    if _floor_applies(rules, "min_length"):
         required = max(required, floor.min_length)
     if len(password) < required:
         messages.append(count_message("min_length", required))
     messages += [_rule_message(rule, rules) for rule in broken if rule != "min_length"]
 
-    if floor_applies:
-        if "contains_login" not in broken and floor.contains_login(password, login):
-            messages.append(_login_message())
-        if "contains_name" not in broken and floor.contains_name(password, names):
-            messages.append(_name_message())
-        if floor.is_common(password):
-            messages.append(_("Hasło jest zbyt popularne i łatwe do odgadnięcia — wybierz inne."))
-        if floor.contains_cooperative_name(password, cooperative_names):
-            messages.append(_("Hasło nie może zawierać nazwy spółdzielni."))
+    if (_floor_applies(rules, "login") and "contains_login" not in broken
+            and floor.contains_login(password, login)):
+        messages.append(_login_message())
+    if (_floor_applies(rules, "name") and "contains_name" not in broken
+            and floor.contains_name(password, names)):
+        messages.append(_name_message())
+    if _floor_applies(rules, "common_passwords") and floor.is_common(password):
+        messages.append(_common_message())
+    if (_floor_applies(rules, "cooperative_name")
+            and floor.contains_cooperative_name(password, cooperative_names)):
+        messages.append(_cooperative_message())
 
     messages += _reuse_messages(password, rules, previous_hashes, current_hash)
     return messages
@@ -303,17 +330,20 @@ def describe_rules(rules: PasswordRules | None, floor: PlatformFloor) -> list[st
     The same sentences as the error messages, so what residents read before choosing a
     password is exactly what they are told when a rule fails.
     """
-    floor_applies = rules is None or not rules.waived
-    length = max(rules.min_length if rules else 0, floor.min_length if floor_applies else 0)
+    floor_length = floor.min_length if _floor_applies(rules, "min_length") else 0
+    length = max(rules.min_length if rules else 0, floor_length)
     sentences = [count_message("min_length", length)]
     if rules is not None:
+        sentences.append(count_message("max_length", rules.max_length))
         sentences += [_rule_message(rule, rules) for rule in _active_rules(rules)]
-    if floor_applies:
-        if rules is None or not rules.forbid_login:
-            sentences.append(_login_message())
-        if rules is None or not rules.forbid_name:
-            sentences.append(_name_message())
-        sentences.append(_("Hasło nie może być popularne ani zawierać nazwy spółdzielni."))
+    if _floor_applies(rules, "login") and (rules is None or not rules.forbid_login):
+        sentences.append(_login_message())
+    if _floor_applies(rules, "name") and (rules is None or not rules.forbid_name):
+        sentences.append(_name_message())
+    if _floor_applies(rules, "common_passwords"):
+        sentences.append(_common_message())
+    if _floor_applies(rules, "cooperative_name"):
+        sentences.append(_cooperative_message())
     history = STAFF_HISTORY if rules is None else rules.history
     if history:
         sentences.append(count_message("history", history))
@@ -327,6 +357,8 @@ def _active_rules(rules: PasswordRules) -> list[str]:
         active.append("classes")
     if rules.max_repeated_run:
         active.append("max_repeated_run")
+    if rules.forbid_sequences:
+        active.append("sequence")
     if rules.forbidden_characters:
         active.append("forbidden_characters")
     if rules.forbid_login:

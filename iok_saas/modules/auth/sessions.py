@@ -20,12 +20,14 @@ from iok_saas.extensions import db
 from iok_saas.tenancy import SESSION_SITE_KEY, current_tenant, site_key
 from iok_saas.timeutil import as_utc, utcnow
 
-from .models import UserSession
+from .models import RESIDENT, UserSession
 
 SESSION_ID_KEY = "iok_sid"
 _STARTED = "iok_session_started"  # g: when the request's valid session began
 # Writing last_seen on every request would turn each page view into a write.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# Session timeouts of base.yaml, for staff while their tenant's policy is invalid.
+FALLBACK_IDLE, FALLBACK_ABSOLUTE = timedelta(minutes=15), timedelta(hours=12)
 
 
 def start_session(user, user_kind: str) -> None:
@@ -74,10 +76,17 @@ def load_session_user(user_kind: str, user_id: int, model: type,
     if found is None or found[0].ended_at is not None:
         return None
     row, user = found
+    policy = current_tenant.policy
+    if policy is None and user_kind == RESIDENT:
+        # The tenant's policy became invalid: the request ends in the branded 503, and no
+        # resident is signed in meanwhile (the session row stays, for when it is fixed).
+        return None
     now = utcnow()
-    rules = current_tenant.policy.session
-    if (now - as_utc(row.last_seen_at) > rules.idle_timeout
-            or now - as_utc(row.created_at) > rules.absolute_timeout):
+    # Staff stay signed in under the platform's timeouts: they may read the error's details.
+    idle, absolute = ((policy.session.idle_timeout, policy.session.absolute_timeout)
+                      if policy else (FALLBACK_IDLE, FALLBACK_ABSOLUTE))
+    if (now - as_utc(row.last_seen_at) > idle
+            or now - as_utc(row.created_at) > absolute):
         return _end_row(row, "timeout")
     if user is None or not user.is_active:
         return _end_row(row, "inactive")

@@ -117,6 +117,21 @@ def _block_form(**kwargs) -> F.BlockForm:
     return form
 
 
+def _unblock_form(account, **kwargs) -> F.UnblockForm:
+    form = F.UnblockForm(prefix="unblock", **kwargs)
+    methods = accounts.staff_unblock_methods(account) \
+        if account is not None and account.state == BLOCKED else ()
+    form.method.choices = [SelectChoice(m, F.UNBLOCK_LABELS[m]) for m in methods]
+    return form
+
+
+def _reset_form(**kwargs) -> F.ResetForm:
+    form = F.ResetForm(prefix="reset", **kwargs)
+    form.method.choices = [SelectChoice(m, F.RECOVERY_LABELS[m])
+                           for m in current_tenant.policy.recovery.staff_methods]
+    return form
+
+
 def _person_page(person: Person, status: int = 200, error: str | None = None, **bound):
     """The person page; ``bound`` replaces a blank form with the one just submitted."""
     account = services.account_of(person)
@@ -126,8 +141,8 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
         "create_form": F.CreateAccountForm(formdata=None, prefix="create"),
         "issue_form": F.IssueCredentialsForm(formdata=None, prefix="issue"),
         "block_form": _block_form(formdata=None),
-        "unblock_form": F.UnblockForm(formdata=None, prefix="unblock"),
-        "reset_form": F.ResetForm(formdata=None, prefix="reset"),
+        "unblock_form": _unblock_form(account, formdata=None),
+        "reset_form": _reset_form(formdata=None),
         "revoke_form": F.RevokeForm(formdata=None, prefix="revoke"),
     }
     blank.update(bound)
@@ -138,7 +153,7 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
         "today": services.today(),
         "account": account,
         "open_block": accounts.open_block(account) if account else None,
-        "unblock_method": accounts.unblock_method(account) if state == BLOCKED else None,
+        "unblock_methods": accounts.unblock_methods(account) if state == BLOCKED else (),
         "events": events_of(account) if account else [],
         "may_decide": accounts.may_decide_blocks(member.department),
         "decided_by": current_tenant.department_name(policy.blocking.decided_by),
@@ -149,7 +164,7 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
             "issue": state in ISSUE_STATES,
             "block": state in BLOCK_STATES,
             "unblock": state == BLOCKED,
-            "reset": state in RESET_STATES and policy.recovery.method != "email",
+            "reset": state in RESET_STATES and bool(policy.recovery.staff_methods),
             "revoke": account is not None and state != REVOKED,
         },
         "error": error,
@@ -237,17 +252,18 @@ def unblock(person_id: int):
     account, page = _account_or_error(person)
     if page:
         return page
-    form = F.UnblockForm(prefix="unblock")
+    form = _unblock_form(account)
     if not form.validate_on_submit():
         return _person_page(person, 422, unblock_form=form)
     evidence = (form.evidence.data or "").strip()
-    if (account.state == BLOCKED and accounts.unblock_method(account) == "initial_document"
-            and not evidence):
+    offered = accounts.staff_unblock_methods(account) if account.state == BLOCKED else ()
+    method = form.method.data or (offered[0] if offered else None)
+    if method == "initial_document" and not evidence:
         form.evidence.errors.append(_("Podaj numer dokumentu z pisma okazanego przez "
                                       "mieszkańca."))
         return _person_page(person, 422, unblock_form=form)
     try:
-        issued = accounts.unblock(account, current_staff(), evidence)
+        issued = accounts.unblock(account, current_staff(), evidence, method)
     except AccountError as exc:
         status = 403 if exc.code == "not_allowed" else 409
         if exc.code == "document_mismatch":
@@ -266,14 +282,15 @@ def reset(person_id: int):
     if page:
         return page
     recovery = current_tenant.policy.recovery
-    form = F.ResetForm(prefix="reset")
+    form = _reset_form()
     valid = form.validate_on_submit()
     evidence = (form.evidence.data or "").strip()
-    if recovery.method == "initial_document" and not evidence:
+    method = form.method.data or (recovery.staff_methods[0] if recovery.staff_methods else None)
+    if method == "initial_document" and not evidence:
         form.evidence.errors = [*form.evidence.errors,
                                 _("Podaj numer dokumentu z pisma okazanego przez mieszkańca.")]
         valid = False
-    if (recovery.identity_document and recovery.method in ("in_person", "initial_document")
+    if (recovery.identity_document and method in ("in_person", "initial_document")
             and not form.identity_checked.data):
         form.identity_checked.errors = [*form.identity_checked.errors,
                                         _("Potwierdź, że dokument tożsamości został "
@@ -281,7 +298,7 @@ def reset(person_id: int):
         valid = False
     if not valid:
         return _person_page(person, 422, reset_form=form)
-    if recovery.method == "email":
+    if method is None:
         return _person_page(person, 409, _("Hasło odzyskuje się przez link e-mail; biuro nie "
                                            "wydaje nowych haseł."), reset_form=form)
     if account.state not in RESET_STATES:
@@ -291,7 +308,7 @@ def reset(person_id: int):
         return _person_page(person, 409, message, reset_form=form)
     try:
         issued = accounts.reset(account, current_staff(), form.request_note.data.strip(),
-                                evidence)
+                                evidence, method)
     except AccountError as exc:
         if exc.code == "document_mismatch":
             form.evidence.errors = [*form.evidence.errors, _error_text(exc)]

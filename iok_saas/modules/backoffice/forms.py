@@ -52,6 +52,7 @@ class BlockForm(BaseForm):
 
 
 class UnblockForm(BaseForm):
+    method = SelectField(_l("Sposób odblokowania"), validators=[Optional()])
     evidence = StringField(_l("Numer dokumentu z pisma z danymi dostępowymi"),
                            validators=[Optional(), Length(max=32)],
                            description=_l("Numer wydrukowany przy tytule pisma, np. BRZ-1A2B3C4D."))
@@ -59,6 +60,7 @@ class UnblockForm(BaseForm):
 
 
 class ResetForm(BaseForm):
+    method = SelectField(_l("Sposób odzyskania"), validators=[Optional()])
     request_note = StringField(_l("Zgłoszenie"),
                                validators=[DataRequired(_l("Opisz zgłoszenie mieszkańca.")),
                                            Length(max=300)])
@@ -135,6 +137,9 @@ ACCOUNT_ERRORS = {
                        "odnośnik wysyłany e-mailem."),
     "unknown_trigger": _l("Ten powód blokady nie występuje w zasadach tej spółdzielni."),
     "channel_not_allowed": _l("Zasady tej spółdzielni nie przewidują zgłoszenia tą drogą."),
+    "not_eligible": _l("Zasady tej spółdzielni nie przewidują konta dla tej osoby: żaden jej "
+                       "obecny tytuł prawny do lokalu nie uprawnia do dostępu."),
+    "method_not_offered": _l("Zasady tej spółdzielni nie przewidują tego sposobu."),
     "identifiers_exhausted": _l("Brak wolnych identyfikatorów w formacie ustalonym w polityce. "
                                 "Skontaktuj się z operatorem platformy."),
 }

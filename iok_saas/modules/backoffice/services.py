@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import STATES, ResidentAccount
+from iok_saas.modules.accounts.services import person_eligible
 from iok_saas.modules.housing.models import Person, Title
 from iok_saas.timeutil import warsaw_today as today
 
@@ -49,12 +50,14 @@ def _has_account():
 
 
 def persons_without_account(limit: int | None = None) -> list[Person]:
-    """Persons who hold a title valid today but have no account yet (by name)."""
-    return list(db.session.scalars(
+    """Persons who hold a title valid today that the policy's ``eligible`` admits but have
+    no account yet (by name)."""
+    candidates = db.session.scalars(
         select(Person).where(_current_title_exists(today()), ~_has_account())
-        .order_by(Person.last_name, Person.first_name, Person.id).limit(limit)))
+        .order_by(Person.last_name, Person.first_name, Person.id))
+    eligible = [person for person in candidates if person_eligible(person)]
+    return eligible[:limit] if limit is not None else eligible
 
 
 def count_persons_without_account() -> int:
-    return db.session.scalar(
-        select(func.count(Person.id)).where(_current_title_exists(today()), ~_has_account()))
+    return len(persons_without_account())

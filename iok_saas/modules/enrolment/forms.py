@@ -131,6 +131,7 @@ class PickupForm(_Versioned):
 class ScheduleForm(_Versioned):
     when = StringField(_l("Termin odbioru"), filters=[_strip], validators=[
         DataRequired(_l("Podaj termin, np. 12.03.2026, 10:00–14:00.")), Length(max=100)])
+    department = SelectField(_l("Miejsce odbioru (dział)"), validators=[Optional()])
     place = StringField(_l("Miejsce"), filters=[_strip], validators=[Optional(), Length(max=90)])
     submit = SubmitField(_l("Wyślij termin odbioru"))
 

@@ -33,7 +33,7 @@ from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import BLOCKED, REVOKED, ResidentAccount
 from iok_saas.modules.accounts.services import AccountError, Credentials
 from iok_saas.modules.audit.services import record_event
-from iok_saas.modules.housing.models import COMMERCIAL, Person, Title, Unit
+from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.modules.notifications.services import notify
 from iok_saas.policy.schema import APPLICANT_TYPES, STEP_CHANNELS
@@ -89,6 +89,8 @@ ERRORS = {
     "account_exists": _l("Wybrana osoba ma już konto (identyfikator %(detail)s)."),
     "may_not_refuse": _l("Zasady tej spółdzielni nie przewidują odmowy."),
     "reason_required": _l("Podaj powód."),
+    "place_required": _l("Wybierz miejsce odbioru spośród działów spółdzielni."),
+    "unknown_place": _l("Tego miejsca nie ma wśród miejsc odbioru tej spółdzielni."),
     "identity_document": _l("Sprawdź dokument tożsamości i wybierz jego rodzaj."),
     "signed_receipt": _l("Mieszkaniec musi podpisać potwierdzenie odbioru."),
     "signed_application": _l("Mieszkaniec musi podpisać przygotowany wniosek."),
@@ -118,6 +120,7 @@ STATE_LABELS = {
     "staff_review": _l("Do sprawdzenia przez pracownika"),
     CORRECTION: _l("Czeka na poprawienie danych"),
     "notify_account_ready": _l("Powiadomienie o gotowym dostępie"),
+    "schedule_pickup": _l("Czeka na wyznaczenie terminu i miejsca odbioru"),
     "in_person_pickup": _l("Czeka na odbiór osobisty danych dostępowych"),
     REVOCATION_REVIEW: _l("Do rozpatrzenia"),
     COMPLETED: _l("Zakończony"),
@@ -131,6 +134,7 @@ STEP_LABELS = {
     "confirm_email": _l("Potwierdzenie adresu e-mail"),
     "staff_review": _l("Sprawdzenie danych przez pracownika"),
     "notify_account_ready": _l("Powiadomienie, że dostęp jest gotowy"),
+    "schedule_pickup": _l("Wyznaczenie terminu i miejsca odbioru (e-mail)"),
     "in_person_pickup": _l("Odbiór osobisty danych dostępowych"),
     REVOCATION_REVIEW: _l("Rozpatrzenie wniosku"),
 }
@@ -256,6 +260,7 @@ def department_for(step: str) -> str | None:
         "staff_review": enrolment.review.department,
         CORRECTION: enrolment.review.department,
         "in_person_pickup": enrolment.pickup.department,
+        "schedule_pickup": enrolment.pickup.department,
         REVOCATION_REVIEW: _revocation().handled_by,
         "revocation_filing": _revocation().handled_by,
     }.get(step)
@@ -367,11 +372,7 @@ def unit_matches(application: Application, unit: Unit) -> bool:
             and _norm(application.flat_number) == _norm(unit.unit_number))
 
 
-def title_eligible(title: Title) -> bool:
-    eligible = _enrolment().eligible
-    return (title.kind in eligible
-            or ("commercial" in eligible and title.unit.kind == COMMERCIAL)
-            or ("association_owner" in eligible and title.kind == "owner"))
+title_eligible = accounts.title_eligible
 
 
 def current_titles(person: Person, day: date | None = None) -> list[Title]:
@@ -542,6 +543,24 @@ def _notify(application: Application, kind: str, *, email_only: bool = False, **
         return None
     return notify(kind, to_email=application.email, to_name=application.full_name,
                   phone=application.phone, number=application.number, **context)
+
+
+def pickup_places() -> list[dict]:
+    """The manifest's departments where a pickup may be scheduled (``pickup.places``, or
+    every department of the manifest when the policy lists none)."""
+    keys = _enrolment().pickup.places
+    departments = current_tenant.info("departments", []) or []
+    return [d for d in departments if not keys or d.get("key") in keys]
+
+
+def place_of(key: str) -> str | None:
+    """A department's pickup place as the applicant reads it; None when the key is not one
+    of :func:`pickup_places`."""
+    department = next((d for d in pickup_places() if d.get("key") == key), None)
+    if department is None:
+        return None
+    name, room = department.get("name") or key, department.get("room")
+    return str(_l("%(name)s, pokój %(room)s", name=name, room=room)) if room else name
 
 
 def pickup_place() -> str:
@@ -733,17 +752,34 @@ def _resubmit(application: Application, data: ApplicantData, actor: str) -> None
 
 
 def schedule_pickup(application: Application, when: str, place: str, staff,
-                    version: int | None) -> None:
-    """Tell the resident when and where to collect the credentials (the step stays)."""
-    _require(application, ("in_person_pickup",), version, staff)
-    when, place = (when or "").strip(), (place or "").strip() or pickup_place()
+                    version: int | None, department: str | None = None) -> None:
+    """Tell the resident when and where to collect the credentials.
+
+    Where the policy has the step ``schedule_pickup``, the place is a department of the
+    manifest (``department``, one of :func:`pickup_places`) and sending it completes the
+    step; later, at the pickup step, the time may be sent again (rescheduling)."""
+    _require(application, ("schedule_pickup", "in_person_pickup"), version, staff,
+             step="in_person_pickup")
+    when = (when or "").strip()
     if not when:
         raise EnrolmentError("reason_required")
+    if department:
+        place = place_of(department)
+        if place is None:
+            raise EnrolmentError("unknown_place", department)
+    elif _enrolment().has_step("schedule_pickup"):
+        raise EnrolmentError("place_required")
+    place = (place or "").strip() or pickup_place()
     before = {**_view(application), "scheduled_for": application.pickup_scheduled_for}
     application.pickup_scheduled_for = f"{when}, {place}"
-    record_event(_staff_actor(staff), "application.pickup_scheduled", application,
-                 before=before, after={**_view(application),
-                                       "scheduled_for": application.pickup_scheduled_for})
+    if application.state == "schedule_pickup":   # the policy's step: done, on to the pickup
+        _advance(application, _staff_actor(staff), "schedule_pickup",
+                 "application.pickup_scheduled", before,
+                 scheduled_for=application.pickup_scheduled_for)
+    else:
+        record_event(_staff_actor(staff), "application.pickup_scheduled", application,
+                     before=before, after={**_view(application),
+                                           "scheduled_for": application.pickup_scheduled_for})
     _notify(application, "pickup_scheduled", when=when, place=place)
     _stage()
 

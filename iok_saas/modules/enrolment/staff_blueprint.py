@@ -222,8 +222,7 @@ def _page(application: Application, status: int = 200, error: str | None = None,
         "reject_form": F.RejectForm(prefix="reject", **none),
         "correction_form": F.CorrectionRequestForm(prefix="ask", **none),
         "fix_form": _correction_form(application, bound=False),
-        "schedule_form": F.ScheduleForm(prefix="schedule", place=services.pickup_place(),
-                                        **none),
+        "schedule_form": _schedule_form(place=services.pickup_place(), **none),
         "pickup_form": _pickup_form(bound=False),
         "decision_form": F.DecisionForm(prefix="decide", **none),
     }
@@ -247,11 +246,13 @@ def _page(application: Application, status: int = 200, error: str | None = None,
                        and current_tenant.policy.enrolment.review.may_refuse),
             "fix": state == CORRECTION,
             "pickup": state == "in_person_pickup",
+            "schedule": state in ("schedule_pickup", "in_person_pickup"),
             "pickup_person": state == "in_person_pickup" and services.pickup_needs_person(
                 application),
             "revocation": state == REVOCATION_REVIEW,
         },
         "pickup_rules": current_tenant.policy.enrolment.pickup,
+        "schedule_step": current_tenant.policy.enrolment.has_step("schedule_pickup"),
         "error": error,
         **forms,
     }
@@ -332,15 +333,24 @@ def enter_correction(application_id: int):
     return _done(application, _("Poprawki zapisane; wniosek wrócił do sprawdzenia."))
 
 
+def _schedule_form(**kwargs) -> F.ScheduleForm:
+    """The place is one of the manifest's departments (the policy's pickup places); free
+    text remains for tenants whose policy has no schedule_pickup step."""
+    form = F.ScheduleForm(prefix="schedule", **kwargs)
+    form.department.choices = [SelectChoice("", _("— wybierz —"))] + [
+        SelectChoice(d["key"], services.place_of(d["key"])) for d in services.pickup_places()]
+    return form
+
+
 @bp.post("/<int:application_id>/termin")
 def schedule(application_id: int):
     application = _application_or_404(application_id)
-    form = F.ScheduleForm(prefix="schedule")
+    form = _schedule_form()
     if not form.validate_on_submit():
         return _page(application, 422, schedule_form=form)
     try:
         services.schedule_pickup(application, form.when.data, form.place.data,
-                                 current_staff(), _version(form))
+                                 current_staff(), _version(form), form.department.data or None)
     except EnrolmentError as exc:
         return _refused(application, exc, schedule_form=form)
     return _done(application, _("Wysłano termin odbioru."))

@@ -11,11 +11,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from iok_saas.forms import BaseForm
-
-HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Podaj kolor w formacie #RRGGBB."))
 
 
 class LoginForm(BaseForm):
@@ -27,39 +25,40 @@ class LoginForm(BaseForm):
 
 
 class TenantForm(BaseForm):
-    """Onboarding (and editing) a cooperative: manifest fields plus its policy."""
+    """Onboarding a cooperative: the manifest's fields, plus its policy.
 
-    slug = StringField(_l("Skrót (subdomena)"), validators=[
-        DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{1,39}$",
-                               message=_l("Małe litery, cyfry i myślniki, 2–40 znaków."))])
-    short_name = StringField(_l("Nazwa skrócona"), validators=[DataRequired(), Length(max=120)])
-    legal_name = StringField(_l("Pełna nazwa"), validators=[DataRequired(), Length(max=300)])
+    The fields carry no rules of their own: the manifest schema (tenants/manifest.py) is the
+    one validator for a manifest file and this form alike, so the console requires exactly
+    what tenants/README.md marks as required and offers every documented key."""
+
+    slug = StringField(_l("Skrót (subdomena)"))
+    short_name = StringField(_l("Nazwa skrócona"))
+    legal_name = StringField(_l("Pełna nazwa"))
     kind = SelectField(_l("Rodzaj"), choices=[
         SelectChoice("housing_cooperative", _l("Spółdzielnia mieszkaniowa")),
         SelectChoice("association_manager", _l("Zarządca wspólnot mieszkaniowych"))])
-    hosts = TextAreaField(_l("Własne domeny (jedna w wierszu)"), validators=[Optional()])
-    street = StringField(_l("Ulica i numer"), validators=[DataRequired()])
-    postal_code = StringField(_l("Kod pocztowy"), validators=[
-        DataRequired(), Regexp(r"^\d{2}-\d{3}$", message=_l("Kod w formacie 00-000."))])
-    city = StringField(_l("Miejscowość"), validators=[DataRequired()])
-    email = EmailField(_l("E-mail kontaktowy"), validators=[DataRequired(), Email()])
-    phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=40)])
-    emergency_phone = StringField(_l("Telefon alarmowy (pogotowie)"),
-                                  validators=[Optional(), Length(max=40)])
-    nip = StringField(_l("NIP"), validators=[Optional()])
+    hosts = TextAreaField(_l("Własne domeny (jedna w wierszu)"))
+    street = StringField(_l("Ulica i numer"))
+    postal_code = StringField(_l("Kod pocztowy"))
+    city = StringField(_l("Miejscowość"))
+    email = StringField(_l("E-mail kontaktowy"))
+    website = StringField(_l("Strona internetowa"))
+    phone = StringField(_l("Telefon"))
+    emergency_phone = StringField(_l("Telefon alarmowy (pogotowie)"))
+    office_hours = StringField(_l("Godziny pracy biura"))
+    nip = StringField(_l("NIP"))
+    regon = StringField(_l("REGON"))
     departments = TextAreaField(
-        _l("Działy (w każdym wierszu: klucz: nazwa)"), validators=[DataRequired()],
-        description=_l("Np. „finance: Dział Finansowy”. Klucze są używane w polityce."))
-    primary_color = StringField(_l("Kolor główny"), default="#1f4e79",
-                                validators=[DataRequired(), HEX_COLOUR])
-    accent_color = StringField(_l("Kolor akcentu"), default="#f0b429",
-                               validators=[DataRequired(), HEX_COLOUR])
-    logo_text = StringField(_l("Tekst logo (do 6 znaków)"),
-                            validators=[DataRequired(), Length(max=6)])
-    regulations_version = StringField(_l("Wersja regulaminu"), validators=[DataRequired()])
-    regulations_title = StringField(_l("Tytuł regulaminu"), validators=[DataRequired()])
-    regulations_text = TextAreaField(_l("Treść regulaminu (Markdown)"),
-                                     validators=[DataRequired()])
+        _l("Działy (w każdym wierszu: klucz: nazwa | pokój | telefon | e-mail)"),
+        description=_l("Np. „finance: Dział Finansowy | 12 | 77 416 42 58 | "
+                       "finanse@example.pl”; pokój, telefon i e-mail można pominąć. "
+                       "Klucze są używane w polityce."))
+    primary_color = StringField(_l("Kolor główny"), default="#1f4e79")
+    accent_color = StringField(_l("Kolor akcentu"), default="#f0b429")
+    logo_text = StringField(_l("Tekst logo (do 6 znaków)"))
+    regulations_version = StringField(_l("Wersja regulaminu"))
+    regulations_title = StringField(_l("Tytuł regulaminu"))
+    regulations_text = TextAreaField(_l("Treść regulaminu (Markdown)"))
     policy_preset = SelectField(_l("Polityka — szablon"), validators=[Optional()])
     policy_source = TextAreaField(_l("Polityka (YAML)"), validators=[Optional()],
                                   description=_l("Pozostaw puste, aby użyć wybranego szablonu."))

@@ -1,48 +1,63 @@
-"""Between the onboarding form and a tenant manifest (both directions)."""
+"""Between the onboarding form and a tenant manifest: the form's fields in the manifest's
+shape. Nothing is checked here; ``manifest_from_form`` validates with the manifest schema."""
 
 from __future__ import annotations
 
 from .forms import TenantForm
 
+DEPARTMENT_PARTS = ("room", "phone", "email")
+"""After 'key: name', the optional parts of a department line, separated by '|'."""
+
+
+def _text(field) -> str:
+    return (field.data or "").strip()
+
 
 def manifest_data(form: TenantForm) -> dict:
-    """The manifest the form describes, in the same shape as a tenants/<slug>.yaml file."""
-    contact: dict = {"email": form.email.data.strip()}
-    if form.phone.data:
-        contact["phones"] = [{"label": "Biuro", "number": form.phone.data.strip()}]
-    if form.emergency_phone.data:
-        contact["emergency"] = {"label": "Pogotowie", "number": form.emergency_phone.data.strip()}
+    """The manifest the form describes, in the same shape as a tenants/<slug>.yaml file
+    (empty inputs are dropped by ``manifest_from_form``, as a file would leave them out)."""
+    contact: dict = {"email": _text(form.email), "website": _text(form.website),
+                     "office_hours": _text(form.office_hours)}
+    if _text(form.phone):
+        contact["phones"] = [{"label": "Biuro", "number": _text(form.phone)}]
+    if _text(form.emergency_phone):
+        contact["emergency"] = {"label": "Pogotowie", "number": _text(form.emergency_phone)}
     data = {
-        "slug": form.slug.data.strip(),
-        "short_name": form.short_name.data.strip(),
-        "legal_name": form.legal_name.data.strip(),
+        "slug": _text(form.slug),
+        "short_name": _text(form.short_name),
+        "legal_name": _text(form.legal_name),
         "kind": form.kind.data,
         "hosts": [h.strip().lower() for h in (form.hosts.data or "").split() if h.strip()],
-        "policy": form.slug.data.strip(),
+        "policy": _text(form.slug),
         "locale": "pl",
-        "address": {"street": form.street.data.strip(),
-                    "postal_code": form.postal_code.data.strip(),
-                    "city": form.city.data.strip()},
+        "address": {"street": _text(form.street), "postal_code": _text(form.postal_code),
+                    "city": _text(form.city)},
         "contact": contact,
         "departments": parse_departments(form.departments.data),
-        "branding": {"primary_color": form.primary_color.data.lower(),
-                     "accent_color": form.accent_color.data.lower(),
-                     "logo_text": form.logo_text.data.strip()},
-        "regulations": {"version": form.regulations_version.data.strip(),
-                        "title": form.regulations_title.data.strip(),
-                        "text": form.regulations_text.data},
+        "branding": {"primary_color": _text(form.primary_color),
+                     "accent_color": _text(form.accent_color),
+                     "logo_text": _text(form.logo_text)},
+        "regulations": {"version": _text(form.regulations_version),
+                        "title": _text(form.regulations_title),
+                        "text": form.regulations_text.data or ""},
     }
-    if form.nip.data:
-        data["tax_ids"] = {"nip": form.nip.data.strip()}
+    tax_ids = {"nip": _text(form.nip), "regon": _text(form.regon)}
+    if any(tax_ids.values()):
+        data["tax_ids"] = tax_ids
     return data
 
 
-def parse_departments(text: str) -> list[dict]:
+def parse_departments(text: str | None) -> list[dict]:
+    """'key: name | room | phone | email' per line; the parts after the name are optional."""
     departments = []
     for line in (text or "").splitlines():
-        key, sep, name = line.partition(":")
-        if line.strip():
-            departments.append({"key": key.strip(), "name": name.strip() if sep else ""})
+        if not line.strip():
+            continue
+        key, _sep, rest = line.partition(":")
+        name, *parts = (part.strip() for part in rest.split("|"))
+        department = {"key": key.strip(), "name": name}
+        department.update(zip(DEPARTMENT_PARTS, parts, strict=False))
+        departments.append(department)
     return departments
 
 

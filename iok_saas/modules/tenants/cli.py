@@ -15,7 +15,8 @@ from iok_saas.tenancy import ACTIVE, SUSPENDED, directory
 from . import services
 from .manifest import ManifestError, load_manifest
 
-tenants_cli = AppGroup("tenants", help="List, sync, create, suspend and resume tenants.")
+tenants_cli = AppGroup("tenants", help="List, sync, create, suspend and resume tenants; "
+                       "create a tenant's first staff administrator.")
 
 
 def _actor() -> Actor:
@@ -75,7 +76,10 @@ def create(manifest: Path, policy_file: Path | None) -> None:
 
 
 def _status_command(name: str, status: str, verb: str):
-    @tenants_cli.command(name, help=f"{verb.capitalize()} a tenant (its hosts answer 503).")
+    answer = ("its hosts answer 503 until it is resumed" if status == SUSPENDED
+              else "its hosts serve again")
+
+    @tenants_cli.command(name, help=f"{verb.capitalize()} a tenant ({answer}).")
     @click.argument("slug")
     @click.option("--reason", required=True)
     def command(slug: str, reason: str) -> None:
@@ -90,3 +94,26 @@ def _status_command(name: str, status: str, verb: str):
 
 suspend = _status_command("suspend", SUSPENDED, "suspend")
 resume = _status_command("resume", ACTIVE, "resume")
+
+
+@tenants_cli.command("create-admin")
+@click.argument("slug")
+@click.argument("login")
+@click.option("--name", "full_name", required=True, help="The administrator's full name.")
+@click.option("--department", required=True, help="A department key of the manifest.")
+@click.option("--email", default=None, help="The administrator's e-mail (optional).")
+def create_admin(slug: str, login: str, full_name: str, department: str,
+                 email: str | None) -> None:
+    """Create a tenant's first staff administrator; prints a one-time password once."""
+    from iok_saas.modules.staff.services import StaffError, create_first_admin
+
+    tenant = next((t for t in directory().all() if t.slug == slug), None)
+    if tenant is None:
+        _fail([f"no tenant with slug '{slug}'"])
+    try:
+        member, password = create_first_admin(tenant, login, full_name, email, department,
+                                              _actor())
+    except StaffError as exc:
+        _fail([f"{exc.field}: {exc}"])
+    click.echo(f"created staff administrator {member.login} at {slug}; one-time password "
+               f"(shown once, change at first login): {password}")

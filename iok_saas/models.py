@@ -11,7 +11,13 @@ from .modules.housing.models import Association, Person, Title, Unit
 from .modules.imports.models import ApiToken, ImportRun
 from .modules.ledger.models import ChargeSchedule, LedgerEntry
 from .modules.meters.models import Meter, MeterReading
-from .modules.notifications.models import OutboxMessage, StaffTask
+from .modules.notices.models import (
+    ChargeNotice,
+    ChargeNoticeLine,
+    NoticeConsent,
+    NoticeDelivery,
+)
+from .modules.notifications.models import OutboxAttachment, OutboxMessage, StaffTask
 from .modules.occupants.models import OccupantsChange
 from .modules.operator.models import Operator
 from .modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
@@ -19,7 +25,8 @@ from .modules.staff.models import StaffMember
 from .modules.tenants.models import PlatformState, Tenant, TenantHost
 
 __all__ = [
-    "AccountBlock", "Announcement", "AnnouncementTarget", "ApiToken", "Application",
+    "AccountBlock", "Announcement", "ChargeNotice", "ChargeNoticeLine", "NoticeConsent",
+    "NoticeDelivery", "OutboxAttachment", "AnnouncementTarget", "ApiToken", "Application",
     "Association", "AuditEvent", "ChargeSchedule", "ContactCorrection", "CourtCase",
     "FaultEvent", "FaultPhoto", "FaultReport", "ImportRun", "LandCost", "LedgerEntry",
     "LoginAttempt", "Membership", "Meter", "MeterReading", "OccupantsChange", "Operator",

@@ -132,7 +132,8 @@ def _celery_settings(redis_url: str | None) -> dict:
         "broker_url": redis_url or "memory://",
         # Modules whose tasks a worker registers at start.
         "include": ["iok_saas.modules.notifications.tasks",
-                    "iok_saas.modules.announcements.tasks"],
+                    "iok_saas.modules.announcements.tasks",
+                    "iok_saas.modules.notices.tasks"],
         "task_always_eager": redis_url is None,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -153,5 +154,6 @@ def _celery_settings(redis_url: str | None) -> dict:
             "sweep-outbox": {"task": "notifications.sweep_outbox",
                              "schedule": float(os.environ.get("IOK_OUTBOX_SWEEP_SECONDS", "30"))},
             "send-due-announcements": {"task": "announcements.send_due", "schedule": 60.0},
+            "send-pending-notices": {"task": "notices.send_pending", "schedule": 60.0},
         },
     }

@@ -72,6 +72,7 @@ PORTAL_MODULES = (
     ("occupants", "/konto/liczba-osob", "/staff/liczba-osob"),
     ("announcements", "/konto/ogloszenia", "/staff/ogloszenia"),
     ("contact", "/konto/dane", "/staff/korekty-danych"),
+    ("notices", "/konto/zawiadomienia", "/staff/zawiadomienia"),
     ("records", "/konto", None),
     ("imports", None, "/staff/import"),
 )

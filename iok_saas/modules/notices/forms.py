@@ -21,7 +21,8 @@ class WithdrawForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     # Choices are the imported periods ("2027-01"), set by the view.
-    period = SelectField(_l("Okres"), validators=[InputRequired(_l("Wybierz okres."))])
+    period = SelectField(_l("Okres"), validate_choice=False,
+                         validators=[InputRequired(_l("Wybierz okres."))])
     confirm = BooleanField(_l("Potwierdzam: opublikuj zawiadomienia w portalu i wyślij je "
                               "e-mailem mieszkańcom, którzy wyrazili zgodę."),
                            validators=[DataRequired(_l("Potwierdź publikację i wysyłkę."))])

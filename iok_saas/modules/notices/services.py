@@ -71,7 +71,7 @@ def give_consent(account: ResidentAccount) -> NoticeConsent:
                             version=current_tenant.policy.charge_notices.consent_version,
                             given_at=utcnow())
     db.session.add(consent)
-    db.session.flush([consent])
+    db.session.flush()
     record_event(f"resident:{account.login}", "notice_consent.given", consent,
                  after={"version": consent.version})
     return consent
@@ -317,7 +317,7 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
             if attach else []
         message = queue_email(EMAIL_KIND, delivery.email, names.get(delivery.account_id),
                               subject, text, attachments)
-        db.session.flush([message])
+        db.session.flush()
         delivery.outbox_message_id, delivery.queued_at = message.id, now
     return len(deliveries)
 

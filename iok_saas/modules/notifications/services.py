@@ -70,7 +70,7 @@ def queue_email(kind: str, to_email: str, to_name: str | None, subject: str,
                             html_body=html)
     db.session.add(message)
     if attachments:
-        db.session.flush([message])
+        db.session.flush()
         db.session.add_all(OutboxAttachment(message_id=message.id, filename=a.filename,
                                             content_type=a.content_type, content=a.content)
                            for a in attachments)

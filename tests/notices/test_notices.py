@@ -24,7 +24,7 @@ from iok_saas.modules.notices.models import (
 from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.tenancy import tenant_scope
 
-from ..factories import staff, tenant
+from ..factories import tenant
 from .helpers import TOTAL, consent, import_notices, publish
 
 ZW, KU = "zielone-wzgorza", "kuzniki"

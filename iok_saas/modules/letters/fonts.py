@@ -36,6 +36,7 @@ def compact_font_files() -> dict[str, Path]:
     options.name_IDs = ["*"]          # keep the family name PDF readers show
     options.notdef_outline = True
     options.layout_features = []      # no kerning tables: fpdf2 does not use them
+    options.drop_tables += ["FFTM"]   # a timestamp fontTools warns about on every subset
     files = {}
     for style, filename in FONT_FILES.items():
         font = TTFont(FONT_DIR / filename)

@@ -12,8 +12,8 @@ import zxingcpp
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from iok_saas.modules.letters.letterhead import Letterhead
 from iok_saas.modules.ledger.payment_qr import transfer_payload
+from iok_saas.modules.letters.letterhead import Letterhead
 from iok_saas.modules.notices.payment import printed_account, transfer_matrix
 from iok_saas.modules.notices.pdf import NoticeDocument, NoticeLine, notices_pdfs
 

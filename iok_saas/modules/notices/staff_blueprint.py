@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from iok_saas.extensions import db
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.portal import desk_guard
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant
 
 from . import services, tasks

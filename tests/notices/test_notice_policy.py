@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from iok_saas.features import load_features
 from iok_saas.policy import PolicyError, compile_policy
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -15,6 +16,7 @@ SOURCE = "policies/child.yaml"
 
 @pytest.fixture
 def presets(tmp_path: Path) -> Path:
+    load_features()  # the notices feature brings the charge_notices tab key
     shutil.copy(POLICIES / "base.yaml", tmp_path)
     return tmp_path
 

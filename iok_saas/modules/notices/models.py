@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
+from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.tenancy import TenantScoped
 from iok_saas.timeutil import utcnow
 
@@ -79,6 +80,7 @@ class NoticeDelivery(TenantScoped, db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime | None]     # rendered and handed to the outbox
     opened_at: Mapped[datetime | None]     # first download by the resident ("read receipt")

@@ -315,10 +315,10 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
             link=link, attached=attach)
         attachments = [Attachment(file_name(notice), "application/pdf", pdfs[notice.id])] \
             if attach else []
-        message = queue_email(EMAIL_KIND, delivery.email, names.get(delivery.account_id),
-                              subject, text, attachments)
-        db.session.flush()
-        delivery.outbox_message_id, delivery.queued_at = message.id, now
+        delivery.outbox_message = queue_email(EMAIL_KIND, delivery.email,
+                                              names.get(delivery.account_id), subject, text,
+                                              attachments)
+        delivery.queued_at = now
     return len(deliveries)
 
 

@@ -36,8 +36,8 @@ class OutboxMessage(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
-    attachments: Mapped[list[OutboxAttachment]] = relationship(
-        order_by="OutboxAttachment.id", viewonly=True)
+    # Loaded only when sent; written with the message (no flush needed to link them).
+    attachments: Mapped[list[OutboxAttachment]] = relationship(order_by="OutboxAttachment.id")
 
 
 class OutboxAttachment(TenantScoped, db.Model):

@@ -68,12 +68,9 @@ def queue_email(kind: str, to_email: str, to_name: str | None, subject: str,
     message = OutboxMessage(delivery_key=uuid.uuid4().hex, kind=kind, to_address=to_email,
                             to_name=to_name, subject=subject, text_body=text,
                             html_body=html)
+    message.attachments = [OutboxAttachment(filename=a.filename, content_type=a.content_type,
+                                            content=a.content) for a in attachments]
     db.session.add(message)
-    if attachments:
-        db.session.flush()
-        db.session.add_all(OutboxAttachment(message_id=message.id, filename=a.filename,
-                                            content_type=a.content_type, content=a.content)
-                           for a in attachments)
     return message
 
 

@@ -124,16 +124,16 @@ def test_resume_help_says_what_resuming_does(app):
 
 def test_create_admin_makes_the_first_staff_administrator(app, host_client):
     assert run(app, "tenants", "sync").exit_code == 0
-    result = run(app, "tenants", "create-admin", "kuzniki", "Admin.K", "--name", "Ada Nowak",
+    result = run(app, "staff", "create-admin", "kuzniki", "Admin.K", "--name", "Ada Nowak",
                  "--department", "board")
     assert result.exit_code == 0, result.output
     password = result.output.rsplit(": ", 1)[1].strip()
     page = host_client("kuzniki.localhost").post(
         "/staff/logowanie", data={"login": "admin.k", "password": password})
     assert page.status_code == 302
-    taken = run(app, "tenants", "create-admin", "kuzniki", "admin.k", "--name", "X",
+    taken = run(app, "staff", "create-admin", "kuzniki", "admin.k", "--name", "X",
                 "--department", "board")
     assert taken.exit_code == 1 and "login:" in taken.output
-    missing = run(app, "tenants", "create-admin", "nope", "a.b", "--name", "X",
+    missing = run(app, "staff", "create-admin", "nope", "a.b", "--name", "X",
                   "--department", "board")
     assert missing.exit_code == 1 and "no tenant with slug 'nope'" in missing.output

@@ -415,6 +415,13 @@ class HandledBy:
 
 
 @dataclass(frozen=True)
+class ChargeNoticeRules:
+    email: str            # "attachment" (the PDF rides along) or "link" (to the portal)
+    consent_version: str  # recorded with every consent, so a changed wording is traceable
+    consent_text: str
+
+
+@dataclass(frozen=True)
 class Policy:
     """One tenant's validated policy: the merged ``extends`` chain, typed."""
 
@@ -437,6 +444,7 @@ class Policy:
     revocation: RevocationRules
     notifications: NotificationRules
     notices: Notices
+    charge_notices: ChargeNoticeRules
     regulations: RegulationRules
     session: SessionRules
     handled_by: HandledBy
@@ -492,6 +500,7 @@ def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> 
         revocation=_revocation(data["revocation"]),
         notifications=_notifications(data["notifications"]),
         notices=Notices(**data["notices"]),
+        charge_notices=ChargeNoticeRules(**data["charge_notices"]),
         regulations=RegulationRules(**data["regulations"]),
         session=SessionRules(**data["session"]),
         handled_by=HandledBy(**data["handled_by"]),

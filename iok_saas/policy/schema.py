@@ -707,6 +707,20 @@ HandledBySchema = Schema.from_dict(
 )
 
 
+NOTICE_EMAIL = ("attachment", "link")
+
+
+class ChargeNoticesSchema(Schema):
+    """Paperless charge notices: how the e-mail carries the PDF, which consent wording."""
+
+    email = choice(NOTICE_EMAIL, load_default="link")
+    consent_version = text(load_default="1")
+    consent_text = text(load_default=(
+        "Zgadzam się na doręczanie mi zawiadomień o wysokości opłat wyłącznie w formie "
+        "elektronicznej: w serwisie IOK i pocztą e-mail. Zgodę mogę w każdej chwili wycofać; "
+        "wtedy zawiadomienia znów otrzymam na papierze."))
+
+
 class RegulationsSchema(Schema):
     version = text(allow_none=True, load_default=None)
     accept_at_first_login = Flag(required=True)
@@ -739,6 +753,8 @@ class PolicySchema(CheckedSchema):
     revocation = fields.Nested(RevocationSchema, required=True)
     notifications = fields.Nested(NotificationsSchema, required=True)
     notices = fields.Nested(NoticesSchema, required=True)
+    charge_notices = fields.Nested(ChargeNoticesSchema, load_default=lambda: {
+        name: field.load_default for name, field in ChargeNoticesSchema().fields.items()})
     regulations = fields.Nested(RegulationsSchema, required=True)
     session = fields.Nested(SessionSchema, required=True)
     handled_by = fields.Nested(HandledBySchema, required=True)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from iok_saas.policy import PLATFORM_MIN_LENGTH, TABS, Policy, check_paths, load_policy_file
+from iok_saas.policy import PLATFORM_MIN_LENGTH, Policy, check_paths, load_policy_file
+from iok_saas.policy.schema import known_tabs
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 COOPERATIVES = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
@@ -19,7 +20,7 @@ def load(name: str) -> Policy:
 def test_every_shipped_file_loads(path):
     policy = load_policy_file(path)
     assert policy.name == path.stem
-    assert policy.tabs <= set(TABS)
+    assert policy.tabs <= set(known_tabs())
 
 
 def test_the_check_passes_and_notes_exactly_the_waivers():
@@ -123,7 +124,8 @@ def test_zielone_wzgorza():
     assert policy.recovery.methods == ("initial_document",)
     assert policy.blocking.unblock_by == ("initial_document",)
     assert policy.tabs == {"ledger", "water_meters", "meter_submission", "faults",
-                           "announcements"}
+                           "announcements", "charge_notices"}
+    assert policy.charge_notices.email == "attachment"
     assert policy.ledger.components == ("rent", "loan")
 
 
@@ -133,7 +135,8 @@ def test_kuzniki():
     assert policy.enrolment.steps == ("in_person_request", "in_person_pickup")
     assert policy.enrolment.pickup.identity_document
     assert policy.recovery.methods == ("written_request",)
-    assert policy.tabs == {"ledger", "faults", "occupants"}
+    assert policy.tabs == {"ledger", "faults", "occupants", "charge_notices"}
+    assert policy.charge_notices.email == "link"
     blocking = policy.blocking
     assert blocking.unblock_by == ("new_password_on_written_request",)
     assert blocking.rule("written_request").action == "block_now"

@@ -22,8 +22,8 @@ EXPECTED_TABS = {
     "gdynia": {"ledger", "services", "land_costs", "court_cases", "contact", "water_meters",
                "announcements"},
     "zielone-wzgorza": {"ledger", "water_meters", "meter_submission", "faults",
-                        "announcements"},
-    "kuzniki": {"ledger", "faults", "occupants"},
+                        "announcements", "charge_notices"},
+    "kuzniki": {"ledger", "faults", "occupants", "charge_notices"},
 }
 
 

@@ -182,6 +182,27 @@ class World:
                 return row.id
         return self._once(("occupants", slug), make)
 
+    def notice(self, slug) -> int:
+        """A published charge notice for resident A's unit."""
+        from tests.notices.helpers import import_notices, publish
+
+        def make():
+            _, resident = self.resident_a(slug)
+            (notice_id,) = import_notices(slug, [resident.unit_id])
+            publish(slug)
+            return notice_id
+        return self._once(("notice", slug), make)
+
+    def notice_period(self, slug) -> str:
+        """A period imported for resident A's unit and not yet published (YYYY-MM)."""
+        from tests.notices.helpers import import_notices
+
+        def make():
+            _, resident = self.resident_a(slug)
+            import_notices(slug, [resident.unit_id], date(2027, 2, 1))
+            return "2027-02"
+        return self._once(("notice_period", slug), make)
+
     def correction(self, slug) -> int:
         from iok_saas.modules.contact import services
 

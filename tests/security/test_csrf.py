@@ -24,12 +24,12 @@ OPERATOR = ("ops@example.com", "operator-secret-123")
 
 # Which tenant each blueprint's POSTs are sent to (one whose policy shows the feature).
 TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
-                       "contact_staff": SI}
+                       "contact_staff": SI, "notices": KU, "notices_staff": KU}
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
-                       "announcements", "contact", "records"}
+                       "announcements", "contact", "records", "notices"}
 
 
 def _forms(world) -> dict:
@@ -49,6 +49,8 @@ def _forms(world) -> dict:
                           "confirm": "y"},
         "occupants.index": {"unit": world.resident_a(KU)[1].unit_id, "occupants": "4"},
         "announcements.email_opt_in": {"wanted": "y"},
+        "notices.consent": {"agree": "y"},
+        "notices_staff.publish": {"period": world.notice_period(KU), "confirm": "y"},
         "contact.correct": {"email": "inny@example.com", "note": "Zmiana"},
         "enrolment.apply": {"first_name": "Ewa", "last_name": "Nowa", "street": "ul. Lipowa",
                             "building_number": "3", "city": "Miasto", "email": "ewa@example.com",

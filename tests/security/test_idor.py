@@ -58,6 +58,7 @@ ROUTES: dict[str, Case] = {
     "meters.meter": Case(RESIDENT, ZW, GD, lambda w, s: {"meter_id": w.meter(s)}),
     "announcements.show": Case(RESIDENT, ZW, SI,
                                lambda w, s: {"announcement_id": w.announcement(s)}),
+    "notices.show": Case(RESIDENT, ZW, KU, lambda w, s: {"notice_id": w.notice(s)}),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -115,6 +116,7 @@ NOT_SECRET = {
     "bootstrap.static": "public Bootstrap files (path)",
     "site.set_language": "a language code; its next= is checked in test_redirects.py",
     "api_v1.import_dataset": "a dataset name from the published OpenAPI document",
+    "notices_staff.period": "a month (YYYY-MM); a tenant's staff see all its periods",
     # Operators are platform-wide by design: every tenant's page is theirs to see.
     "operator.tenant": "tenant slug; operators only (admin host)",
     "operator.first_admin": "tenant slug; operators only (admin host)",

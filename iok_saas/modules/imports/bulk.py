@@ -48,9 +48,9 @@ from iok_saas.modules.ledger.models import CHARGE, CORRECTION, INTEREST, PAYMENT
 from . import schemas as S
 from .formats import DATASETS, CsvRows, Dataset, FormatError
 from .problems import Coded
+from .shared import ANALYZE_AFTER, ERRORS_KEPT, Counts, duplicate_problem, reference_problem
 
-# services.py imports this module, so its names are imported where they are used.
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the importer that hands a dataset over (services.py imports this module)
     from .services import _Importer
 
 COPY_BLOCK = 1 << 18  # characters of COPY data sent at a time
@@ -539,8 +539,6 @@ def _error_query(plan: Plan) -> str:
 
 def _describe(plan: Plan, seq: int, code: int, extra: str | None,
               first_row: int | None) -> tuple[str | None, Coded]:
-    from .services import duplicate_problem, reference_problem
-
     if seq < 1000:
         f = plan.fields[seq]
         if code == 0:
@@ -663,8 +661,6 @@ def _report(importer: _Importer, plan: Plan, python_errors: list, staging: Stagi
             sql_errors: bool) -> None:
     """Every error of the dataset, in row order and in each row in the marshmallow path's
     order, to the importer (which keeps the first ERRORS_KEPT and counts them all)."""
-    from .services import ERRORS_KEPT
-
     found = [(line, -1, None, problem) for line, problem in staging.bad_width]
     found += python_errors
     total = len(found)
@@ -686,8 +682,6 @@ def _evaluated(value):
 
 def _tally(plan: Plan, params: dict):
     """(rows with an error, Counts of the good rows against the stored ones): one join."""
-    from .services import Counts
-
     spec = plan.spec
     bad, good, existing, changed = db.session.execute(text(
         f"SELECT count(*) FILTER (WHERE NOT ok), count(*) FILTER (WHERE ok), "
@@ -715,8 +709,6 @@ def _new(plan: Plan) -> str:
 
 def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int) -> None:
     """One UPDATE of the changed rows, one INSERT of the new ones (every row is good)."""
-    from .services import ANALYZE_AFTER
-
     spec = plan.spec
     table = spec.model.__table__.name
     names = _names(plan)

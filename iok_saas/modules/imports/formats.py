@@ -20,6 +20,8 @@ from marshmallow import Schema
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.ledger.models import ChargeSchedule, LedgerEntry
 from iok_saas.modules.meters.models import ACCEPTED, SOURCE_MANAGER, Meter, MeterReading
+from iok_saas.modules.notices.import_schemas import NoticeLineSchema, NoticeSchema
+from iok_saas.modules.notices.models import ChargeNotice, ChargeNoticeLine
 from iok_saas.modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
 
 from . import schemas as S
@@ -77,6 +79,10 @@ _LIST = (
             description="A unit's share of the cost of buying the land."),
     Dataset("services", ServiceCharge, S.ServiceSchema, {"unit": "units"},
             description="Invoices and notes for other services sold or bought."),
+    Dataset("notices", ChargeNotice, NoticeSchema, {"unit": "units"},
+            description="A unit's notice of charges for a period (paperless notices)."),
+    Dataset("notice_lines", ChargeNoticeLine, NoticeLineSchema, {"notice": "notices"},
+            description="One charge of a notice: a component and its monthly amount."),
 )
 
 # Dependency order: a dataset comes after every dataset it refers to.

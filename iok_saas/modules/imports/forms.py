@@ -24,6 +24,8 @@ DATASET_LABELS = {
     "court_cases": _l("Sprawy sądowe"),
     "land_costs": _l("Koszty zakupu gruntu"),
     "services": _l("Inne usługi"),
+    "notices": _l("Zawiadomienia o wysokości opłat"),
+    "notice_lines": _l("Składniki zawiadomień o opłatach"),
     "multi": _l("Wiele zbiorów"),
 }
 STATUS_LABELS = {

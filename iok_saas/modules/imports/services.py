@@ -27,7 +27,7 @@ import io
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from flask import current_app
@@ -56,25 +56,16 @@ from .formats import (
 )
 from .models import APPLIED, CHECKED, REJECTED, ApiToken, ImportRun
 from .problems import Coded, code_of, coded
+from .shared import ANALYZE_AFTER, ERRORS_KEPT, Counts, duplicate_problem, reference_problem
 
 CHUNK_ROWS = 5000  # rows validated, compared and written together
 LOOKUP_BATCH = 900  # external ids per IN (...) lookup; below SQLite's oldest bind limit
-ANALYZE_AFTER = 10_000  # rows written to one table before its statistics are refreshed
-ERRORS_KEPT = 1000  # errors stored and shown; the total is always counted
 BAD_ROW = "__cells__"  # set by the readers on a row that is not a row at all
 JSON_FORMAT = "json"
 # What the residents' memoised units are made of (housing.held): a change to any of them
 # replaces the tenant's housing stamp in the import's transaction.
 HOUSING_DATASETS = frozenset(name for name, spec in DATASETS.items()
                              if spec.model in (Association, Unit, Title))
-
-
-@dataclass
-class Counts:
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
 
 
 # --- the one code path ------------------------------------------------------------------------
@@ -332,17 +323,6 @@ class _Importer:
                 ids = self.ids(target)
             values[spec.column(name)] = ids[data[name]]
         return values
-
-
-def duplicate_problem(external_id: str, first: int) -> Coded:
-    return coded("duplicate_id", f"external_id '{external_id}' is repeated (first on row "
-                 f"{first})", external_id=external_id, first_row=first)
-
-
-def reference_problem(target: str, value: str) -> Coded:
-    return coded("unknown_reference", f"no '{target}' row has external_id '{value}' "
-                 "(neither in the database nor in this import)", dataset=target,
-                 external_id=value)
 
 
 def _flatten(messages, prefix: str | None = None) -> Iterator[tuple[str | None, Coded | str]]:

@@ -12,6 +12,9 @@ The payload is nine fields separated by ``|``, in this order:
 
 so a payload reads ``NIP|PL|ACCOUNT|AMOUNT|NAME|TITLE|||``. Free text loses any ``|`` (it would
 shift the fields) and is cut to its limit.
+
+``__all__`` is the module's public interface: the ledger's pages and other features (the
+charge notices print the same code) use only these functions.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import re
 from decimal import Decimal
 
 import segno
+
+__all__ = ["amount_field", "qr_code", "qr_svg", "transfer_payload"]
 
 SEPARATOR = "|"
 COUNTRY = "PL"
@@ -68,9 +73,10 @@ def transfer_payload(*, nip: str | None, account: str, amount: Decimal | None, n
     return SEPARATOR.join(fields)
 
 
-def qr_code(payload: str) -> segno.QRCode:
+def qr_code(payload: str, *, mask: int | None = None) -> segno.QRCode:
     # UTF-8 keeps Polish letters of the name and title; level M survives a smudged print.
-    return segno.make_qr(payload, error="m", encoding="utf-8", boost_error=False)
+    # A fixed ``mask`` (0-7) skips scoring all eight, most of the cost: bulk documents use it.
+    return segno.make_qr(payload, error="m", encoding="utf-8", boost_error=False, mask=mask)
 
 
 def qr_svg(payload: str, title: str) -> bytes:

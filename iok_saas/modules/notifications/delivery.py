@@ -94,6 +94,10 @@ def build_email(message: OutboxMessage, tenant: TenantSnapshot) -> EmailMessage:
     email["Date"] = format_datetime(utcnow())
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                             filename=attachment.filename)
     return email
 
 

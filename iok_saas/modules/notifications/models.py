@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
 from iok_saas.tenancy import TenantScoped
@@ -35,6 +35,19 @@ class OutboxMessage(TenantScoped, db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+    # Loaded only when sent; written with the message (no flush needed to link them).
+    attachments: Mapped[list[OutboxAttachment]] = relationship(order_by="OutboxAttachment.id")
+
+
+class OutboxAttachment(TenantScoped, db.Model):
+    """A file sent with an outbox message (e.g. a notice PDF), stored with it until sent."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class StaffTask(TenantScoped, db.Model):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -14,7 +16,7 @@ from iok_saas.markup import plain_text_to_html
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
 
-from .models import OutboxMessage, StaffTask
+from .models import OutboxAttachment, OutboxMessage, StaffTask
 
 _PENDING_DISPATCH = "iok_outbox_dispatch"
 
@@ -48,15 +50,26 @@ def render_notification(kind: str, **context) -> tuple[str, str]:
     return f"[{current_tenant.short_name}] {subject.strip()}", body.strip() + "\n"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes
+
+
 def queue_email(kind: str, to_email: str, to_name: str | None, subject: str,
-                text: str) -> OutboxMessage:
-    """An outbox row in the caller's transaction; it is sent after that transaction commits."""
+                text: str, attachments: Sequence[Attachment] = ()) -> OutboxMessage:
+    """An outbox row in the caller's transaction; it is sent after that transaction commits.
+
+    ``attachments`` are stored with the row (so a retry sends the same bytes)."""
     with force_locale(current_tenant.locale):
         html = render_template("notifications/email/_layout.html", subject=subject,
                                body=plain_text_to_html(text))
     message = OutboxMessage(delivery_key=uuid.uuid4().hex, kind=kind, to_address=to_email,
                             to_name=to_name, subject=subject, text_body=text,
                             html_body=html)
+    message.attachments = [OutboxAttachment(filename=a.filename, content_type=a.content_type,
+                                            content=a.content) for a in attachments]
     db.session.add(message)
     return message
 

@@ -6,5 +6,6 @@ FEATURE = Feature(
     name="staff",
     mounts=(Mount(".blueprint:bp", "/staff"),),
     models=".models",
+    cli=".cli:staff_cli",
     setup=".hooks:install",
 )

@@ -94,26 +94,3 @@ def _status_command(name: str, status: str, verb: str):
 
 suspend = _status_command("suspend", SUSPENDED, "suspend")
 resume = _status_command("resume", ACTIVE, "resume")
-
-
-@tenants_cli.command("create-admin")
-@click.argument("slug")
-@click.argument("login")
-@click.option("--name", "full_name", required=True, help="The administrator's full name.")
-@click.option("--department", required=True, help="A department key of the manifest.")
-@click.option("--email", default=None, help="The administrator's e-mail (optional).")
-def create_admin(slug: str, login: str, full_name: str, department: str,
-                 email: str | None) -> None:
-    """Create a tenant's first staff administrator; prints a one-time password once."""
-    from iok_saas.modules.staff.services import StaffError, create_first_admin
-
-    tenant = next((t for t in directory().all() if t.slug == slug), None)
-    if tenant is None:
-        _fail([f"no tenant with slug '{slug}'"])
-    try:
-        member, password = create_first_admin(tenant, login, full_name, email, department,
-                                              _actor())
-    except StaffError as exc:
-        _fail([f"{exc.field}: {exc}"])
-    click.echo(f"created staff administrator {member.login} at {slug}; one-time password "
-               f"(shown once, change at first login): {password}")

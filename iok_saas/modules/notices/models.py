@@ -1,0 +1,86 @@
+"""Paperless charge notices: consents, the imported notices and their lines, deliveries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from iok_saas.extensions import db
+from iok_saas.modules.notifications.models import OutboxMessage
+from iok_saas.tenancy import TenantScoped
+from iok_saas.timeutil import utcnow
+
+
+class NoticeConsent(TenantScoped, db.Model):
+    """A resident's consent to electronic notices: given under one wording, maybe withdrawn.
+
+    Rows are never deleted: a withdrawal closes the row, a new consent opens another, so the
+    history shows what was agreed to and when."""
+
+    __table_args__ = (
+        # At most one consent in force per account (a double submit included).
+        Index("uq_notice_consent_in_force", "tenant_id", "account_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL"),
+              postgresql_where=text("withdrawn_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    version: Mapped[str] = mapped_column(String(40))
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+
+class ChargeNotice(TenantScoped, db.Model):
+    """One unit's notice of charges for one period, as the manager's system sent it."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      Index("ix_charge_notice_period", "tenant_id", "period", "unit_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    period: Mapped[date]          # first day of the month the charges apply from
+    due_day: Mapped[int]          # day of the month the charges are due
+    note: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[datetime | None]  # set when staff publish the period
+    first_opened_at: Mapped[datetime | None]  # first download by any resident of the unit
+
+    lines: Mapped[list[ChargeNoticeLine]] = relationship(
+        order_by="ChargeNoticeLine.id", viewonly=True)
+
+
+class ChargeNoticeLine(TenantScoped, db.Model):
+    """One charge of a notice (one component: maintenance, repair fund, water…)."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    notice_id: Mapped[int] = mapped_column(ForeignKey("charge_notice.id"), index=True)
+    component: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[str | None] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class NoticeDelivery(TenantScoped, db.Model):
+    """A notice sent to one consenting account: its e-mail and the first opening.
+
+    The unique key is what makes sending exactly-once: a notice is queued for an account
+    once, and its outbox row is written in the same transaction as ``outbox_message_id``."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "notice_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("charge_notice.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime | None]     # rendered and handed to the outbox
+    opened_at: Mapped[datetime | None]     # first download by the resident ("read receipt")

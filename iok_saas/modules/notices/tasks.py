@@ -1,0 +1,67 @@
+"""Rendering and e-mailing notices: one task renders a batch and queues its e-mails.
+
+Staff publish a period; after that commit the deliveries go out in batches of
+``services.SEND_BATCH`` (rendered together, see pdf.notices_pdfs). The outbox then sends
+each message as it sends every other. A batch lost between the commit and the broker is
+picked up by ``send_pending`` on the beat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import select
+
+from iok_saas.extensions import db
+from iok_saas.tenancy import directory, tenant_scope
+from iok_saas.timeutil import utcnow
+
+from . import services
+from .models import NoticeDelivery
+
+PENDING_GRACE = timedelta(minutes=2)
+
+
+@shared_task(name="notices.send", ignore_result=True)
+def send_notices(tenant_id: int, delivery_ids: list[int]) -> int:
+    tenant = directory().get(tenant_id)
+    if tenant is None:
+        return 0
+    with tenant_scope(tenant):
+        try:
+            queued = services.send_deliveries(delivery_ids)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return queued
+
+
+def enqueue(tenant_id: int, delivery_ids: list[int]) -> None:
+    """After the caller's commit: one task per batch (the broker down: the beat retries)."""
+    for batch in services.batches(delivery_ids):
+        try:
+            send_notices.delay(tenant_id, batch)
+        except Exception as exc:  # noqa: BLE001 - the rows are safe; send_pending finds them
+            current_app.logger.warning("notice batch not handed to the broker (%s)", exc)
+
+
+@shared_task(name="notices.send_pending", ignore_result=True)
+def send_pending() -> int:
+    """Beat: deliveries staged a while ago and still not queued (a lost batch)."""
+    found = 0
+    for tenant in directory().all():
+        if tenant.suspended or tenant.policy is None \
+                or not tenant.policy.shows("charge_notices"):
+            continue
+        with tenant_scope(tenant):
+            ids = list(db.session.scalars(
+                select(NoticeDelivery.id)
+                .where(NoticeDelivery.outbox_message_id.is_(None),
+                       NoticeDelivery.created_at <= utcnow() - PENDING_GRACE)
+                .order_by(NoticeDelivery.notice_id, NoticeDelivery.id)))
+            db.session.commit()
+        found += len(ids)
+        enqueue(tenant.id, ids)
+    return found

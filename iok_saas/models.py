@@ -11,6 +11,7 @@ from .modules.housing.models import Association, Person, Title, Unit
 from .modules.imports.models import ApiToken, ImportRun
 from .modules.ledger.models import ChargeSchedule, LedgerEntry
 from .modules.meters.models import Meter, MeterReading
+from .modules.mfa.models import OperatorSecondFactor, SecondFactor
 from .modules.notifications.models import OutboxMessage, StaffTask
 from .modules.occupants.models import OccupantsChange
 from .modules.operator.models import Operator
@@ -23,6 +24,7 @@ __all__ = [
     "Association", "AuditEvent", "ChargeSchedule", "ContactCorrection", "CourtCase",
     "FaultEvent", "FaultPhoto", "FaultReport", "ImportRun", "LandCost", "LedgerEntry",
     "LoginAttempt", "Membership", "Meter", "MeterReading", "OccupantsChange", "Operator",
+    "OperatorSecondFactor", "SecondFactor",
     "PasswordHistory", "OutboxMessage", "Person", "PlatformAuditEvent", "PlatformState",
     "ResidentAccount", "ServiceCharge", "StaffMember", "StaffTask", "Tenant", "TenantHost",
     "Title", "Unit", "UserSession",

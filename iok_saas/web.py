@@ -34,6 +34,9 @@ def register_blueprints(app: Flask) -> None:
     from .modules.backoffice.blueprint import bp as backoffice_bp
     from .modules.enrolment.blueprint import bp as enrolment_bp
     from .modules.enrolment.staff_blueprint import bp as enrolment_staff_bp
+    from .modules.mfa.account_blueprint import bp as mfa_account_bp
+    from .modules.mfa.blueprint import bp as mfa_bp
+    from .modules.mfa.staff_blueprint import bp as mfa_staff_bp
     from .modules.notifications.blueprint import bp as notifications_bp
     from .modules.operator.blueprint import bp as operator_bp
     from .modules.public.blueprint import bp as public_bp
@@ -48,10 +51,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(backoffice_bp, url_prefix="/staff")
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(enrolment_staff_bp, url_prefix="/staff/wnioski")
+    app.register_blueprint(mfa_bp, url_prefix="/logowanie/drugi-krok")
+    app.register_blueprint(mfa_account_bp, url_prefix="/konto/bezpieczenstwo/drugi-skladnik")
+    app.register_blueprint(mfa_staff_bp, url_prefix="/staff/drugi-skladnik")
+    app.register_blueprint(mfa_bp, url_prefix="/operator/drugi-krok", name="mfa_operator")
     app.before_request(first_login_gate)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(notifications_bp, url_prefix="/operator/poczta")
-    admin_only(app, operator_bp.name, notifications_bp.name)
+    admin_only(app, operator_bp.name, notifications_bp.name, "mfa_operator")
     any_site(app, site_bp.name)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")

@@ -54,6 +54,7 @@ NOTIFY_BY = ("email", "phone")
 CHARACTER_CLASSES = ("digits", "uppercase", "lowercase", "special")
 INITIAL_DELIVERY = ("printed_letter_in_person", "printed_letter_by_post")
 RECOVERY_METHODS = ("in_person", "initial_document", "written_request", "email")
+SECOND_FACTOR_FOR_RESIDENTS = ("off", "optional", "required")
 BALANCE_AS_OF = ("login_day", "today")
 CONTACT_CHANNELS = ("in_person", "phone", "email", "written")
 BLOCK_TRIGGERS = (
@@ -599,6 +600,12 @@ class SessionSchema(CheckedSchema):
         return [(("idle_timeout",), "is longer than absolute_timeout.")]
 
 
+class SecondFactorSchema(Schema):
+    residents = choice(SECOND_FACTOR_FOR_RESIDENTS, required=True)
+    remember_device = Duration(allow_none=True, required=True)
+    recovery_codes = count(5, 20, required=True)
+
+
 class PolicySchema(CheckedSchema):
     extends = fields.String(validate=validate.Regexp(
         PRESET_NAME, error="Not a preset name: use the file name without .yaml (e.g. base)."))
@@ -617,6 +624,7 @@ class PolicySchema(CheckedSchema):
     notices = fields.Nested(NoticesSchema, required=True)
     regulations = fields.Nested(RegulationsSchema, required=True)
     session = fields.Nested(SessionSchema, required=True)
+    second_factor = fields.Nested(SecondFactorSchema, required=True)
     handled_by = fields.Nested(HandledBySchema, required=True)
 
     def problems(self, data: dict) -> list[Problem]:

@@ -11,6 +11,7 @@ from iok_saas.extensions import limiter
 from iok_saas.modules.auth.identity import register_user_kind
 from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
+from iok_saas.modules.mfa.flow import after_password, register_sign_in
 from iok_saas.tenancy import current_tenant, current_tenant_or_none
 
 from . import services
@@ -31,6 +32,8 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 register_user_kind("resident", lambda account_id: load_session_user(
     RESIDENT, account_id, ResidentAccount, services.ACCOUNT_WITH_PERSON)
     if current_tenant_or_none() else None)
+register_sign_in(RESIDENT, ResidentAccount, lambda account: start_session(account, RESIDENT),
+                 "mfa", "accounts/_layout.html")
 
 # Reachable before the first-login steps are done.
 FIRST_LOGIN_ENDPOINTS = {"accounts.first_login", "accounts.logout", "public.regulations",
@@ -75,8 +78,7 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.login.data, form.password.data, request.remote_addr)
         if result.outcome is LoginOutcome.OK:
-            start_session(result.account, RESIDENT)
-            return redirect(url_for("accounts.dashboard"))
+            return after_password(result.account, url_for("accounts.dashboard"))
         flash(_login_message(result), "error")
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 

@@ -5,8 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from iok_saas.extensions import limiter
+from iok_saas.extensions import db, limiter
 from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.mfa.flow import after_password, register_sign_in
 from iok_saas.modules.staff.services import StaffError, create_first_admin
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
@@ -24,6 +25,18 @@ OPERATOR_SINCE_KEY = "iok_operator_since"
 
 register_user_kind("operator", lambda op_id: services.session_operator(
     op_id, session.get(OPERATOR_SINCE_KEY)) if on_admin_site() else None)
+
+
+def _start_session(operator: Operator) -> None:
+    """A fresh session once the password and the second factor are right."""
+    session.clear()
+    login_user(operator)
+    session[SESSION_SITE_KEY] = site_key()
+    session[OPERATOR_SINCE_KEY] = utcnow().isoformat()
+    db.session.commit()
+
+
+register_sign_in("operator", Operator, _start_session, "mfa_operator", "operator/_layout.html")
 
 
 def operators_only():
@@ -45,11 +58,7 @@ def login():
     if form.validate_on_submit():
         operator = services.authenticate(form.email.data, form.password.data)
         if operator is not None:
-            session.clear()
-            login_user(operator)
-            session[SESSION_SITE_KEY] = site_key()
-            session[OPERATOR_SINCE_KEY] = utcnow().isoformat()
-            return redirect(url_for("operator.index"))
+            return after_password(operator, url_for("operator.index"))
         flash(_("Nieprawidłowy e-mail lub hasło."), "error")
     return render_template("operator/login.html", form=form)
 

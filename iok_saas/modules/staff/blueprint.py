@@ -12,6 +12,7 @@ from iok_saas.modules.accounts.forms import LoginForm, PasswordChangeForm
 from iok_saas.modules.auth.identity import register_user_kind
 from iok_saas.modules.auth.models import STAFF
 from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
+from iok_saas.modules.mfa.flow import after_password, register_sign_in
 from iok_saas.tenancy import current_tenant, current_tenant_or_none
 
 from . import services
@@ -21,6 +22,8 @@ bp = Blueprint("staff", __name__, template_folder="templates")
 
 register_user_kind("staff", lambda member_id: load_session_user(
     STAFF, member_id, StaffMember) if current_tenant_or_none() else None)
+register_sign_in(STAFF, StaffMember, lambda member: start_session(member, STAFF), "mfa",
+                 "staff/_layout.html")
 
 OPEN_ENDPOINTS = {"staff.login", "staff.logout", "staff.first_password"}
 
@@ -58,8 +61,7 @@ def login():
         result = services.authenticate_staff(form.login.data, form.password.data,
                                              request.remote_addr)
         if result.member is not None:
-            start_session(result.member, STAFF)
-            return redirect(url_for("backoffice.index"))
+            return after_password(result.member, url_for("backoffice.index"))
         flash(_staff_login_message(result), "error")
     return render_template("staff/login.html", form=form)
 

@@ -153,7 +153,13 @@ def fresh_code(factor) -> str:
     """A code the factor has not accepted yet: the current step's, or the next one's when
     the current step was used already (the server accepts one step of clock drift), or —
     after a third sign-in within the same 30 seconds — the next step's, after waiting."""
-    db.session.refresh(factor)  # the server may have accepted a code since it was loaded
+    # The server may have accepted a code since the row was loaded.
+    owner = getattr(factor, "tenant_id", None)
+    if owner is None:
+        db.session.refresh(factor)
+    else:
+        with tenant_scope(directory().get(owner)):
+            db.session.refresh(factor)
     secret, last = factor.secret, factor.last_step
     while True:
         current = totp.step_at(utcnow())

@@ -15,8 +15,8 @@ from iok_saas.modules.housing.models import Person
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.tenancy import tenant_scope
 
-from ..letters_text import letter_credentials, pdf_text
 from ..factories import enrol_when_asked
+from ..letters_text import letter_credentials, pdf_text
 from .conftest import make_person, staff_login, tenant
 
 pytestmark = pytest.mark.usefixtures("ctx")

@@ -43,6 +43,10 @@ def _person(w, s):
     return {"person_id": w.resident_a(s)[1].person_id}
 
 
+def _account(w, s):
+    return {"account_id": w.resident_a(s)[1].account_id}
+
+
 ZW, KU, SI, GD = "zielone-wzgorza", "kuzniki", "siarkowiec", "gdynia"
 ENROLMENT_FORM = {  # a superset of every staff enrolment action's fields
     "approve-version": "1", "approve-person_id": "1", "reject-version": "1",
@@ -99,6 +103,9 @@ ROUTES: dict[str, Case] = {
     "backoffice.revoke": Case(STAFF, ZW, KU, _person, ("POST",),
                               lambda ids: {"revoke-reason": "Sprzedaż lokalu",
                                            "revoke-confirm": "y"}),
+    "mfa_staff.reset": Case(STAFF, ZW, KU, _account, ("GET", "POST"),
+                            lambda ids: {"request_note": "Zgubiony telefon",
+                                         "document": "DO 1234567"}),
     "backoffice.task_done": Case(STAFF, ZW, KU, lambda w, s: {"task_id": w.task(s)}, ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},

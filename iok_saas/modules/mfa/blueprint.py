@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 from iok_saas.extensions import db, limiter
 
@@ -19,8 +20,11 @@ bp = Blueprint("mfa", __name__, template_folder="templates")
 
 
 def _pending_key() -> str:
+    """Per user waiting for the step (whichever address they try from); per address when
+    nobody waits."""
     data = session.get(flow.PENDING_KEY)
-    who = f"{data.get('k')}:{data.get('u')}" if isinstance(data, dict) else "none"
+    who = f"{data.get('k')}:{data.get('u')}" if isinstance(data, dict) \
+        else get_remote_address()
     return f"2fa:{flow.site_key()}:{who}"
 
 

@@ -16,6 +16,7 @@ from .modules.notifications.models import OutboxMessage, StaffTask
 from .modules.occupants.models import OccupantsChange
 from .modules.operator.models import Operator
 from .modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
+from .modules.security.models import SignInEvent
 from .modules.staff.models import StaffMember
 from .modules.tenants.models import PlatformState, Tenant, TenantHost
 
@@ -26,6 +27,6 @@ __all__ = [
     "LoginAttempt", "Membership", "Meter", "MeterReading", "OccupantsChange", "Operator",
     "OperatorSecondFactor", "SecondFactor",
     "PasswordHistory", "OutboxMessage", "Person", "PlatformAuditEvent", "PlatformState",
-    "ResidentAccount", "ServiceCharge", "StaffMember", "StaffTask", "Tenant", "TenantHost",
-    "Title", "Unit", "UserSession",
+    "ResidentAccount", "ServiceCharge", "SignInEvent", "StaffMember", "StaffTask", "Tenant",
+    "TenantHost", "Title", "Unit", "UserSession",
 ]

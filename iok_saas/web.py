@@ -41,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
     from .modules.operator.blueprint import bp as operator_bp
     from .modules.public.blueprint import bp as public_bp
     from .modules.public.blueprint import site_bp
+    from .modules.security.blueprint import bp as security_bp
     from .modules.staff.blueprint import bp as staff_bp
 
     _register_portal(app)
@@ -53,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_staff_bp, url_prefix="/staff/wnioski")
     app.register_blueprint(mfa_bp, url_prefix="/logowanie/drugi-krok")
     app.register_blueprint(mfa_account_bp, url_prefix="/konto/bezpieczenstwo/drugi-skladnik")
+    app.register_blueprint(security_bp, url_prefix="/konto/bezpieczenstwo")
     app.register_blueprint(mfa_staff_bp, url_prefix="/staff/drugi-skladnik")
     app.register_blueprint(mfa_bp, url_prefix="/operator/drugi-krok", name="mfa_operator")
     app.before_request(first_login_gate)

@@ -1,11 +1,13 @@
-"""second factor: TOTP secrets, recovery-code hashes and remembered-device keys
+"""second factor and sign-in history: TOTP secrets, recovery-code hashes, remembered-device
+keys; every sign-in and failed attempt of a tenant user
 
 Revision ID: b7d41e9a2c60
 Revises: f4b8d2a6c913
-Create Date: 2026-12-03 08:40:00.000000
+Create Date: 2026-12-03 08:20:00.000000
 
 ``second_factor`` holds residents' and staff members' factors (a tenant table with the RLS
 policy); ``operator_second_factor`` the operators' (a platform table, like ``operator``).
+``sign_in_event`` is the residents' and staff's sign-in history (a tenant table).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -61,12 +63,37 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_operator_second_factor')),
         sa.UniqueConstraint('operator_id', name=op.f('uq_operator_second_factor_operator_id')),
     )
+    op.create_table(
+        'sign_in_event',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_kind', sa.String(length=16), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('outcome', sa.String(length=20), nullable=False),
+        sa.Column('client', sa.String(length=64), nullable=True),
+        sa.Column('user_agent', sa.String(length=300), nullable=True),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'],
+                                name=op.f('fk_sign_in_event_tenant_id_tenant'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_event')),
+    )
+    with op.batch_alter_table('sign_in_event', schema=None) as batch_op:
+        batch_op.create_index('ix_sign_in_event_user',
+                              ['tenant_id', 'user_kind', 'user_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sign_in_event_tenant_id'), ['tenant_id'],
+                              unique=False)
     if op.get_bind().dialect.name == 'postgresql':
-        for statement in rls.enable_statements('second_factor'):
-            op.execute(statement)
+        for table in ('second_factor', 'sign_in_event'):
+            for statement in rls.enable_statements(table):
+                op.execute(statement)
 
 
 def downgrade():
+    with op.batch_alter_table('sign_in_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sign_in_event_tenant_id'))
+        batch_op.drop_index('ix_sign_in_event_user')
+    op.drop_table('sign_in_event')
     op.drop_table('operator_second_factor')
     with op.batch_alter_table('second_factor', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_second_factor_tenant_id'))

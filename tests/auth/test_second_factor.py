@@ -13,13 +13,13 @@ from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.models import AuditEvent
 from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.auth.models import LoginAttempt
 from iok_saas.modules.housing.models import Person
 from iok_saas.modules.mfa import services as mfa
 from iok_saas.modules.mfa import totp
 from iok_saas.modules.mfa.flow import PENDING_KEY
 from iok_saas.modules.mfa.models import SecondFactor
 from iok_saas.modules.notifications.models import OutboxMessage
+from iok_saas.modules.security.models import SignInEvent
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.modules.tenants.services import get_tenant, update_policy
 from iok_saas.tenancy import tenant_scope
@@ -153,9 +153,9 @@ def test_wrong_codes_lock_the_second_step_and_the_password_step(synced, host_cli
     page = _password(host_client(f"{GD}.localhost"), "kasia")
     assert "Zbyt wiele nieudanych prób" in page.get_data(as_text=True)
     with tenant_scope(tenant(GD)):
-        attempts = db.session.scalars(select(LoginAttempt.success).where(
-            LoginAttempt.user_kind == "staff-2fa")).all()
-    assert attempts.count(False) == rule.threshold
+        attempts = db.session.scalars(select(SignInEvent.outcome).where(
+            SignInEvent.user_kind == "staff", SignInEvent.user_id == member_id)).all()
+    assert attempts == ["wrong_code"] * rule.threshold
 
 
 def test_the_wait_for_the_second_step_expires(synced, host_client):

@@ -24,9 +24,10 @@ TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login",
-                    "mfa.challenge", "mfa.enrol"}
+                    "mfa.challenge", "mfa.enrol", "security.block_by_link"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
-                       "announcements", "contact", "records", "mfa_account"}
+                       "announcements", "contact", "records", "mfa_account",
+                       "security"}
 ADMIN_BLUEPRINTS = {"operator", "mfa_operator"}
 
 

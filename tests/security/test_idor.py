@@ -43,6 +43,25 @@ def _person(w, s):
     return {"person_id": w.resident_a(s)[1].person_id}
 
 
+def _session(w, s):
+    """The handle of resident A's open session (what the security page shows of it)."""
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.auth.models import UserSession
+    from iok_saas.modules.security.services import session_handle
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+
+    account_id = w.resident_a(s)[1].account_id
+    with tenant_scope(tenant(s)):
+        sid = db.session.scalar(select(UserSession.id).where(
+            UserSession.user_kind == "resident", UserSession.user_id == account_id,
+            UserSession.ended_at.is_(None)))
+    return {"handle": session_handle(sid)}
+
+
 def _account(w, s):
     return {"account_id": w.resident_a(s)[1].account_id}
 
@@ -62,6 +81,7 @@ ROUTES: dict[str, Case] = {
     "meters.meter": Case(RESIDENT, ZW, GD, lambda w, s: {"meter_id": w.meter(s)}),
     "announcements.show": Case(RESIDENT, ZW, SI,
                                lambda w, s: {"announcement_id": w.announcement(s)}),
+    "security.end_session": Case(RESIDENT, ZW, KU, _session, ("POST",)),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -130,6 +150,7 @@ NOT_SECRET = {
     # Unguessable signed tokens (the secret is the token itself); cross-tenant use is
     # checked in test_tokens_do_not_cross_tenants below.
     "accounts.recover": "password recovery token",
+    "security.block_by_link": "signed account-blocking link token from a security e-mail",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
 }

@@ -7,11 +7,12 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from iok_saas.extensions import limiter
+from iok_saas.extensions import db, limiter
 from iok_saas.modules.auth.identity import register_user_kind
 from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
 from iok_saas.modules.mfa.flow import after_password, register_sign_in
+from iok_saas.modules.security.services import note_wrong_password
 from iok_saas.tenancy import current_tenant, current_tenant_or_none
 
 from . import services
@@ -79,6 +80,9 @@ def login():
         result = services.authenticate(form.login.data, form.password.data, request.remote_addr)
         if result.outcome is LoginOutcome.OK:
             return after_password(result.account, url_for("accounts.dashboard"))
+        if result.outcome is LoginOutcome.INVALID:
+            note_wrong_password(services.find_by_login(form.login.data))
+            db.session.commit()
         flash(_login_message(result), "error")
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 

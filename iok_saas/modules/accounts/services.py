@@ -29,6 +29,7 @@ from iok_saas.modules.auth.sessions import end_sessions
 from iok_saas.modules.housing.held import stamp_of
 from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
+from iok_saas.modules.security.services import block_link
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import as_utc, utcnow, warsaw_today
 
@@ -259,7 +260,7 @@ def _set_password(account: ResidentAccount, new: str, keep_current_session: bool
     record_event(f"resident:{account.login}", "account.password", account, before=before,
                  after=_view(account))
     if before["state"] == ACTIVE:  # a first-login change is not news to the resident
-        _notify(account, "password_changed")
+        _notify(account, "password_changed", block_link=block_link(account))
     db.session.commit()
     return []
 

@@ -47,7 +47,7 @@ def challenge():
     may_remember = services.remember_for(found.user) is not None
     status = 200
     if form.validate_on_submit():
-        check = services.verify(found.user, form.code.data, request.remote_addr)
+        check = services.verify(found.user, form.code.data)
         if check.ok:
             if check.recovery_used:
                 flash(_("Użyto kodu zapasowego. Pozostało kodów: %(num)d.",

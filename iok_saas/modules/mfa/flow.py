@@ -20,6 +20,7 @@ from flask import current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from iok_saas.extensions import db
+from iok_saas.modules.security import services as security
 from iok_saas.tenancy import site_key
 from iok_saas.timeutil import utcnow
 
@@ -102,4 +103,7 @@ def finish(found: Pending, remember: bool = False) -> Response:
 
 def _finish(user, landing: str) -> Response:
     _kinds[services.kind_of(user)].start(user)
-    return redirect(landing)
+    response = redirect(landing)
+    security.after_sign_in(user, response)
+    db.session.commit()
+    return response

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor, record_event, record_platform_event
-from iok_saas.modules.auth.models import LoginAttempt
-from iok_saas.modules.notifications.services import queue_email, render_notification
+from iok_saas.modules.security import services as security
+from iok_saas.modules.security.models import WRONG_CODE
 from iok_saas.tenancy import current_tenant, current_tenant_or_none
 from iok_saas.timeutil import as_utc, utcnow
 
@@ -113,6 +113,8 @@ def confirm_enrolment(user, code: str, now: datetime | None = None) -> list[str]
         return None
     codes = _activate(row, row.pending_secret, step)
     _audit(user, "second_factor.enrol")
+    if kind_of(user) == RESIDENT:
+        security.tell(user, "second_factor_enabled")
     return codes
 
 
@@ -140,6 +142,8 @@ def new_recovery_codes(user) -> list[str]:
     codes = totp.new_recovery_codes(recovery_code_count())
     row.recovery_hashes = [totp.hash_recovery_code(code) for code in codes]
     _audit(user, "second_factor.recovery_codes")
+    if kind_of(user) == RESIDENT:
+        security.tell(user, "second_factor_recovery_codes")
     return codes
 
 
@@ -158,7 +162,7 @@ class Check:
     codes_left: int = 0
 
 
-def verify(user, code: str, client: str | None = None, now: datetime | None = None) -> Check:
+def verify(user, code: str, now: datetime | None = None) -> Check:
     """A TOTP code or a recovery code for ``user``'s active factor; wrong ones count
     towards the lock."""
     now = now or utcnow()
@@ -168,7 +172,6 @@ def verify(user, code: str, client: str | None = None, now: datetime | None = No
     if row.locked_until and as_utc(row.locked_until) > now:
         return Check(ok=False, locked_until=as_utc(row.locked_until))
     check = _try_code(row, code, now)
-    _record_attempt(user, check.ok, client)
     if check.ok:
         row.failures, row.locked_until = 0, None
         return check
@@ -190,6 +193,7 @@ def _try_code(row: FactorColumns, code: str, now: datetime) -> Check:
 
 
 def _failed(user, row: FactorColumns, now: datetime) -> Check:
+    security.record(user, WRONG_CODE)
     threshold, lock_for = _lock_rule(user)
     row.failures = (row.failures or 0) + 1
     if row.failures < threshold:
@@ -210,19 +214,6 @@ def _lock_rule(user) -> tuple[int, timedelta]:
     if rule is None:
         return DEFAULT_THRESHOLD, DEFAULT_LOCK
     return rule.threshold, rule.lock_for or DEFAULT_LOCK
-
-
-def second_step_kind(kind: str) -> str:
-    """The LoginAttempt kind of second-step attempts ("resident-2fa"): they are listed in
-    the sign-in history but never counted as password failures."""
-    return f"{kind}-2fa"
-
-
-def _record_attempt(user, ok: bool, client: str | None) -> None:
-    if kind_of(user) == OPERATOR:
-        return
-    db.session.add(LoginAttempt(login=user.login, user_kind=second_step_kind(kind_of(user)),
-                                success=ok, client=client))
 
 
 # --- remembered devices ----------------------------------------------------------------------
@@ -280,7 +271,7 @@ def turn_off(account, password_ok: bool, code: str) -> None:
         raise FactorError("code")
     _remove(account)
     _audit(account, "second_factor.disable")
-    _tell_resident(account, "second_factor_disabled")
+    security.tell(account, "second_factor_disabled")
 
 
 def may_reset(member) -> bool:
@@ -306,7 +297,7 @@ def reset_by_staff(account, member, request_note: str, document: str) -> None:
     _remove(account)
     record_event(f"staff:{member.login}", "second_factor.reset", account,
                  after={"request": request_note.strip(), "document": document.strip()})
-    _tell_resident(account, "second_factor_reset")
+    security.tell(account, "second_factor_reset")
 
 
 def _remove(user) -> None:
@@ -321,11 +312,3 @@ def _audit(user, action: str) -> None:
                               action)
         return
     record_event(f"{kind_of(user)}:{user.login}", action, user)
-
-
-def _tell_resident(account, kind: str) -> None:
-    person = account.person
-    if not person.email:
-        return
-    subject, text = render_notification(kind, to_name=person.full_name)
-    queue_email(kind, person.email, person.full_name, subject, text)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from iok_saas.extensions import db, limiter
-from iok_saas.modules.accounts.blueprint import resident_required
+from iok_saas.modules.auth.guards import resident_required
 from iok_saas.modules.auth.passwords import verify_password
 
 from . import services

@@ -1,7 +1,7 @@
 """The second step of signing in (code, or forced set-up), for every kind of user.
 
-Registered twice: as ``mfa`` on tenant sites (residents, staff) and as ``mfa_operator`` on
-the admin host; the pending state in the session says whose step it is.
+The same views serve two blueprints: ``mfa`` on tenant sites (residents, staff) and
+``mfa_operator`` on the admin host; the pending state in the session says whose step it is.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from . import flow, services
 from .forms import CodeForm, EnrolForm
 
 bp = Blueprint("mfa", __name__, template_folder="templates")
+operator_bp = Blueprint("mfa_operator", __name__, template_folder="templates")
 
 
 def _pending_key() -> str:
@@ -33,7 +34,6 @@ def _login_page():
     return redirect(url_for(endpoint))
 
 
-@bp.route("/", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
 @limiter.limit("10/minute", methods=["POST"], key_func=_pending_key)
 def challenge():
@@ -72,7 +72,6 @@ def _days(lifetime) -> int:
     return lifetime.days if lifetime is not None else 0
 
 
-@bp.route("/konfiguracja", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
 @limiter.limit("10/minute", methods=["POST"], key_func=_pending_key)
 def enrol():
@@ -103,3 +102,8 @@ def enrol():
 
 def _account_label(user) -> str:
     return getattr(user, "login", None) or user.email
+
+
+for blueprint in (bp, operator_bp):
+    blueprint.add_url_rule("/", view_func=challenge, methods=["GET", "POST"])
+    blueprint.add_url_rule("/konfiguracja", view_func=enrol, methods=["GET", "POST"])

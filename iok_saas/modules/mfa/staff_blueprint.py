@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.services import get_account
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.tenancy import current_tenant
 
 from . import services

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from iok_saas.extensions import db, limiter
 from iok_saas.modules.accounts import services as accounts
-from iok_saas.modules.accounts.blueprint import resident_required
 from iok_saas.modules.accounts.models import BLOCKED
+from iok_saas.modules.auth.guards import resident_required
 from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.auth.sessions import SESSION_ID_KEY, end_sessions
 from iok_saas.tenancy import current_tenant

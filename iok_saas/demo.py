@@ -23,6 +23,8 @@ from .modules.auth.passwords import hash_password
 from .modules.enrolment.services import ApplicantData, submit
 from .modules.housing.held import note_housing_changed
 from .modules.housing.models import Association, Person, Title, Unit
+from .modules.mfa import services as mfa
+from .modules.mfa import totp
 from .modules.operator.models import Operator
 from .modules.operator.services import create_operator
 from .modules.staff.models import ROLE_ADMIN, ROLE_STAFF, StaffMember
@@ -36,6 +38,10 @@ DEMO_OPERATOR = ("operator@iok.localhost", "Operator Demo", "demo-operator-2026"
 RESIDENT_PASSWORD = "Lipa-2026-Kwiat"
 INITIAL_PASSWORD = "Start-2468-Dom"
 STAFF_PASSWORD = "Biuro-2026-Demo"
+# Staff and operators need a second factor: the demo's are enrolled with these secrets, which
+# `flask demo urls` prints (add one to an authenticator app, or use the code printed).
+STAFF_TOTP_SECRET = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
+OPERATOR_TOTP_SECRET = "OVRXI6LBMJRWIZLGM5UGS2TLNRWW433Q"
 DEMO_PREFIX = "DEMO-"
 
 
@@ -66,7 +72,9 @@ def load() -> None:
     """Create the demo operator, staff and residents (idempotent)."""
     email, name, password = DEMO_OPERATOR
     if db.session.scalar(select(Operator.id).where(Operator.email == email)) is None:
-        create_operator(email, name, password, Actor.cli("demo"))
+        operator = create_operator(email, name, password, Actor.cli("demo"))
+        mfa.enrol_with_secret(operator, OPERATOR_TOTP_SECRET)
+        db.session.commit()
     for tenant in directory().all():
         if tenant.policy is None:
             continue
@@ -104,9 +112,12 @@ def _load_staff(tenant: TenantSnapshot) -> None:
     for login, full_name, department, role in (
             ("admin", "Administrator Demo", deciding, ROLE_ADMIN),
             ("pracownik", "Pracownik Demo", other, ROLE_STAFF)):
-        db.session.add(StaffMember(login=login, full_name=full_name, department=department,
-                                   role=role, password_hash=hash_password(STAFF_PASSWORD),
-                                   must_change_password=False))
+        member = StaffMember(login=login, full_name=full_name, department=department,
+                             role=role, password_hash=hash_password(STAFF_PASSWORD),
+                             must_change_password=False)
+        db.session.add(member)
+        db.session.flush()
+        mfa.enrol_with_secret(member, STAFF_TOTP_SECRET)
 
 
 def _load_residents(tenant: TenantSnapshot) -> None:
@@ -172,15 +183,25 @@ def urls() -> None:
     click.echo("\nIOK SaaS demo")
     click.echo(f"  Operator console: {admin_url('operator.index')}")
     click.echo(f"    login: {DEMO_OPERATOR[0]}  password: {DEMO_OPERATOR[2]}")
+    click.echo(f"    {_second_factor(OPERATOR_TOTP_SECRET)}")
     for tenant in directory().all():
         click.echo(f"\n  {tenant.short_name}: {site_url(tenant.canonical_host, 'site.start')}")
         click.echo(f"    staff: {site_url(tenant.canonical_host, 'staff.login')}  "
                    f"logins admin / pracownik, password {STAFF_PASSWORD}")
+        click.echo(f"      {_second_factor(STAFF_TOTP_SECRET)}")
         for login, name, state in _demo_logins(tenant):
             password = INITIAL_PASSWORD if state == MUST_CHANGE else RESIDENT_PASSWORD
             click.echo(f"    resident {login:10} {name:24} {_state_label(state):38} {password}")
     base = current_app.config["IOK_BASE_DOMAIN"]
     click.echo(f"\n  Unknown host (platform 404): {site_url(f'nowhere.{base}', 'site.start')}\n")
+
+
+def _second_factor(secret: str) -> str:
+    """The authenticator secret and the code valid now (codes change every 30 seconds and
+    each is accepted once: run `flask demo urls` again, or add the secret to an app)."""
+    code = totp.code_for_step(secret, totp.step_at(utcnow()))
+    return (f"second factor: authenticator secret {secret} "
+            f"(code now: {code}; or: oathtool --totp -b {secret})")
 
 
 def _demo_logins(tenant: TenantSnapshot) -> list[tuple[str, str, str]]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
@@ -14,6 +17,10 @@ from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.meters.models import ACCEPTED, Meter, MeterReading
+from iok_saas.modules.mfa import services as mfa
+from iok_saas.modules.mfa import totp
+from iok_saas.modules.operator.models import Operator
+from iok_saas.modules.operator.services import create_operator
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.modules.staff.services import create_first_admin
 from iok_saas.tenancy import directory, tenant_scope
@@ -23,6 +30,10 @@ _serial = itertools.count(1)
 # Meets every shipped policy's rules and the platform floor.
 RESIDENT_PASSWORD = "Lipa-2026-Kwiat"
 STAFF_PASSWORD = "Biuro-haslo-2026!"
+# The authenticator-app secrets of test staff and operators (staff need a second factor).
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+OPERATOR_TOTP_SECRET = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA"
+OPERATOR = ("ops@example.com", "operator-secret-123")
 
 
 @dataclass(frozen=True)
@@ -120,15 +131,64 @@ def staff(slug: str, login: str, department: str | None = None, role: str = "adm
         member.must_change_password = False
         member.password_expires_at = None
         member.role = role
+        mfa.enrol_with_secret(member, STAFF_TOTP_SECRET)
         db.session.commit()
         return member.id
 
 
 def sign_in_staff(client, login: str, password: str = STAFF_PASSWORD):
+    """Password, then a fresh code from the staff member's authenticator."""
     response = client.post("/staff/logowanie", data={"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/logowanie/drugi-krok/")
+    snapshot = directory().resolve(client.host)
+    with tenant_scope(snapshot):
+        member = db.session.scalar(select(StaffMember).where(StaffMember.login == login))
+        code = fresh_code(mfa.factor_of(member))
+    response = client.post("/logowanie/drugi-krok/", data={"code": code})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/staff/")
     return client
+
+
+def fresh_code(factor) -> str:
+    """A code the factor has not accepted yet: the current step's, or the next one's when
+    the current step was used already (the server accepts one step of clock drift), or —
+    after a third sign-in within the same 30 seconds — the next step's, after waiting."""
+    # The server may have accepted a code since the row was loaded.
+    owner = getattr(factor, "tenant_id", None)
+    if owner is None:
+        db.session.refresh(factor)
+    else:
+        with tenant_scope(directory().get(owner)):
+            db.session.refresh(factor)
+    secret, last = factor.secret, factor.last_step
+    while True:
+        current = totp.step_at(utcnow())
+        for step in (current, current + 1):
+            if step > last:
+                return totp.code_for_step(secret, step)
+        time.sleep(1)
+
+
+def operator(email: str = OPERATOR[0], password: str = OPERATOR[1], name: str = "Ops"):
+    """An operator with a known password and authenticator secret."""
+    created = create_operator(email, name, password, Actor.cli("test"))
+    mfa.enrol_with_secret(created, OPERATOR_TOTP_SECRET)
+    db.session.commit()
+    return created
+
+
+def sign_in_operator(client, email: str = OPERATOR[0], password: str = OPERATOR[1]):
+    """The operator console's sign-in: password, then a fresh code."""
+    response = client.post("/operator/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/operator/drugi-krok/")
+    found = db.session.scalar(select(Operator).where(Operator.email == email.lower()))
+    response = client.post("/operator/drugi-krok/",
+                           data={"code": fresh_code(mfa.factor_of(found))})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
 
 
 def make_meter(slug: str, unit_id: int, history: list[tuple[date, str]] = (),
@@ -147,3 +207,16 @@ def make_meter(slug: str, unit_id: int, history: list[tuple[date, str]] = (),
                                         read_on=day, value=Decimal(value), state=ACCEPTED))
         db.session.commit()
         return meter.id
+
+
+def enrol_when_asked(client, prefix: str = "/logowanie/drugi-krok"):
+    """The forced set-up after a first password: read the secret the page shows (as a
+    person would type it into their app) and confirm it with the app's current code.
+    Returns the page listing the recovery codes."""
+    page = client.get(f"{prefix}/konfiguracja").get_data(as_text=True)
+    secret = page.split('data-secret="')[1].split('"')[0]
+    response = client.post(f"{prefix}/konfiguracja",
+                           data={"code": totp.code_for_step(secret, totp.step_at(utcnow()))})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert 'id="recovery-codes"' in response.get_data(as_text=True)
+    return response

@@ -8,11 +8,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from iok_saas.demo import INITIAL_PASSWORD, RESIDENT_PASSWORD
+from iok_saas.demo import INITIAL_PASSWORD, RESIDENT_PASSWORD, STAFF_PASSWORD
 from iok_saas.extensions import db
 from iok_saas.modules.enrolment.models import Application
 from iok_saas.modules.housing.models import Person
+from iok_saas.modules.mfa import totp
 from iok_saas.tenancy import tenant_scope
+from iok_saas.timeutil import utcnow
 
 from .factories import tenant
 
@@ -51,8 +53,24 @@ def test_the_printed_operator_login_opens_the_console(synced, host_client):
     console = host_client("admin.localhost")
     email, _, password = DEMO_OPERATOR
     page = console.post("/operator/login", data={"email": email, "password": password})
-    assert page.status_code == 302
+    assert page.headers["Location"].endswith("/operator/drugi-krok/")
+    printed = run(synced, "demo", "urls").output
+    code = re.search(r"Operator console.*?code now: (\d{6})", printed, re.S).group(1)
+    page = console.post("/operator/drugi-krok/", data={"code": code})
+    assert page.status_code == 302, page.get_data(as_text=True)
     assert console.get("/operator/").status_code == 200
+
+
+def test_the_printed_staff_second_factor_opens_the_back_office(synced, host_client):
+    assert run(synced, "demo", "load").exit_code == 0
+    printed = run(synced, "demo", "urls").output
+    gdynia = printed.split("MSM Gdynia")[1].split("\n  SM")[0]
+    secret = re.search(r"authenticator secret ([A-Z2-7]+)", gdynia).group(1)
+    office = host_client("gdynia.localhost")
+    office.post("/staff/logowanie", data={"login": "admin", "password": STAFF_PASSWORD})
+    code = totp.code_for_step(secret, totp.step_at(utcnow()))
+    assert office.post("/logowanie/drugi-krok/", data={"code": code}).status_code == 302
+    assert office.get("/staff/").status_code == 200
 
 
 def _demo_login(printed: str, short_name: str, name: str) -> str:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.models import PlatformAuditEvent
-from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.operator.services import create_operator
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.modules.tenants.models import Tenant
 from iok_saas.tenancy import cross_tenant
+
+from .factories import operator, sign_in_operator
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -32,12 +32,9 @@ password:
 @pytest.fixture
 def console(synced, host_client):
     with synced.app_context():
-        create_operator("ops@example.com", "Ops", PASSWORD, Actor.cli("test"))
-        db.session.commit()
-    client = host_client("admin.localhost")
-    page = client.post("/operator/login", data={"email": "ops@example.com",
-                                                "password": PASSWORD})
-    assert page.status_code == 302
+        operator("ops@example.com", PASSWORD)
+        client = host_client("admin.localhost")
+        sign_in_operator(client, "ops@example.com", PASSWORD)
     return client
 
 

@@ -6,21 +6,16 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from iok_saas.extensions import db
-from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.operator.services import create_operator
+from .factories import operator, sign_in_operator
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
 
 @pytest.fixture
 def operator_client(synced, host_client):
-    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
-    db.session.commit()
+    operator()
     client = host_client("admin.localhost")
-    response = client.post("/operator/login", data={"email": "ops@example.com",
-                                                    "password": "operator-secret-123"})
-    return client, response
+    return client, sign_in_operator(client)
 
 
 def test_session_cookie_is_host_only_httponly_and_samesite(operator_client):
@@ -34,13 +29,11 @@ def test_session_cookie_is_host_only_httponly_and_samesite(operator_client):
 
 
 def test_login_starts_a_new_session(synced, host_client):
-    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
-    db.session.commit()
+    operator()
     client = host_client("admin.localhost")
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
-    client.post("/operator/login", data={"email": "ops@example.com",
-                                         "password": "operator-secret-123"})
+    sign_in_operator(client)
     with client.session_transaction() as sess:
         assert "planted" not in sess
 

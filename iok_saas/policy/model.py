@@ -404,6 +404,17 @@ class SessionRules:
 
 
 @dataclass(frozen=True)
+class SecondFactorRules:
+    """The second factor at sign-in. Staff always need one (the platform floor); residents
+    as ``residents`` says: off, optional (they may turn it on) or required."""
+
+    residents: str
+    remember_device: timedelta | None
+    """How long "remember this device" spares the second factor (None: never)."""
+    recovery_codes: int
+
+
+@dataclass(frozen=True)
 class HandledBy:
     """Department that handles each kind of resident request (None = default contact)."""
 
@@ -447,6 +458,7 @@ class Policy:
     charge_notices: ChargeNoticeRules
     regulations: RegulationRules
     session: SessionRules
+    second_factor: SecondFactorRules
     handled_by: HandledBy
     _data: dict = field(repr=False, compare=False)
 
@@ -503,6 +515,7 @@ def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> 
         charge_notices=ChargeNoticeRules(**data["charge_notices"]),
         regulations=RegulationRules(**data["regulations"]),
         session=SessionRules(**data["session"]),
+        second_factor=SecondFactorRules(**data["second_factor"]),
         handled_by=HandledBy(**data["handled_by"]),
         _data=copy.deepcopy(data),
     )

@@ -94,6 +94,7 @@ FLOOR_RULES = ("min_length", "common_passwords", "login", "name", "cooperative_n
 """Rules of the platform floor; a policy waives each one separately, with its own reason."""
 SEQUENCE_LENGTH = (3, 8)
 """Range of ``password.forbid_sequences``: how long a forbidden sequence is."""
+SECOND_FACTOR_FOR_RESIDENTS = ("off", "optional", "required")
 BALANCE_AS_OF = ("login_day", "today")
 CONTACT_CHANNELS = ("in_person", "phone", "email", "written")
 BLOCK_TRIGGERS = (
@@ -737,6 +738,12 @@ class SessionSchema(CheckedSchema):
         return [(("idle_timeout",), "is longer than absolute_timeout.")]
 
 
+class SecondFactorSchema(Schema):
+    residents = choice(SECOND_FACTOR_FOR_RESIDENTS, required=True)
+    remember_device = Duration(allow_none=True, required=True)
+    recovery_codes = count(5, 20, required=True)
+
+
 class PolicySchema(CheckedSchema):
     extends = fields.String(validate=validate.Regexp(
         PRESET_NAME, error="Not a preset name: use the file name without .yaml (e.g. base)."))
@@ -757,6 +764,7 @@ class PolicySchema(CheckedSchema):
         name: field.load_default for name, field in ChargeNoticesSchema().fields.items()})
     regulations = fields.Nested(RegulationsSchema, required=True)
     session = fields.Nested(SessionSchema, required=True)
+    second_factor = fields.Nested(SecondFactorSchema, required=True)
     handled_by = fields.Nested(HandledBySchema, required=True)
 
     def problems(self, data: dict) -> list[Problem]:

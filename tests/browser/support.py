@@ -196,3 +196,14 @@ def type_credentials_by_keyboard(page, login: str, password: str) -> None:
 def describe_focus(element: dict) -> str:
     return (f"{element['tag']}#{element['id']}" if element["id"]
             else f"{element['tag']}[{element['text'] or element['href']}]")
+
+
+def type_second_factor(page, secret: str) -> None:
+    """On the second-step page after a correct password: type the code an authenticator app
+    holding ``secret`` shows now, as a person would, and submit."""
+    from iok_saas.modules.mfa import totp
+    from iok_saas.timeutil import utcnow
+
+    page.wait_for_url(re.compile(r"/logowanie/drugi-krok/$"))
+    page.fill("#code", totp.code_for_step(secret, totp.step_at(utcnow())))
+    page.click("main form [type=submit]")

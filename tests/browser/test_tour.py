@@ -19,11 +19,13 @@ from ..conftest import TENANT_SLUGS
 from ..factories import (
     RESIDENT_PASSWORD,
     STAFF_PASSWORD,
+    STAFF_TOTP_SECRET,
     active_resident,
     make_meter,
     staff,
     tenant,
 )
+from .support import type_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -115,8 +117,9 @@ def test_every_staff_page(live_server, visitor, slug):
     page.goto(base + "/staff/logowanie")
     page.fill("#login", "k.nowak")
     page.fill("#password", STAFF_PASSWORD)
+    page.click("main form [type=submit]")
     with page.expect_navigation(url=base + "/staff/"):
-        page.click("main form [type=submit]")
+        type_second_factor(page, STAFF_TOTP_SECRET)
 
     visited = crawl(v, page, base, "/staff/", "staff", "/staff/")
     assert len(visited) >= 5, visited

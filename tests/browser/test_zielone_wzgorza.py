@@ -17,10 +17,10 @@ from iok_saas.modules.ledger.models import LedgerEntry
 from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import WARSAW, utcnow
 
-from ..factories import STAFF_PASSWORD, make_meter, staff, tenant
+from ..factories import STAFF_PASSWORD, STAFF_TOTP_SECRET, make_meter, staff, tenant
 from ..letters_text import letter_credentials, pdf_text
 from ..polling import poll
-from .support import focused, tab, type_credentials_by_keyboard
+from .support import focused, tab, type_credentials_by_keyboard, type_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -133,8 +133,10 @@ def test_enrolment_first_login_reading_and_ledger(live_server, visitor):
     v.check(office, "staff-logowanie", "staff")
     office.fill("#login", "k.nowak")
     office.fill("#password", STAFF_PASSWORD)
+    office.click("main form [type=submit]")
+    v.check(office, "staff-drugi-krok", "staff")
     with office.expect_navigation(url="**/staff/"):
-        office.click("main form [type=submit]")
+        type_second_factor(office, STAFF_TOTP_SECRET)
     v.check(office, "staff-start", "staff")
     office.goto(url("/staff/wnioski/"))
     v.check(office, "staff-wnioski", "staff")

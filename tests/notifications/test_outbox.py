@@ -128,16 +128,13 @@ def test_no_email_address_means_a_phone_task_where_the_policy_says_so(synced, ma
 
 
 def test_the_demo_outbox_shows_mail_with_clickable_links(synced, host_client, app):
-    from iok_saas.modules.audit.services import Actor
-    from iok_saas.modules.operator.services import create_operator
+    from ..factories import operator, sign_in_operator
 
     account_id = resident("kuzniki")
     block_resident("kuzniki", account_id, "board")
-    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
-    db.session.commit()
+    operator()
     console = host_client("admin.localhost")
-    console.post("/operator/login", data={"email": "ops@example.com",
-                                          "password": "operator-secret-123"})
+    sign_in_operator(console)
     page = console.get("/operator/poczta/").get_data(as_text=True)
     assert "Twoje konto zostało zablokowane" in page
     assert host_client("kuzniki.localhost").get("/operator/poczta/").status_code == 404

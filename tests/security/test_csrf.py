@@ -11,25 +11,24 @@ import pytest
 from flask import url_for
 
 from iok_saas import create_app
-from iok_saas.extensions import db
-from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.operator.services import create_operator
 
 from ..conftest import HostClient
-from ..factories import RESIDENT_PASSWORD
+from ..factories import OPERATOR, RESIDENT_PASSWORD, sign_in_operator
+from ..factories import operator as make_operator
 from .conftest import changed_tables, snapshot
 from .test_idor import KU, ROUTES, SI, ZW
-
-OPERATOR = ("ops@example.com", "operator-secret-123")
 
 # Which tenant each blueprint's POSTs are sent to (one whose policy shows the feature).
 TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
                        "contact_staff": SI, "notices": KU, "notices_staff": KU}
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
-                    "enrolment.revocation", "staff.login", "operator.login"}
+                    "enrolment.revocation", "staff.login", "operator.login",
+                    "mfa.challenge", "mfa.enrol", "security.block_by_link"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
-                       "announcements", "contact", "records", "notices"}
+                       "announcements", "contact", "records", "notices", "mfa_account",
+                       "security"}
+ADMIN_BLUEPRINTS = {"operator", "mfa_operator"}
 
 
 def _forms(world) -> dict:
@@ -62,6 +61,12 @@ def _forms(world) -> dict:
         "operator.new_tenant": {"slug": "intruz", "name": "Intruz"},
         "operator.update_policy": {"policy": "extends: base"},
         "operator.first_admin": {"login": "intruz", "full_name": "Intruz"},
+        "mfa.challenge": {"code": "123456"},
+        "mfa.enrol": {"code": "123456"},
+        "mfa_operator.challenge": {"code": "123456"},
+        "mfa_operator.enrol": {"code": "123456"},
+        "mfa_account.turn_on": {"code": "123456"},
+        "mfa_account.turn_off": {"password": RESIDENT_PASSWORD, "code": "123456"},
     }
 
 
@@ -91,11 +96,9 @@ def _protected_twin(csrf_app, signed_in: HostClient | None, host: str) -> HostCl
 
 
 def _operator(host_client):
-    create_operator(*OPERATOR[:1], "Ops", OPERATOR[1], Actor.cli("test"))
-    db.session.commit()
+    make_operator()
     client = host_client("admin.localhost")
-    assert client.post("/operator/login", data={"email": OPERATOR[0],
-                                                "password": OPERATOR[1]}).status_code == 302
+    sign_in_operator(client)
     return client
 
 
@@ -115,7 +118,7 @@ def test_every_post_without_a_token_is_refused_and_changes_nothing(
         blueprint = endpoint.split(".")[0]
         if blueprint == "api_v1":
             continue  # token-only; see test_the_api_ignores_cookie_sessions
-        if blueprint == "operator":
+        if blueprint in ADMIN_BLUEPRINTS:
             host, actor = "admin.localhost", ("operator", operator)
             values = {name: "zielone-wzgorza" if name == "slug" else "suspend"
                       for name in rule.arguments}

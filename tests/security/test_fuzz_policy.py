@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iok_saas.config import REPO_ROOT
-from iok_saas.extensions import db
 from iok_saas.policy.loader import PolicyError, compile_policy
 from iok_saas.policy.model import Policy
 
@@ -172,15 +171,13 @@ def test_the_operator_console_answers_hostile_policies_with_its_error_list(synce
                                                                           ctx):
     """The same texts through the console: 422 with the problems listed, never a 500, and
     the tenant keeps its policy."""
-    from iok_saas.modules.audit.services import Actor
-    from iok_saas.modules.operator.services import create_operator
     from iok_saas.modules.tenants.services import get_tenant
 
-    create_operator("ops@example.com", "Ops", "operator-secret-123", Actor.cli("test"))
-    db.session.commit()
+    from ..factories import operator, sign_in_operator
+
+    operator()
     client = host_client("admin.localhost")
-    client.post("/operator/login", data={"email": "ops@example.com",
-                                         "password": "operator-secret-123"})
+    sign_in_operator(client)
     kept = get_tenant("gdynia").policy_source
     for name, text in sorted(HOSTILE.items()):
         response = client.post("/operator/tenants/gdynia/policy", data={"policy_source": text})

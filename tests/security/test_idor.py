@@ -43,6 +43,29 @@ def _person(w, s):
     return {"person_id": w.resident_a(s)[1].person_id}
 
 
+def _session(w, s):
+    """The handle of resident A's open session (what the security page shows of it)."""
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.auth.models import UserSession
+    from iok_saas.modules.security.services import session_handle
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+
+    account_id = w.resident_a(s)[1].account_id
+    with tenant_scope(tenant(s)):
+        sid = db.session.scalar(select(UserSession.id).where(
+            UserSession.user_kind == "resident", UserSession.user_id == account_id,
+            UserSession.ended_at.is_(None)))
+    return {"handle": session_handle(sid)}
+
+
+def _account(w, s):
+    return {"account_id": w.resident_a(s)[1].account_id}
+
+
 ZW, KU, SI, GD = "zielone-wzgorza", "kuzniki", "siarkowiec", "gdynia"
 ENROLMENT_FORM = {  # a superset of every staff enrolment action's fields
     "approve-version": "1", "approve-person_id": "1", "reject-version": "1",
@@ -59,6 +82,7 @@ ROUTES: dict[str, Case] = {
     "announcements.show": Case(RESIDENT, ZW, SI,
                                lambda w, s: {"announcement_id": w.announcement(s)}),
     "notices.show": Case(RESIDENT, ZW, KU, lambda w, s: {"notice_id": w.notice(s)}),
+    "security.end_session": Case(RESIDENT, ZW, KU, _session, ("POST",)),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -100,6 +124,9 @@ ROUTES: dict[str, Case] = {
     "backoffice.revoke": Case(STAFF, ZW, KU, _person, ("POST",),
                               lambda ids: {"revoke-reason": "Sprzedaż lokalu",
                                            "revoke-confirm": "y"}),
+    "mfa_staff.reset": Case(STAFF, ZW, KU, _account, ("GET", "POST"),
+                            lambda ids: {"request_note": "Zgubiony telefon",
+                                         "document": "DO 1234567"}),
     "backoffice.task_done": Case(STAFF, ZW, KU, lambda w, s: {"task_id": w.task(s)}, ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
@@ -126,6 +153,7 @@ NOT_SECRET = {
     # checked in test_tokens_do_not_cross_tenants below.
     "accounts.recover": "password recovery token",
     "accounts.unlock": "unlock link token (tenant-bound: tests/accounts/test_policy_v2.py)",
+    "security.block_by_link": "signed account-blocking link token from a security e-mail",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
 }

@@ -14,14 +14,12 @@ from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import Actor
-from iok_saas.modules.operator.services import create_operator
 from iok_saas.modules.staff.models import StaffMember
 from iok_saas.tenancy import tenant_scope
 
-from ..factories import STAFF_PASSWORD, sign_in_staff, staff, tenant
+from ..factories import STAFF_PASSWORD, sign_in_operator, sign_in_staff, staff, tenant
+from ..factories import operator as make_operator
 from .test_idor import GD, KU, SI, ZW
-
-OPERATOR = ("ops@example.com", "operator-secret-123")
 
 
 def _cookie(client, host: str) -> str:
@@ -36,17 +34,13 @@ def _replay(host_client, host: str, value: str):
 
 def _operator_login(host_client):
     client = host_client("admin.localhost")
-    response = client.post("/operator/login", data={"email": OPERATOR[0],
-                                                    "password": OPERATOR[1]})
-    assert response.status_code == 302
-    return client, response
+    return client, sign_in_operator(client)
 
 
 # --- session invalidation -------------------------------------------------------------------
 
 def test_an_operator_cookie_copied_before_logout_is_dead_after_it(synced, host_client, ctx):
-    create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
-    db.session.commit()
+    make_operator()
     client, _ = _operator_login(host_client)
     stolen = _cookie(client, "admin.localhost")
     assert client.post("/operator/logout").status_code == 302
@@ -61,8 +55,7 @@ def test_an_operator_cookie_copied_before_logout_is_dead_after_it(synced, host_c
 def test_an_operator_switched_off_loses_the_open_session(synced, host_client, ctx):
     from iok_saas.modules.operator.models import Operator
 
-    operator = create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
-    db.session.commit()
+    operator = make_operator()
     client, _ = _operator_login(host_client)
     db.session.get(Operator, operator.id).active = False
     db.session.commit()
@@ -201,8 +194,7 @@ def test_every_kind_of_page_carries_the_protective_headers(world, host_client, a
     fault_id = world.fault(ZW)
     api, token = world.api(ZW)
     anonymous = host_client(f"{ZW}.localhost")
-    create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
-    db.session.commit()
+    make_operator()
     operator, _ = _operator_login(host_client)
     pages = {
         "public start page": anonymous.get("/"),
@@ -260,6 +252,12 @@ RATE_LIMITED = {  # (host, path, form, allowed per minute)
                     {"login": "nikt", "password": "zle"}, 10),
     "operator login": ("admin.localhost", "/operator/login",
                        {"email": "nikt@example.com", "password": "zle"}, 10),
+    # 10 a minute per user waiting for the second step (here: per address, nobody waits).
+    "second step": (f"{GD}.localhost", "/logowanie/drugi-krok/", {"code": "000000"}, 10),
+    "second-factor set-up": (f"{GD}.localhost", "/logowanie/drugi-krok/konfiguracja",
+                             {"code": "000000"}, 10),
+    "operator second step": ("admin.localhost", "/operator/drugi-krok/",
+                             {"code": "000000"}, 10),
     "password recovery": (f"{SI}.localhost", "/nie-pamietam-hasla",
                           {"login": "123456", "email": "nikt@example.com"}, 10),
     "enrolment form": (f"{ZW}.localhost", "/wniosek", {"first_name": "Ewa"}, 10),
@@ -293,8 +291,7 @@ def test_signed_in_pages_are_not_kept_by_the_browser(world, host_client, ctx):
     """ASVS V8.2.1: personal pages carry no-store; public pages stay cacheable."""
     resident, _ = world.resident_a(ZW)
     office = world.staff(ZW)
-    create_operator(OPERATOR[0], "Ops", OPERATOR[1], Actor.cli("test"))
-    db.session.commit()
+    make_operator()
     operator, _ = _operator_login(host_client)
     for where, response in (("resident dashboard", resident.get("/konto")),
                             ("ledger", resident.get("/konto/saldo/")),

@@ -5,12 +5,13 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from iok_saas.extensions import limiter
+from iok_saas.extensions import db, limiter
 from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
 from iok_saas.modules.auth.guards import current_resident, resident_required
-from iok_saas.modules.auth.models import RESIDENT
-from iok_saas.modules.auth.sessions import end_current_session, start_session
+from iok_saas.modules.auth.sessions import end_current_session
+from iok_saas.modules.mfa.flow import after_password
 from iok_saas.modules.portal import home_panels, resident_tabs, resident_units
+from iok_saas.modules.security.services import note_wrong_password
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
 
@@ -49,8 +50,10 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.login.data, form.password.data, request.remote_addr)
         if result.outcome is LoginOutcome.OK:
-            start_session(result.account, RESIDENT)
-            return redirect(url_for("accounts.dashboard"))
+            return after_password(result.account, url_for("accounts.dashboard"))
+        if result.outcome is LoginOutcome.INVALID:
+            note_wrong_password(services.find_by_login(form.login.data))
+            db.session.commit()
         flash(_login_message(result), "error")
         if result.unblock_methods:
             return render_template("accounts/login.html", form=form,

@@ -8,7 +8,8 @@ from flask import Flask, redirect, request, url_for
 from iok_saas.modules.auth.guards import current_resident
 from iok_saas.modules.auth.identity import register_user_kind
 from iok_saas.modules.auth.models import RESIDENT
-from iok_saas.modules.auth.sessions import load_session_user
+from iok_saas.modules.auth.sessions import load_session_user, start_session
+from iok_saas.modules.mfa.flow import register_sign_in
 from iok_saas.tenancy import current_tenant_or_none
 
 from . import services
@@ -40,4 +41,6 @@ def first_login_gate():
 
 def install(app: Flask) -> None:
     register_user_kind(RESIDENT, _load_resident)
+    register_sign_in(RESIDENT, ResidentAccount, lambda account: start_session(account, RESIDENT),
+                     "mfa", "accounts/_layout.html")
     app.before_request(first_login_gate)

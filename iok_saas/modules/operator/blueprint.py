@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from wtforms import SelectChoice
 
 from iok_saas.extensions import limiter
 from iok_saas.modules.auth.guards import operators_only
+from iok_saas.modules.mfa.flow import after_password
 from iok_saas.modules.staff.services import StaffError, create_first_admin
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
-from iok_saas.tenancy import SESSION_SITE_KEY, directory, site_key
-from iok_saas.timeutil import utcnow
+from iok_saas.tenancy import directory
 
 from . import onboarding, services
 from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
@@ -29,11 +29,7 @@ def login():
     if form.validate_on_submit():
         operator = services.authenticate(form.email.data, form.password.data)
         if operator is not None:
-            session.clear()
-            login_user(operator)
-            session[SESSION_SITE_KEY] = site_key()
-            session[services.OPERATOR_SINCE_KEY] = utcnow().isoformat()
-            return redirect(url_for("operator.index"))
+            return after_password(operator, url_for("operator.index"))
         flash(_("Nieprawidłowy e-mail lub hasło."), "error")
     return render_template("operator/login.html", form=form)
 

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from iok_saas.extensions import limiter
 from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
 from iok_saas.modules.auth.guards import current_staff, staff_required
-from iok_saas.modules.auth.models import STAFF
-from iok_saas.modules.auth.sessions import end_current_session, start_session
+from iok_saas.modules.auth.sessions import end_current_session
+from iok_saas.modules.mfa.flow import after_password
 from iok_saas.tenancy import current_tenant
 
 from . import services
@@ -33,8 +33,7 @@ def login():
         result = services.authenticate_staff(form.login.data, form.password.data,
                                              request.remote_addr)
         if result.member is not None:
-            start_session(result.member, STAFF)
-            return redirect(url_for("backoffice.index"))
+            return after_password(result.member, url_for("backoffice.index"))
         flash(_staff_login_message(result), "error")
     return render_template("staff/login.html", form=form)
 

@@ -6,7 +6,8 @@ from flask import Flask
 
 from iok_saas.modules.auth.identity import register_user_kind
 from iok_saas.modules.auth.models import STAFF
-from iok_saas.modules.auth.sessions import load_session_user
+from iok_saas.modules.auth.sessions import load_session_user, start_session
+from iok_saas.modules.mfa.flow import register_sign_in
 from iok_saas.tenancy import current_tenant_or_none
 
 from .models import StaffMember
@@ -20,3 +21,5 @@ def _load_member(member_id: int):
 
 def install(app: Flask) -> None:
     register_user_kind(STAFF, _load_member)
+    register_sign_in(STAFF, StaffMember, lambda member: start_session(member, STAFF), "mfa",
+                     "staff/_layout.html")

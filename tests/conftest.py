@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from iok_saas import create_app
 from iok_saas.config import REPO_ROOT
 from iok_saas.extensions import db
+from iok_saas.features import load_features
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.services import sync_from_files
 from iok_saas.tenancy import cross_tenant, rls, tenant_table_names
@@ -26,6 +27,10 @@ from iok_saas.tenancy import cross_tenant, rls, tenant_table_names
 from . import housing_stamp
 from .mailserver import MailServer
 from .services import require_service
+
+# Every feature declared before any test compiles a policy: features bring tab names to the
+# policy language (iok_saas.features), as they do when the app is built.
+load_features()
 
 TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
 # On PostgreSQL the app under test connects as this role: it owns nothing, bypasses nothing.

@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
     Mapper,
     ORMExecuteState,
     Session,
+    configure_mappers,
     mapped_column,
     with_loader_criteria,
 )
@@ -67,7 +68,11 @@ def _tenant_tables() -> dict[str, str]:
 
 
 def tenant_table_names() -> list[str]:
-    """Names of every tenant-owned table, sorted (RLS migrations and checks use it)."""
+    """Names of every tenant-owned table, sorted (RLS migrations and checks use it).
+
+    Configures the mappers first: a model imported after the last configuration (the
+    registry imports features one by one) is only then in the remembered set."""
+    configure_mappers()
     return sorted(_tenant_tables())
 
 

@@ -26,6 +26,7 @@ def edit_policy(slug: str, old: str, new: str) -> None:
     source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == slug))
     assert old in source
     update_policy(slug, source.replace(old, new), Actor.cli("test"))
+    db.session.commit()
 
 
 def log_in(client, login, password):
@@ -121,7 +122,7 @@ def password_changed_mail(slug, host_client, mail) -> str:
 def test_password_changed_mail_offers_self_blocking_where_the_policy_does(synced, host_client,
                                                                           mail):
     text = password_changed_mail("kuzniki", host_client, mail)     # base: self_block true
-    assert "zablokuj konto tutaj" in text and "/konto/zablokuj" in text
+    assert "zablokuj konto tutaj" in text and "/konto/bezpieczenstwo/zablokuj/" in text
 
 
 def test_password_changed_mail_without_self_blocking_names_the_report_channels(

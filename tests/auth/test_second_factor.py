@@ -213,6 +213,7 @@ def test_an_operator_without_a_factor_sets_one_up(synced, host_client):
     from iok_saas.modules.operator.services import create_operator
 
     create_operator("new@example.com", "New", "operator-secret-456", Actor.cli("test"))
+    db.session.commit()
     console = host_client("admin.localhost")
     page = console.post("/operator/login", data={"email": "new@example.com",
                                                  "password": "operator-secret-456"})

@@ -29,6 +29,7 @@ from iok_saas.modules.auth.sessions import end_sessions
 from iok_saas.modules.housing.held import stamp_of
 from iok_saas.modules.housing.models import COMMERCIAL, Person, Title, Unit
 from iok_saas.modules.notifications.services import notify
+from iok_saas.modules.security.services import block_link
 from iok_saas.policy.schema import WRITTEN_REQUEST_CHANNELS
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import WARSAW, as_utc, utcnow, warsaw_today
@@ -309,17 +310,18 @@ def _set_password(account: ResidentAccount, new: str, keep_current_session: bool
     record_event(f"resident:{account.login}", "account.password", account, before=before,
                  after=_view(account))
     if before["state"] == ACTIVE:  # a first-login change is not news to the resident
-        _notify(account, "password_changed", **_password_changed_context())
+        _notify(account, "password_changed", **_password_changed_context(account))
     return []
 
 
-def _password_changed_context() -> dict:
+def _password_changed_context(account: ResidentAccount) -> dict:
     """What the "password changed" e-mail may offer: self-blocking only where the policy
-    lets residents block their own account, else the ways to report it to the office."""
+    lets residents block their own account (a signed link that works without signing in,
+    since whoever changed the password may have locked the resident out), else the ways to
+    report it to the office."""
     policy = _policy()
     lost = policy.blocking.rule("reported_lost")
-    return {"self_block_link": tenant_url("accounts.self_block")
-            if policy.blocking.self_block else None,
+    return {"self_block_link": block_link(account),
             "report_channels": [str(CHANNELS_FOR_RESIDENTS[c]) for c in sorted(lost.channels)]
             if lost else []}
 

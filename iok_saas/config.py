@@ -119,6 +119,13 @@ def _mail_settings(production: bool) -> dict:
         # none | starttls | ssl
         "IOK_SMTP_SECURITY": os.environ.get("IOK_SMTP_SECURITY", "none"),
         "IOK_SMTP_TIMEOUT": float(os.environ.get("IOK_SMTP_TIMEOUT", "20")),
+        # One SMTP connection per worker process carries this many messages, then a new one.
+        "IOK_SMTP_MESSAGES_PER_CONNECTION": _env_int("IOK_SMTP_MESSAGES_PER_CONNECTION", 100),
+        # A kept connection unused this long is closed before the next send (servers drop
+        # idle clients after a minute or so).
+        "IOK_SMTP_IDLE_SECONDS": float(os.environ.get("IOK_SMTP_IDLE_SECONDS", "30")),
+        # Outbox rows one delivery task claims and sends together.
+        "IOK_OUTBOX_BATCH_SIZE": _env_int("IOK_OUTBOX_BATCH_SIZE", 50),
         # How long a worker may hold a message before another one may try it again.
         "IOK_OUTBOX_LEASE_SECONDS": _env_int("IOK_OUTBOX_LEASE_SECONDS", 120),
         # The sweeper leaves a never-tried row alone this long (its task is likely queued).

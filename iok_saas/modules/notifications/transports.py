@@ -14,7 +14,7 @@ import smtplib
 import ssl
 import threading
 import time
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 from flask import current_app
@@ -30,7 +30,7 @@ class FileTransport:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = message["Message-ID"].strip("<>").split("@")[0]
         target = self.directory / f"{name}.eml"
@@ -54,7 +54,7 @@ class SmtpTransport:
         self._lock = threading.Lock()
         self.connections_opened = 0
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Send over the kept connection; if the server dropped it, once more on a new one.
 
         A drop after the server took the whole message but before it said so would send
@@ -125,7 +125,7 @@ class SmtpTransport:
         self._client, self._owner_pid, self._sent_on_client = client, os.getpid(), 0
         return client
 
-    def _send_or_discard(self, client: smtplib.SMTP, message: EmailMessage) -> None:
+    def _send_or_discard(self, client: smtplib.SMTP, message: Message) -> None:
         try:
             client.send_message(message)
         except (smtplib.SMTPServerDisconnected, ConnectionError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_migrate.cli import db as migrate_cli
 from sqlalchemy import text
 
 from .extensions import db
@@ -20,6 +21,8 @@ def register_cli(app: Flask) -> None:
 
     for group in (tenants_cli, operators_cli, policy_cli, demo_cli, imports_cli, security_cli):
         app.cli.add_command(group)
+    # Flask-Migrate's `flask db` group (schema commands) gets the distribution check.
+    migrate_cli.add_command(distribution_check)
 
 
 security_cli = AppGroup("security", help="PostgreSQL roles and row-level security.")
@@ -66,3 +69,19 @@ def _require_postgres(conn) -> None:
     if conn.dialect.name != "postgresql":
         raise click.ClickException("row-level security needs PostgreSQL "
                                    f"(this database is {conn.dialect.name})")
+
+
+@click.command("distribution-check")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when a table would block distribution.")
+def distribution_check(strict: bool) -> None:
+    """List every table and constraint that blocks Citus create_distributed_table(…,
+    'tenant_id'), the platform tables that must become reference tables, and a summary."""
+    from .distribution import distribution_report
+
+    with db.engine.connect() as conn:
+        report = distribution_report(conn, tenant_table_names())
+    for line in report.lines():
+        click.echo(line)
+    if strict and report.blockers:
+        raise SystemExit(1)

@@ -25,6 +25,16 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _engine_options() -> dict:
+    options: dict = {"pool_pre_ping": True}
+    # Behind PgBouncer before 1.21 (Debian 12 ships 1.18) in transaction mode, a statement
+    # prepared on one server connection is unknown on the next: psycopg must not prepare.
+    # IOK_DATABASE_PREPARED_STATEMENTS=off (PostgreSQL only) says so; see deploy/README.md.
+    if not _env_bool("IOK_DATABASE_PREPARED_STATEMENTS", True):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def from_environment() -> dict:
     """Build the configuration mapping; called once by create_app."""
     var_dir = Path(os.environ.get("IOK_VAR_DIR", REPO_ROOT / "var"))
@@ -39,7 +49,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "IOK_DATABASE_URL", f"sqlite:///{var_dir / 'iok.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         # PostgreSQL: the schema owner's URL for `flask db upgrade`; the app's own URL above
         # should be a role that owns no table (row-level security applies to it).
         "IOK_MIGRATION_DATABASE_URL": os.environ.get("IOK_MIGRATION_DATABASE_URL") or None,

@@ -64,6 +64,7 @@ from common import (
     log_alarms,
     machine,
     prepare_database,
+    recreate_postgres_database,
     start_gunicorn,
     stop_gunicorn,
     tail,
@@ -661,6 +662,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     busy = cpu_busy()
     warn_if_busy(busy)
     url = database_url(args.database_url, tmp)
+    if url.startswith("postgresql"):
+        recreate_postgres_database(url)  # no row of an earlier run may be sent in this one
     export_server_environment(url, tmp)
     prepare_database(url)
     flush_broker()
@@ -785,8 +788,8 @@ def parse_args() -> argparse.Namespace:
                         help="how long to wait for the e-mails of each scenario")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="copy the Celery and gunicorn logs into DIR at the end")
-    parser.add_argument("--database-url", help="use this (PostgreSQL) database instead of a "
-                        "throwaway SQLite file; tables are created and tenants synced")
+    parser.add_argument("--database-url", help="use this PostgreSQL database (dropped and "
+                        "created again at every run) instead of a throwaway SQLite file")
     args = parser.parse_args()
     if args.messages is None:
         args.messages = 2000 if args.ci else 10000

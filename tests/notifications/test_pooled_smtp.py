@@ -3,12 +3,14 @@ the connection in the middle of a batch (every message still arrives exactly onc
 
 from __future__ import annotations
 
+import time
 from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import select
 
 from iok_saas.extensions import db
+from iok_saas.modules.notifications import delivery
 from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.modules.notifications.services import queue_email
 from iok_saas.modules.notifications.transports import close_connections
@@ -133,3 +135,36 @@ def test_no_server_fails_the_whole_batch_at_once_for_a_later_retry(synced, app):
     assert {(row.state, row.attempts) for row in found} == {("pending", 1)}
     assert all("refused" in row.last_error.lower() or "Errno" in row.last_error
                for row in found)
+
+
+class _SlowInboxWatchingTheSweeper(_ConnectionCountingInbox):
+    """Takes ``seconds`` per message and, at each one, asks what the sweeper would hand to
+    another worker right now."""
+
+    def __init__(self, app, seconds: float):
+        super().__init__()
+        self.app, self.seconds = app, seconds
+        self.sweepable: list[int] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        time.sleep(self.seconds)  # a slow server, as seen by the client
+        with self.app.app_context():
+            self.sweepable.append(len(delivery.due_messages()))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_batch_longer_than_its_lease_keeps_its_rows_from_the_sweeper(synced, app):
+    app.config["IOK_OUTBOX_LEASE_SECONDS"] = 1
+    mail = MailServer()
+    inbox = _SlowInboxWatchingTheSweeper(app, seconds=0.35)
+    mail._controller.handler = inbox
+    mail.start()
+    app.config.update(mail.config())
+    try:
+        keys = queue_and_commit(6)  # about 2 s of sending on a 1 s lease
+    finally:
+        close_connections()
+        mail.stop()
+    assert sorted(m["Message-ID"] for _, m in inbox.messages) == sorted(keys)
+    assert inbox.sweepable == [0] * 6  # the lease was extended before it ran out
+    assert {(row.state, row.attempts) for row in rows()} == {("sent", 1)}

@@ -55,6 +55,7 @@ from common import (
     STOP_SECONDS,
     BenchError,
     OtherLoad,
+    _process_cpu,
     bench_main,
     cpu_busy,
     database_url,
@@ -322,6 +323,20 @@ class Database:
                 return states
             time.sleep(0.2)
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL server processes connected to the bench database (none on SQLite)."""
+        from sqlalchemy import text
+
+        from iok_saas.extensions import db
+
+        with self.app.app_context():
+            if db.engine.dialect.name != "postgresql":
+                return []
+            with db.engine.connect() as conn:
+                return list(conn.scalars(text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")))
+
     def dispose(self) -> None:
         from iok_saas.extensions import db
 
@@ -390,6 +405,9 @@ class ThroughputResult:
     other_load_cores: float | None = None
     raw: dict = field(default_factory=dict)  # the limit, measured just before (RawResult)
     ratio_to_raw: float | None = None
+    # CPU milliseconds per e-mail (from /proc, whatever else runs): the Celery processes,
+    # this process (the SMTP server and the producer), the PostgreSQL backends
+    cpu_ms_per_email: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -411,10 +429,14 @@ def measure_throughput(args: argparse.Namespace, database: Database, mail: MailS
         result.problems.append(f"raw smtplib loop: {raw.received} of {raw.messages} arrived")
     baseline = mail.count()
     others = OtherLoad(own_sessions).start()
+    cpu_before = _process_cpu()
     began, returned, keys = database.queue_and_commit(args.messages)
     result.commit_seconds = returned - began
     arrived = mail.wait_for(baseline + args.messages, time.monotonic() + args.timeout)
+    cpu_after = _process_cpu()
     result.other_load_cores = others.stop()
+    result.cpu_ms_per_email = cpu_per_email(cpu_before, cpu_after, own_sessions,
+                                            database.backend_pids(), args.messages)
     received = mail.snapshot()[baseline:]
     if received:
         result.first_email_seconds = received[0].at - began
@@ -449,6 +471,18 @@ def measure_throughput(args: argparse.Namespace, database: Database, mail: MailS
     if not_sent:
         result.problems.append(f"throughput: outbox rows not sent: {not_sent}")
     return result
+
+
+def cpu_per_email(before: dict, after: dict, sessions: tuple[int, ...],
+                  backends: list[int], messages: int) -> dict[str, float]:
+    def used(pids) -> float:
+        return sum(after[pid][0] - before.get(pid, (after[pid][0],))[0]
+                   for pid in pids if pid in after)
+
+    workers = [pid for pid, (_cpu, _ppid, sid) in after.items() if sid in sessions]
+    parts = {"celery": used(workers), "bench_process_smtp_server": used([os.getpid()]),
+             "postgresql": used(backends)}
+    return {name: round(seconds * 1000 / messages, 2) for name, seconds in parts.items()}
 
 
 # --- 2. form submit -> e-mail received --------------------------------------------------------
@@ -735,6 +769,8 @@ def print_report(report: dict) -> None:
              f"{t['raw']['sends_per_s']:.1f} ({t['raw']['messages']} × "
              f"{t['raw']['message_bytes']} B)"),
             ("outbox / raw", "-" if t["ratio_to_raw"] is None else f"{t['ratio_to_raw']:.2f}"),
+            ("CPU ms per e-mail: celery / bench+SMTP / PG",
+             " / ".join(f"{v:.2f}" for v in t["cpu_ms_per_email"].values())),
             ("received / distinct Message-IDs", f"{t['received']} / {t['distinct_message_ids']}"),
             ("rows by state", ", ".join(f"{k} {v}" for k, v in sorted(t["states"].items())))]
     rows += [("", ""), ("form submit -> e-mail received", ""),

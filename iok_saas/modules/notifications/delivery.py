@@ -69,7 +69,8 @@ def deliver_batch(message_ids: list[int], tenant_id: int) -> Counter:
         outcomes["skipped"] = len(message_ids)
         return outcomes
     lease = timedelta(seconds=current_app.config["IOK_OUTBOX_LEASE_SECONDS"])
-    # Each message has its own commit; the objects stay loaded across them.
+    # The claim, the groups of sent marks and each failure commit on their own; the
+    # loaded rows stay usable across those commits.
     with tenant_scope(tenant), Session(db.engine, expire_on_commit=False) as session:
         messages = _claim(session, message_ids, lease)
         outcomes["skipped"] = len(message_ids) - len(messages)

@@ -77,10 +77,17 @@ def _require_postgres(conn) -> None:
 def distribution_check(strict: bool) -> None:
     """List every table and constraint that blocks Citus create_distributed_table(…,
     'tenant_id'), the platform tables that must become reference tables, and a summary."""
+    from sqlalchemy.orm import configure_mappers
+
     from .distribution import distribution_report
 
+    # The tenant tables are known once every feature's models are mapped and configured.
+    configure_mappers()
     with db.engine.connect() as conn:
         report = distribution_report(conn, tenant_table_names())
+    if not report.distributed:
+        click.echo("no tenant tables in this database: run `flask db upgrade` first", err=True)
+        raise SystemExit(1 if strict else 0)
     for line in report.lines():
         click.echo(line)
     if strict and report.blockers:

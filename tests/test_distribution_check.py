@@ -92,3 +92,13 @@ def test_each_kind_of_blocker_is_found_and_a_ready_schema_passes(citus_ready):
         ("tenant_flag", "platform foreign key"),
         ("unit", "nullable"), ("unit", "primary key"), ("unit", "unique")]
     assert report.lines()[-1].startswith("Summary: 2 of 2 tables to distribute are blocked")
+
+
+def test_an_empty_database_is_not_reported_ready(tmp_path):
+    from iok_saas import create_app
+
+    empty = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"})
+    result = empty.test_cli_runner().invoke(args=["db", "distribution-check", "--strict"])
+    assert result.exit_code == 1
+    assert "no tenant tables" in result.output
+    assert "ready" not in result.output

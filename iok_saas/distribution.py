@@ -83,7 +83,10 @@ def distribution_report(connection: Connection, tenant_tables: list[str]) -> Dis
     columns = {t: {c["name"]: c for c in inspector.get_columns(t)} for t in tables}
     distributed = [t for t in tables if t in set(tenant_tables)]
     report = DistributionReport(distributed=distributed)
-    foreign_keys = {t: inspector.get_foreign_keys(t) for t in tables}
+    # Sorted: PostgreSQL and SQLite reflect them in different orders.
+    foreign_keys = {t: sorted(inspector.get_foreign_keys(t),
+                              key=lambda fk: (fk["constrained_columns"], fk["referred_table"]))
+                    for t in tables}
     for table in distributed:
         _check_keys(inspector, table, columns[table], report)
         for fk in foreign_keys[table]:

@@ -71,6 +71,25 @@ def database_url(given: str | None, tmp: Path) -> str:
     return given or f"sqlite:///{tmp / 'bench.sqlite3'}"
 
 
+def recreate_postgres_database(url: str) -> None:
+    """DROP (terminating its sessions) and CREATE the database of a PostgreSQL ``url``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except OperationalError as error:
+        raise BenchError(f"PostgreSQL at {target.host}:{target.port} is not usable: "
+                         f"{str(error).splitlines()[0]}") from error
+    finally:
+        admin.dispose()
+
+
 def export_server_environment(url: str, tmp: Path) -> None:
     """What the gunicorn servers inherit: the bench database and a throwaway var dir.
 

@@ -5,6 +5,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust
     .venv/bin/python bench/load.py [--seconds 60] [--tenants 20] [--residents 4]
         [--connections 32] [--workers 2] [--post-share 0.05]
     .venv/bin/python bench/load.py --seconds 15 --ci      # the CI variant
+    .venv/bin/python bench/load.py --seconds 15 --ci --tenants 20 --pgbouncer 4
 
 One run:
 1. recreates its own database (``iok_bench_load`` on the server of --database-url) and
@@ -24,6 +25,10 @@ One run:
    where the tenant's policy shows them, the anonymous start page, and --post-share POSTs
    (a fault report; the announcements e-mail switch). Every response must be the expected
    one: 200 for a page, 302 to the new report or back to the announcements for a POST.
+With --pgbouncer N the served app reaches PostgreSQL through a private PgBouncer in
+transaction mode (bench/pgbouncer.py) whose pool of N server connections every tenant
+shares, as production runs it; psycopg's server-side prepares are off
+(IOK_DATABASE_PREPARED_STATEMENTS=off).
 It prints req/s, p50/p99 and the responses by status, writes
 bench/results/load-<timestamp>.json and exits 1 if any request failed or the server
 logged a traceback, 2 if it could not run. See bench/README.md.
@@ -32,7 +37,9 @@ logged a traceback, 2 if it could not run. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import re
 import statistics
 import sys
@@ -551,6 +558,10 @@ def measure(args: argparse.Namespace, tmp: Path, owner_url: str, residents: list
 
 def print_report(report: dict) -> None:
     row, data = report["load"], report["data"]
+    pooled = report["settings"]["pgbouncer"]
+    if pooled:
+        print(f"\nthrough PgBouncer {pooled['version']}, {pooled['pool_mode']} mode, "
+              f"{pooled['pool_size']} server connections shared by every tenant")
     print(f"\ndata: {data['tenants']} tenants, {data['accounts']} resident accounts "
           f"({row['residents']} logged in), {data['ledger_entries']} ledger entries, "
           f"{data['meters']} meters, {data['faults']} fault reports, "
@@ -594,8 +605,18 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     recreate_database(owner_url)
     data = build(owner_url, args.tenants, args.residents)
     residents = pick_residents(owner_url, args.per_tenant)
-    export_server_environment(app_url, tmp)  # gunicorn connects as the app role
-    row, extra = measure(args, tmp, owner_url, residents, RESIDENT_PASSWORD)
+    with contextlib.ExitStack() as stack:
+        pooled = None
+        if args.pgbouncer:
+            from pgbouncer import PrivatePgBouncer
+
+            pooled = stack.enter_context(PrivatePgBouncer(args.pgbouncer, ("postgres", APP_ROLE)))
+            app_url = pooled.url(APP_ROLE, owner_url.rsplit("/", 1)[-1])
+            os.environ["IOK_DATABASE_PREPARED_STATEMENTS"] = "off"
+            print(f"through PgBouncer {'.'.join(map(str, pooled.version))} (transaction mode, "
+                  f"{args.pgbouncer} server connections for every tenant)", flush=True)
+        export_server_environment(app_url, tmp)  # gunicorn connects as the app role
+        row, extra = measure(args, tmp, owner_url, residents, RESIDENT_PASSWORD)
     return {
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine() | {"cpu_busy_before": busy},
@@ -605,7 +626,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                      "extra_tenants": args.tenants, "extra_residents": args.residents,
                      "post_share": args.post_share, "served_app": f"bench/{SERVED_APP}",
                      "csrf": False, "rate_limits": False, "wrk_timeout": WRK_TIMEOUT,
-                     "ci": args.ci},
+                     "ci": args.ci,
+                     "pgbouncer": None if pooled is None else {
+                         "version": ".".join(map(str, pooled.version)),
+                         "pool_mode": "transaction", "pool_size": args.pgbouncer,
+                         "server_prepared_statements": False}},
         "data": asdict(data),
         "load": asdict(row) | {"errors": row.errors},
         **extra,
@@ -632,6 +657,9 @@ def parse_args() -> argparse.Namespace:
                         help="the CI variant: a smaller data set; exit 1 on any failure")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="copy the gunicorn log into DIR at the end")
+    parser.add_argument("--pgbouncer", type=int, metavar="POOL", default=0,
+                        help="serve through a private PgBouncer (transaction mode) with this "
+                        "many server connections shared by all tenants (0 = direct)")
     args = parser.parse_args()
     if args.tenants is None:
         args.tenants = 8 if args.ci else 20

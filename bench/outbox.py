@@ -1,21 +1,26 @@
 """Outbox benchmark: e-mails per second through real Celery workers, and the wait from an
 e-form submit to its confirmation e-mail.
 
-Run from the repository root (Redis on 127.0.0.1:6379 is required; database 13 is flushed):
+Run from the repository root (Redis on 127.0.0.1:6379 is required; database 13, or the one
+IOK_BENCH_REDIS_URL names, is flushed):
 
-    .venv/bin/python bench/outbox.py [--messages 2000] [--workers 2] [--concurrency 2]
-                                     [--forms 200]
+    .venv/bin/python bench/outbox.py [--messages 10000] [--workers 2] [--concurrency 2]
+                                     [--forms 200] [--database-url URL] [--ci]
+
+(--ci: 2 000 messages, for CI; any lost or duplicated e-mail exits 1.)
 
 One run:
 1. prepares a throwaway database (or --database-url), starts a loopback SMTP server
    (aiosmtpd) that records every message it receives, --workers Celery worker processes
    (`celery -A iok_saas.celery_app worker --pool=prefork --concurrency C`) and one beat,
    all on Redis database 13, with SMTP delivery to the loopback server;
-2. outbox throughput: inserts --messages rendered e-mails (`queue_email`) at Zielone
-   Wzgórza in one transaction; the after-commit hook publishes one task per row. Measures
-   from the commit to the last message received, and checks every row ends `sent` and every
-   Message-ID arrived exactly once;
-3. form submit -> e-mail: gunicorn serves bench/bench_app.py (CSRF and rate limiting off)
+2. the limit: a plain smtplib loop sends --raw-messages e-mails of the same size over one
+   connection to the same server (raw sends/s, what no outbox can beat on this machine);
+3. outbox throughput: inserts --messages rendered e-mails (`queue_email`) at Zielone
+   Wzgórza in one transaction; the after-commit hook publishes one task per batch of
+   IOK_OUTBOX_BATCH_SIZE rows. Measures from the commit to the last message received, and
+   checks every row ends `sent` and every Message-ID arrived exactly once;
+4. form submit -> e-mail: gunicorn serves bench/bench_app.py (CSRF and rate limiting off)
    with the same broker and SMTP server; --forms e-forms are POSTed to /wniosek with
    distinct e-mail addresses, and the time from each submit to its confirmation e-mail
    arriving is measured; every form must get exactly one e-mail.
@@ -50,6 +55,7 @@ from common import (
     STOP_SECONDS,
     BenchError,
     OtherLoad,
+    _process_cpu,
     bench_main,
     cpu_busy,
     database_url,
@@ -59,6 +65,7 @@ from common import (
     log_alarms,
     machine,
     prepare_database,
+    recreate_postgres_database,
     start_gunicorn,
     stop_gunicorn,
     tail,
@@ -72,7 +79,8 @@ FORM_PATH = "/wniosek"
 SUBMITTED_PATH = "/wniosek/wyslany"
 NOTIFICATION = "email_confirmation"  # what a Zielone Wzgórza e-form sends: one e-mail
 SERVED_APP = "bench_app:app"  # bench/bench_app.py: create_app() with CSRF and limiter off
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# Another database number when several people bench on one Redis: IOK_BENCH_REDIS_URL.
+REDIS_URL = os.environ.get("IOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 WORKER_READY_SECONDS = 60
 SETTLE_SECONDS = 30  # after the last e-mail: how long the rows may take to read `sent`
@@ -86,6 +94,7 @@ class Received:
     at: float  # time.perf_counter() when DATA ended
     message_id: str
     recipients: list[str]
+    size: int  # bytes of the message as received
 
 
 class _CountingHandler:
@@ -100,7 +109,8 @@ class _CountingHandler:
         at = time.perf_counter()
         headers = self.parser.parsebytes(envelope.original_content or envelope.content)
         item = Received(at, (headers["Message-ID"] or "").strip(),
-                        [address.lower() for address in envelope.rcpt_tos])
+                        [address.lower() for address in envelope.rcpt_tos],
+                        len(envelope.original_content or envelope.content))
         with self.lock:
             self.received.append(item)
         return "250 Message accepted for delivery"
@@ -202,30 +212,35 @@ def start_celery(args: argparse.Namespace, tmp: Path,
         process.wait_ready(deadline)
 
 
-_TASK_RESULT = re.compile(r"Task notifications\.deliver\[[^\]]+\] succeeded in "
-                          r"([\d.e-]+)s: '(\w+)'")
-_TASK_RAISED = re.compile(r"Task notifications\.deliver\[[^\]]+\] raised")
+_TASK_RESULT = re.compile(r"Task notifications\.deliver_batch\[[^\]]+\] succeeded in "
+                          r"([\d.e-]+)s: (\{[^}]*\})")
+_TASK_RAISED = re.compile(r"Task notifications\.deliver(?:_batch)?\[[^\]]+\] raised")
 _SWEEP_RESULT = re.compile(r"Task notifications\.sweep_outbox\[[^\]]+\] succeeded in [^:]+: "
                            r"(\d+)")
 
 
 def task_outcomes(processes: list[CeleryProcess]) -> dict:
-    """What the deliver tasks returned (sent | skipped | retry | failed) and how long they
-    ran (Celery's own "succeeded in" figure), from the worker logs; and what beat's sweeper
-    re-published."""
+    """What the batch tasks' messages came to (sent | skipped | retry | failed), how many
+    batch tasks ran and how long those that sent ran (Celery's own "succeeded in" figure),
+    from the worker logs; and what beat's sweeper re-published."""
+    import ast
+
     outcomes: dict[str, int] = {}
     runtimes: list[float] = []
-    raised, sweeps, swept = 0, 0, 0
+    batches, raised, sweeps, swept = 0, 0, 0, 0
     for process in processes:
         text = process.log.read_text(errors="replace")
         for seconds, result in _TASK_RESULT.findall(text):
-            outcomes[result] = outcomes.get(result, 0) + 1
-            if result == "sent":
+            batches += 1
+            counts = ast.literal_eval(result)
+            for outcome, count in counts.items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + count
+            if counts.get("sent"):
                 runtimes.append(float(seconds) * 1000)
         raised += len(_TASK_RAISED.findall(text))
         found = [int(n) for n in _SWEEP_RESULT.findall(text)]
         sweeps, swept = sweeps + len(found), swept + sum(found)
-    return {"deliver": outcomes, "deliver_raised": raised,
+    return {"deliver": outcomes, "batch_tasks": batches, "deliver_raised": raised,
             "sent_task_ms_p50": percentile(runtimes, 50) if runtimes else None,
             "sent_task_ms_p95": percentile(runtimes, 95) if runtimes else None,
             "sweeps": sweeps, "rows_republished_by_sweeper": swept}
@@ -308,11 +323,69 @@ class Database:
                 return states
             time.sleep(0.2)
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL server processes connected to the bench database (none on SQLite)."""
+        from sqlalchemy import text
+
+        from iok_saas.extensions import db
+
+        with self.app.app_context():
+            if db.engine.dialect.name != "postgresql":
+                return []
+            with db.engine.connect() as conn:
+                return list(conn.scalars(text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")))
+
     def dispose(self) -> None:
         from iok_saas.extensions import db
 
         with self.app.app_context():
             db.engine.dispose()
+
+
+# --- the limit: a plain smtplib loop over one connection ---------------------------------------
+
+@dataclass
+class RawResult:
+    messages: int
+    seconds: float = 0.0
+    sends_per_s: float = 0.0
+    message_bytes: int = 0
+    received: int = 0
+
+
+def sample_email(index: int, domain: str, size: int) -> bytes:
+    """An e-mail of about ``size`` bytes (a rendered outbox e-mail's), with its own
+    Message-ID."""
+    from email.message import EmailMessage
+
+    email = EmailMessage()
+    email["From"] = "Bench <iok@localhost>"
+    email["To"] = f"raw-{index:05d}@example.com"
+    email["Subject"] = "Raw SMTP limit"
+    email["Message-ID"] = f"<raw-{index}-{uuid.uuid4().hex}@{domain}>"
+    line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n"
+    email.set_content(line * max((size - 300) // len(line), 1))
+    return email.as_bytes(policy=email_policy.SMTP)  # CRLF line ends, as on the wire
+
+
+def measure_raw_smtp(count: int, mail: MailSink, domain: str, size: int) -> RawResult:
+    """Raw sends/s: one smtplib connection, `sendmail` in a loop, nothing else."""
+    import smtplib
+
+    result = RawResult(count)
+    bodies = [sample_email(i, domain, size) for i in range(count)]
+    result.message_bytes = len(bodies[0])
+    baseline = mail.count()
+    began = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", mail.port, timeout=30) as client:
+        for index, body in enumerate(bodies):
+            client.sendmail("iok@localhost", [f"raw-{index:05d}@example.com"], body)
+    result.seconds = time.perf_counter() - began
+    result.sends_per_s = count / result.seconds
+    result.received = mail.count() - baseline
+    return result
 
 
 # --- 1. outbox throughput -------------------------------------------------------------------
@@ -330,6 +403,11 @@ class ThroughputResult:
     missing: int = 0  # rows whose Message-ID never arrived
     states: dict[str, int] = field(default_factory=dict)
     other_load_cores: float | None = None
+    raw: dict = field(default_factory=dict)  # the limit, measured just before (RawResult)
+    ratio_to_raw: float | None = None
+    # CPU milliseconds per e-mail (from /proc, whatever else runs): the Celery processes,
+    # this process (the SMTP server and the producer), the PostgreSQL backends
+    cpu_ms_per_email: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -343,12 +421,22 @@ def measure_throughput(args: argparse.Namespace, database: Database, mail: MailS
     if not mail.wait_for(mail.count() + warm, time.monotonic() + 60):
         raise BenchError(f"{mail.count()} of {warm} warm-up e-mails arrived within 60 s")
     database.wait_settled(time.monotonic() + SETTLE_SECONDS)
+    # The limit, with the workers idle: e-mails as large as the ones just rendered.
+    size = mail.snapshot()[-1].size
+    raw = measure_raw_smtp(args.raw_messages, mail, domain, size)
+    result.raw = vars(raw)
+    if raw.received != raw.messages:
+        result.problems.append(f"raw smtplib loop: {raw.received} of {raw.messages} arrived")
     baseline = mail.count()
     others = OtherLoad(own_sessions).start()
+    cpu_before = _process_cpu()
     began, returned, keys = database.queue_and_commit(args.messages)
     result.commit_seconds = returned - began
     arrived = mail.wait_for(baseline + args.messages, time.monotonic() + args.timeout)
+    cpu_after = _process_cpu()
     result.other_load_cores = others.stop()
+    result.cpu_ms_per_email = cpu_per_email(cpu_before, cpu_after, own_sessions,
+                                            database.backend_pids(), args.messages)
     received = mail.snapshot()[baseline:]
     if received:
         result.first_email_seconds = received[0].at - began
@@ -356,6 +444,7 @@ def measure_throughput(args: argparse.Namespace, database: Database, mail: MailS
         result.all_emails_seconds = last - began
         if arrived:
             result.emails_per_s = args.messages / result.all_emails_seconds
+            result.ratio_to_raw = result.emails_per_s / raw.sends_per_s
     if not arrived:
         result.problems.append(f"throughput: {len(received)} of {args.messages} e-mails "
                                f"arrived within {args.timeout} s")
@@ -382,6 +471,18 @@ def measure_throughput(args: argparse.Namespace, database: Database, mail: MailS
     if not_sent:
         result.problems.append(f"throughput: outbox rows not sent: {not_sent}")
     return result
+
+
+def cpu_per_email(before: dict, after: dict, sessions: tuple[int, ...],
+                  backends: list[int], messages: int) -> dict[str, float]:
+    def used(pids) -> float:
+        return sum(after[pid][0] - before.get(pid, (after[pid][0],))[0]
+                   for pid in pids if pid in after)
+
+    workers = [pid for pid, (_cpu, _ppid, sid) in after.items() if sid in sessions]
+    parts = {"celery": used(workers), "bench_process_smtp_server": used([os.getpid()]),
+             "postgresql": used(backends)}
+    return {name: round(seconds * 1000 / messages, 2) for name, seconds in parts.items()}
 
 
 # --- 2. form submit -> e-mail received --------------------------------------------------------
@@ -595,6 +696,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     busy = cpu_busy()
     warn_if_busy(busy)
     url = database_url(args.database_url, tmp)
+    if url.startswith("postgresql"):
+        recreate_postgres_database(url)  # no row of an earlier run may be sent in this one
     export_server_environment(url, tmp)
     prepare_database(url)
     flush_broker()
@@ -604,6 +707,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         export_celery_environment(mail, args.sweep_seconds)
         database = Database(url)
         domain = database.app.config["IOK_MAIL_DOMAIN"]
+        batch_size = database.app.config["IOK_OUTBOX_BATCH_SIZE"]
         database.dispose()
         print(f"starting {args.workers} Celery worker(s) × {args.concurrency} processes"
               f"{' and beat' if args.sweep_seconds > 0 else ''} …", flush=True)
@@ -628,7 +732,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "machine": machine_info() | {"cpu_busy_before": busy},
         "settings": {"messages": args.messages, "workers": args.workers,
                      "concurrency": args.concurrency, "pool": "prefork",
-                     "forms": args.forms, "form_threads": args.form_threads,
+                     "forms": args.forms, "ci": args.ci,
+                     "batch_size": batch_size, "form_threads": args.form_threads,
                      "form_rate": args.form_rate or None,
                      "web_workers": args.web_workers, "database": url.split(":", 1)[0],
                      "broker": REDIS_URL, "beat_sweep_seconds": args.sweep_seconds or None,
@@ -660,6 +765,12 @@ def print_report(report: dict) -> None:
             ("all e-mails after commit (s)", "-" if t["all_emails_seconds"] is None
              else f"{t['all_emails_seconds']:.2f}"),
             ("e-mails/s", rate),
+            ("limit: raw smtplib sends/s (1 connection)",
+             f"{t['raw']['sends_per_s']:.1f} ({t['raw']['messages']} × "
+             f"{t['raw']['message_bytes']} B)"),
+            ("outbox / raw", "-" if t["ratio_to_raw"] is None else f"{t['ratio_to_raw']:.2f}"),
+            ("CPU ms per e-mail: celery / bench+SMTP / PG",
+             " / ".join(f"{v:.2f}" for v in t["cpu_ms_per_email"].values())),
             ("received / distinct Message-IDs", f"{t['received']} / {t['distinct_message_ids']}"),
             ("rows by state", ", ".join(f"{k} {v}" for k, v in sorted(t["states"].items())))]
     rows += [("", ""), ("form submit -> e-mail received", ""),
@@ -674,8 +785,9 @@ def print_report(report: dict) -> None:
               f"{f['refused']} / {f['without_email']} / {f['more_than_one_email']}")]
     for name, value in rows:
         print(f"{name:<40}{value:>24}")
-    print(f"\ndeliver tasks: {c['deliver']} (raised {c['deliver_raised']}); one sending task "
-          f"ran {_ms(c['sent_task_ms_p50'])} (p50), {_ms(c['sent_task_ms_p95'])} (p95)")
+    print(f"\ndeliver_batch tasks: {c['batch_tasks']}, messages {c['deliver']} (raised "
+          f"{c['deliver_raised']}); a batch that sent ran {_ms(c['sent_task_ms_p50'])} (p50), "
+          f"{_ms(c['sent_task_ms_p95'])} (p95)")
     print(f"beat: {c['sweeps']} sweeps, "
           f"{c['rows_republished_by_sweeper']} rows re-published by the sweeper")
     for line in c["log_alarms"] + f["log_alarms"]:
@@ -688,8 +800,13 @@ def print_report(report: dict) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=2000,
-                        help="outbox rows queued in one transaction")
+    parser.add_argument("--messages", type=int,
+                        help="outbox rows queued in one transaction (10000; 2000 with --ci)")
+    parser.add_argument("--raw-messages", type=int, default=2000,
+                        help="e-mails of the plain smtplib loop that measures the limit")
+    parser.add_argument("--ci", action="store_true",
+                        help="the short CI run: 2000 messages unless --messages says "
+                        "otherwise; exits 1 on any lost or duplicated e-mail")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=2,
                         help="prefork pool processes per worker")
@@ -707,10 +824,13 @@ def parse_args() -> argparse.Namespace:
                         help="how long to wait for the e-mails of each scenario")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="copy the Celery and gunicorn logs into DIR at the end")
-    parser.add_argument("--database-url", help="use this (PostgreSQL) database instead of a "
-                        "throwaway SQLite file; tables are created and tenants synced")
+    parser.add_argument("--database-url", help="use this PostgreSQL database (dropped and "
+                        "created again at every run) instead of a throwaway SQLite file")
     args = parser.parse_args()
-    for name in ("messages", "workers", "concurrency", "forms", "form_threads", "web_workers"):
+    if args.messages is None:
+        args.messages = 2000 if args.ci else 10000
+    for name in ("messages", "raw_messages", "workers", "concurrency", "forms", "form_threads",
+                 "web_workers"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args

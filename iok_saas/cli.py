@@ -7,6 +7,7 @@ import functools
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_migrate.cli import db as migrate_cli
 from sqlalchemy import text
 
 from .demo import demo_cli
@@ -24,6 +25,8 @@ def register_cli(app: Flask) -> None:
     for group in groups:
         _commit_on_success(group)
         app.cli.add_command(group)
+    # Flask-Migrate's `flask db` group (schema commands) gets the distribution check.
+    migrate_cli.add_command(distribution_check)
 
 
 def _commit_on_success(command: click.Command) -> None:
@@ -91,3 +94,26 @@ def _require_postgres(conn) -> None:
     if conn.dialect.name != "postgresql":
         raise click.ClickException("row-level security needs PostgreSQL "
                                    f"(this database is {conn.dialect.name})")
+
+
+@click.command("distribution-check")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when a table would block distribution.")
+def distribution_check(strict: bool) -> None:
+    """List every table and constraint that blocks Citus create_distributed_table(…,
+    'tenant_id'), the platform tables that must become reference tables, and a summary."""
+    from sqlalchemy.orm import configure_mappers
+
+    from .distribution import distribution_report
+
+    # The tenant tables are known once every feature's models are mapped and configured.
+    configure_mappers()
+    with db.engine.connect() as conn:
+        report = distribution_report(conn, tenant_table_names())
+    if not report.distributed:
+        click.echo("no tenant tables in this database: run `flask db upgrade` first", err=True)
+        raise SystemExit(1 if strict else 0)
+    for line in report.lines():
+        click.echo(line)
+    if strict and report.blockers:
+        raise SystemExit(1)

@@ -25,6 +25,16 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _engine_options() -> dict:
+    options: dict = {"pool_pre_ping": True}
+    # Behind PgBouncer before 1.21 (Debian 12 ships 1.18) in transaction mode, a statement
+    # prepared on one server connection is unknown on the next: psycopg must not prepare.
+    # IOK_DATABASE_PREPARED_STATEMENTS=off (PostgreSQL only) says so; see deploy/README.md.
+    if not _env_bool("IOK_DATABASE_PREPARED_STATEMENTS", True):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def from_environment() -> dict:
     """Build the configuration mapping; called once by create_app."""
     var_dir = Path(os.environ.get("IOK_VAR_DIR", REPO_ROOT / "var"))
@@ -39,7 +49,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "IOK_DATABASE_URL", f"sqlite:///{var_dir / 'iok.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         # PostgreSQL: the schema owner's URL for `flask db upgrade`; the app's own URL above
         # should be a role that owns no table (row-level security applies to it).
         "IOK_MIGRATION_DATABASE_URL": os.environ.get("IOK_MIGRATION_DATABASE_URL") or None,
@@ -119,6 +129,13 @@ def _mail_settings(production: bool) -> dict:
         # none | starttls | ssl
         "IOK_SMTP_SECURITY": os.environ.get("IOK_SMTP_SECURITY", "none"),
         "IOK_SMTP_TIMEOUT": float(os.environ.get("IOK_SMTP_TIMEOUT", "20")),
+        # One SMTP connection per worker process carries this many messages, then a new one.
+        "IOK_SMTP_MESSAGES_PER_CONNECTION": _env_int("IOK_SMTP_MESSAGES_PER_CONNECTION", 100),
+        # A kept connection unused this long is closed before the next send (servers drop
+        # idle clients after a minute or so).
+        "IOK_SMTP_IDLE_SECONDS": float(os.environ.get("IOK_SMTP_IDLE_SECONDS", "30")),
+        # Outbox rows one delivery task claims and sends together.
+        "IOK_OUTBOX_BATCH_SIZE": _env_int("IOK_OUTBOX_BATCH_SIZE", 50),
         # How long a worker may hold a message before another one may try it again.
         "IOK_OUTBOX_LEASE_SECONDS": _env_int("IOK_OUTBOX_LEASE_SECONDS", 120),
         # The sweeper leaves a never-tried row alone this long (its task is likely queued).

@@ -15,6 +15,8 @@ DEFAULTS = {
     "redis": ("IOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     # Debian's Chromium (apt-get install -y chromium) for the browser tests (tests/browser).
     "chromium": ("IOK_TEST_CHROMIUM", "/usr/bin/chromium"),
+    # Debian's PgBouncer (apt-get install -y pgbouncer) for the pooled-connection tests.
+    "pgbouncer": ("IOK_TEST_PGBOUNCER", "pgbouncer"),
     # axe-core from the npm registry (`npm ci` in tests/browser), injected into the pages.
     "axe-core": ("IOK_TEST_AXE_CORE",
                  str(Path(__file__).parent / "browser/node_modules/axe-core/axe.min.js")),
@@ -37,6 +39,10 @@ def _probe(name: str, url: str) -> str | None:
     if name == "chromium":
         if shutil.which(url) is None:
             return "no such executable; install it with `apt-get install -y chromium`"
+        return None
+    if name == "pgbouncer":
+        if not (shutil.which(url) or shutil.which(url, path="/usr/sbin:/sbin")):
+            return "no such executable; install it with `apt-get install -y pgbouncer`"
         return None
     if name == "axe-core":
         if not Path(url).is_file():

@@ -16,6 +16,7 @@ from iok_saas.markup import plain_text_to_html
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
 
+from . import delivery
 from .models import OutboxAttachment, OutboxMessage, StaffTask
 
 _PENDING_DISPATCH = "iok_outbox_dispatch"
@@ -83,8 +84,11 @@ def _remember_new_messages(session: Session, _flush_context) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
-    for message_id, tenant_id in session.info.pop(_PENDING_DISPATCH, []):
-        _dispatch(message_id, tenant_id)
+    rows = session.info.pop(_PENDING_DISPATCH, [])
+    if rows:
+        size = current_app.config["IOK_OUTBOX_BATCH_SIZE"]
+        for message_ids, tenant_id in delivery.batches(rows, size):
+            _dispatch(message_ids, tenant_id)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -92,14 +96,14 @@ def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_PENDING_DISPATCH, None)
 
 
-def _dispatch(message_id: int, tenant_id: int) -> None:
-    from .tasks import deliver_message
+def _dispatch(message_ids: list[int], tenant_id: int) -> None:
+    from .tasks import deliver_batch
 
     try:
-        deliver_message.delay(message_id, tenant_id)
-    except Exception as exc:  # noqa: BLE001 - the row is safe; the sweeper will send it
+        deliver_batch.delay(message_ids, tenant_id)
+    except Exception as exc:  # noqa: BLE001 - the rows are safe; the sweeper will send them
         current_app.logger.warning("outbox %s not handed to the broker (%s); the sweeper "
-                                   "will send it", message_id, exc)
+                                   "will send them", message_ids, exc)
 
 
 def open_tasks(department: str | None) -> list[StaffTask]:

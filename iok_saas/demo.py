@@ -83,7 +83,8 @@ def load() -> None:
 
 # Each feature seeds its own demo content (nothing where the tenant's policy hides it). The
 # import comes first: ledgers, meters and records arrive through the real import path.
-PORTAL_SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "contact")
+PORTAL_SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "contact",
+                  "documents")
 
 
 def _seed_portal_data() -> None:

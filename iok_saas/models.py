@@ -5,6 +5,7 @@ from .modules.announcements.models import Announcement, AnnouncementTarget
 from .modules.audit.models import AuditEvent, PlatformAuditEvent
 from .modules.auth.models import LoginAttempt, PasswordHistory, UserSession
 from .modules.contact.models import ContactCorrection
+from .modules.documents.models import Document, DocumentVersion, DocumentVisit
 from .modules.enrolment.models import Application
 from .modules.faults.models import FaultEvent, FaultPhoto, FaultReport
 from .modules.housing.models import Association, Person, Title, Unit
@@ -21,6 +22,7 @@ from .modules.tenants.models import PlatformState, Tenant, TenantHost
 __all__ = [
     "AccountBlock", "Announcement", "AnnouncementTarget", "ApiToken", "Application",
     "Association", "AuditEvent", "ChargeSchedule", "ContactCorrection", "CourtCase",
+    "Document", "DocumentVersion", "DocumentVisit",
     "FaultEvent", "FaultPhoto", "FaultReport", "ImportRun", "LandCost", "LedgerEntry",
     "LoginAttempt", "Membership", "Meter", "MeterReading", "OccupantsChange", "Operator",
     "PasswordHistory", "OutboxMessage", "Person", "PlatformAuditEvent", "PlatformState",

@@ -74,6 +74,7 @@ PORTAL_MODULES = (
     ("contact", "/konto/dane", "/staff/korekty-danych"),
     ("records", "/konto", None),
     ("imports", None, "/staff/import"),
+    ("documents", "/konto/dokumenty", "/staff/dokumenty"),
 )
 
 
@@ -90,6 +91,9 @@ def _register_portal(app: Flask) -> None:
             module = import_module(f".modules.{name}.staff_blueprint", __package__)
             app.register_blueprint(module.bp, url_prefix=staff_prefix)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .modules.documents.public_blueprint import bp as documents_public_bp
+
+    app.register_blueprint(documents_public_bp, url_prefix="/dokumenty")
 
 
 def format_money(amount, language: str | None = None) -> str:

@@ -165,6 +165,24 @@ class World:
                 return row.id
         return self._once(("announcement", slug), make)
 
+    def document(self, slug) -> tuple[int, int]:
+        """(document id, version id): a PDF for the owners of resident A's association."""
+        from iok_saas.modules.documents import services
+
+        from ..documents.pdfs import pdf_bytes
+
+        def make():
+            _, resident = self.resident_a(slug)
+            with tenant_scope(tenant(slug)):
+                details = services.Details(
+                    "regulations", "Uchwała o remoncie dachu", "3/2026", None, None,
+                    "owners", resident.association_id, utcnow() - timedelta(hours=1), False)
+                document = services.create(details, services.PdfFile(
+                    "uchwala.pdf", pdf_bytes("Uchwała")), "staff:test")
+                db.session.commit()
+                return document.id, document.current.id
+        return self._once(("document", slug), make)
+
     def occupants_change(self, slug) -> int:
         from iok_saas.modules.occupants import services
 

@@ -43,7 +43,17 @@ def _person(w, s):
     return {"person_id": w.resident_a(s)[1].person_id}
 
 
+def _document(w, s):
+    return {"document_id": w.document(s)[0]}
+
+
+def _document_version(w, s):
+    document_id, version_id = w.document(s)
+    return {"document_id": document_id, "version_id": version_id}
+
+
 ZW, KU, SI, GD = "zielone-wzgorza", "kuzniki", "siarkowiec", "gdynia"
+BR = "brzeg"
 ENROLMENT_FORM = {  # a superset of every staff enrolment action's fields
     "approve-version": "1", "approve-person_id": "1", "reject-version": "1",
     "reject-reason": "Brak tytułu prawnego.", "ask-version": "1", "ask-note": "Popraw adres.",
@@ -58,6 +68,8 @@ ROUTES: dict[str, Case] = {
     "meters.meter": Case(RESIDENT, ZW, GD, lambda w, s: {"meter_id": w.meter(s)}),
     "announcements.show": Case(RESIDENT, ZW, SI,
                                lambda w, s: {"announcement_id": w.announcement(s)}),
+    "documents.show": Case(RESIDENT, ZW, BR, _document),
+    "documents.download": Case(RESIDENT, ZW, BR, _document_version),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -100,6 +112,13 @@ ROUTES: dict[str, Case] = {
                               lambda ids: {"revoke-reason": "Sprzedaż lokalu",
                                            "revoke-confirm": "y"}),
     "backoffice.task_done": Case(STAFF, ZW, KU, lambda w, s: {"task_id": w.task(s)}, ("POST",)),
+    "documents_staff.detail": Case(
+        STAFF, ZW, BR, _document, ("GET", "POST"),
+        lambda ids: {"title": "Podmieniony", "category": "regulations", "audience": "public",
+                     "association_id": "None", "published_at": "2025-01-01T10:00"}),
+    "documents_staff.add_version": Case(STAFF, ZW, BR, _document, ("POST",),
+                                        lambda ids: {"note": "Podmieniona"}),
+    "documents_staff.download": Case(STAFF, ZW, BR, _document_version),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
                                 ("POST",)),
@@ -125,6 +144,10 @@ NOT_SECRET = {
     "accounts.recover": "password recovery token",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
+    # Public documents are public; any other id (another audience, another tenant) is a
+    # 404 there, see tests/documents/test_documents.py::test_audiences_owners_members_and_public.
+    "documents_public.show": "a public document's id (public pages)",
+    "documents_public.download": "a public document's file (public pages)",
 }
 
 # Ids that travel in the query string or a form field rather than the path.

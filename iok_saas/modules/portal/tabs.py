@@ -31,6 +31,7 @@ RESIDENT_TABS = (
     Tab("court_cases", "records.court_cases", _l("Sprawy sądowe")),
     Tab("land_costs", "records.land_costs", _l("Koszty zakupu gruntu")),
     Tab("services", "records.services", _l("Inne usługi")),
+    Tab("documents", "documents.index", _l("Dokumenty")),
 )
 
 # Staff desks follow the resident features they serve; imports are always there.
@@ -40,6 +41,7 @@ STAFF_DESKS = (
     Tab("occupants", "occupants_staff.index", _l("Liczba osób")),
     Tab("announcements", "announcements_staff.index", _l("Ogłoszenia")),
     Tab("contact", "contact_staff.index", _l("Korekty danych")),
+    Tab("documents", "documents_staff.index", _l("Dokumenty")),
     Tab("imports", "imports_staff.index", _l("Import danych")),
 )
 

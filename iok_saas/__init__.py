@@ -19,10 +19,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     Path(app.config["IOK_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from . import models  # noqa: F401  (every table registered before anything queries)
     from .cli import register_cli
     from .errors import register_error_pages
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from .features import load_models
     from .i18n import install_template_gettext, select_locale, select_timezone
     from .modules.tenants.services import load_snapshots, load_version
     from .observability import init_app as init_observability
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .tenancy import init_app as init_tenancy
     from .web import register_blueprints
 
+    load_models()  # every feature's tables registered before anything queries
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.REPO_ROOT / "migrations"))
     login_manager.init_app(app)

@@ -7,18 +7,18 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from .demo import demo_cli
 from .extensions import db
+from .features import load_features
+from .policy import policy_cli
 from .tenancy import rls, tenant_table_names
 
 
 def register_cli(app: Flask) -> None:
-    from .demo import demo_cli
-    from .modules.imports.cli import imports_cli
-    from .modules.operator.cli import operators_cli
-    from .modules.tenants.cli import tenants_cli
-    from .policy import policy_cli
-
-    for group in (tenants_cli, operators_cli, policy_cli, demo_cli, imports_cli, security_cli):
+    """The platform's command groups, then every feature's (iok_saas.features)."""
+    for group in (policy_cli, demo_cli, security_cli):
+        app.cli.add_command(group)
+    for _feature, group in load_features().each("cli"):
         app.cli.add_command(group)
 
 

@@ -130,9 +130,8 @@ def _celery_settings(redis_url: str | None) -> dict:
     """With Redis, a real worker and beat deliver; without it, tasks run in-process."""
     return {
         "broker_url": redis_url or "memory://",
-        # Modules whose tasks a worker registers at start.
-        "include": ["iok_saas.modules.notifications.tasks",
-                    "iok_saas.modules.announcements.tasks"],
+        # Features add the modules whose tasks a worker registers (iok_saas.tasks).
+        "include": [],
         "task_always_eager": redis_url is None,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -149,9 +148,5 @@ def _celery_settings(redis_url: str | None) -> dict:
         # Publishing must not hang a web request when Redis is down: the sweeper catches up.
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
                                       "interval_step": 0.2, "interval_max": 0.2},
-        "beat_schedule": {
-            "sweep-outbox": {"task": "notifications.sweep_outbox",
-                             "schedule": float(os.environ.get("IOK_OUTBOX_SWEEP_SECONDS", "30"))},
-            "send-due-announcements": {"task": "announcements.send_due", "schedule": 60.0},
-        },
+        "beat_schedule": {},  # features add their entries (iok_saas.tasks)
     }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import import_module
 
 import click
 from flask import current_app
@@ -16,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
+from .features import load_features
 from .modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, AccountBlock, ResidentAccount
 from .modules.accounts.services import new_login
 from .modules.audit.services import Actor
@@ -81,16 +81,14 @@ def load() -> None:
     click.echo("demo data ready")
 
 
-# Each feature seeds its own demo content (nothing where the tenant's policy hides it). The
-# import comes first: ledgers, meters and records arrive through the real import path.
-PORTAL_SEEDERS = ("imports", "meters", "occupants", "faults", "announcements", "contact",
-                  "documents")
-
-
 def _seed_portal_data() -> None:
+    """Each feature seeds its own demo content (nothing where the tenant's policy hides
+    it), in the order features declare: the import first, so ledgers, meters and records
+    arrive through the real import path."""
     today = warsaw_today()
-    for name in PORTAL_SEEDERS:
-        import_module(f".modules.{name}.demo", __package__).seed_demo(today)
+    seeders = sorted(load_features().each("demo"), key=lambda pair: pair[0].demo_order)
+    for _feature, seed in seeders:
+        seed(today)
         db.session.commit()
 
 

@@ -14,10 +14,12 @@ every ``feature.py`` can be read without import cycles.
 from __future__ import annotations
 
 import pkgutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
+
+from .policy.schema import forget_tabs, register_tabs
 
 TENANT_SITE = "tenant"
 ADMIN_SITE = "admin"
@@ -50,6 +52,17 @@ ALWAYS = "always"
 
 
 @dataclass(frozen=True)
+class HomePanel:
+    """A panel of the resident's Home page, shown where the policy lists ``key`` under
+    ``home``: ``data`` (".services:panel", called as data(person_id, units)) feeds
+    ``template``, which the Home page includes with ``data`` and ``tab`` in its context."""
+
+    key: str
+    template: str
+    data: str | None = None
+
+
+@dataclass(frozen=True)
 class Feature:
     """One feature's declaration; see the module docstring. Every reference is optional."""
 
@@ -59,6 +72,7 @@ class Feature:
     desks: tuple[Tab, ...] = ()
     # Policy tab names this feature brings to the policy language (checked by `policy check`).
     tab_keys: tuple[str, ...] = ()
+    home_panels: tuple[HomePanel, ...] = ()
     models: str | None = None          # ".models": imported so the metadata sees its tables
     demo: str | None = None            # ".demo:seed_demo", called as seed(today) per tenant
     demo_order: int = 50               # lower seeds first (the import's data comes first)
@@ -97,6 +111,7 @@ class ExportSection:
     vocabularies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     money_columns: frozenset[str] = frozenset()
     audit_subjects: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    order: int = 50  # where the section stands in the PDF
 
 
 @dataclass(frozen=True)
@@ -115,16 +130,20 @@ class Registry:
 
     def __init__(self) -> None:
         self._features: dict[str, Feature] = {}
+        self.discovered = False
 
     def register(self, feature: Feature, package: str) -> Feature:
         if feature.name in self._features and self._features[feature.name].package != package:
             raise ValueError(f"two features are called {feature.name!r}")
         declared = Feature(**{**feature.__dict__, "package": package})
         self._features[feature.name] = declared
+        register_tabs(declared.tab_keys)
         return declared
 
     def unregister(self, name: str) -> None:
-        self._features.pop(name, None)
+        feature = self._features.pop(name, None)
+        if feature is not None:
+            forget_tabs(feature.tab_keys)
 
     def discover(self, package: str = MODULES_PACKAGE) -> None:
         """Register the ``FEATURE`` of every ``<package>.<name>.feature`` module."""
@@ -162,15 +181,15 @@ features = Registry()
 
 
 def load_features() -> Registry:
-    """The registry with every feature under ``iok_saas.modules`` declared (idempotent)."""
-    features.discover()
+    """The registry with every feature under ``iok_saas.modules`` declared (idempotent);
+    the tab names features bring join the policy language."""
+    if not features.discovered:
+        features.discover()
+        features.discovered = True
     return features
 
 
-def call_each(attribute: str, *args) -> list:
-    """Call every feature's ``attribute`` callable with ``args``, in the registry's order."""
-    results = []
-    for _feature, function in features.each(attribute):
-        function_: Callable = function
-        results.append(function_(*args))
-    return results
+def load_models() -> None:
+    """Import every feature's models, so the metadata (and Alembic) sees every table."""
+    for _feature, _module in load_features().each("models"):
+        pass

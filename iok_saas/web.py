@@ -12,7 +12,10 @@ from jinja2 import pass_context
 from werkzeug.routing import IntegerConverter
 
 from .extensions import login_manager
+from .features import ADMIN_SITE, ANY_SITE, load_features
 from .i18n import LANGUAGE
+from .modules.auth.guards import current_staff
+from .modules.portal import resident_nav, staff_nav
 from .tenancy import admin_only, any_site, current_tenant_or_none, on_admin_site
 
 ROW_ID_MAX = 2**31 - 1  # the largest id of an integer primary key in PostgreSQL
@@ -28,31 +31,20 @@ class RowIdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
+    """Every feature's blueprints where it declares them (iok_saas.features), then the
+    login manager's wording and the template context every page shares."""
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
-    from .modules.accounts.blueprint import bp as accounts_bp
-    from .modules.accounts.blueprint import first_login_gate
-    from .modules.backoffice.blueprint import bp as backoffice_bp
-    from .modules.enrolment.blueprint import bp as enrolment_bp
-    from .modules.enrolment.staff_blueprint import bp as enrolment_staff_bp
-    from .modules.notifications.blueprint import bp as notifications_bp
-    from .modules.operator.blueprint import bp as operator_bp
-    from .modules.public.blueprint import bp as public_bp
-    from .modules.public.blueprint import site_bp
-    from .modules.staff.blueprint import bp as staff_bp
-
-    _register_portal(app)
-    app.register_blueprint(site_bp)
-    app.register_blueprint(public_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(staff_bp, url_prefix="/staff")
-    app.register_blueprint(backoffice_bp, url_prefix="/staff")
-    app.register_blueprint(enrolment_bp)
-    app.register_blueprint(enrolment_staff_bp, url_prefix="/staff/wnioski")
-    app.before_request(first_login_gate)
-    app.register_blueprint(operator_bp, url_prefix="/operator")
-    app.register_blueprint(notifications_bp, url_prefix="/operator/poczta")
-    admin_only(app, operator_bp.name, notifications_bp.name)
-    any_site(app, site_bp.name)
+    registry = load_features()
+    sites: dict[str, list[str]] = {ADMIN_SITE: [], ANY_SITE: []}
+    for feature in registry:
+        for mount in feature.mounts:
+            blueprint = feature.resolve(mount.blueprint)
+            app.register_blueprint(blueprint, url_prefix=mount.url_prefix)
+            sites.get(mount.site, []).append(blueprint.name)
+    admin_only(app, *sites[ADMIN_SITE])
+    any_site(app, *sites[ANY_SITE])
+    for _feature, install in registry.each("setup"):
+        install(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Zaloguj się, aby zobaczyć tę stronę.")
     login_manager.login_message_category = "info"
@@ -62,38 +54,6 @@ def register_blueprints(app: Flask) -> None:
     # `|strftime('%d.%m.%Y')`: a filter is a plain call, a method call in a template goes
     # through Jinja's Context.call (a statement prints two dates a line).
     app.jinja_env.filters["strftime"] = _strftime
-
-
-# (feature module, URL prefix of its resident pages, URL prefix of its staff desk)
-PORTAL_MODULES = (
-    ("ledger", "/konto/saldo", None),
-    ("meters", "/konto/wodomierze", "/staff/odczyty"),
-    ("faults", "/konto/usterki", "/staff/usterki"),
-    ("occupants", "/konto/liczba-osob", "/staff/liczba-osob"),
-    ("announcements", "/konto/ogloszenia", "/staff/ogloszenia"),
-    ("contact", "/konto/dane", "/staff/korekty-danych"),
-    ("records", "/konto", None),
-    ("imports", None, "/staff/import"),
-    ("documents", "/konto/dokumenty", "/staff/dokumenty"),
-)
-
-
-def _register_portal(app: Flask) -> None:
-    from importlib import import_module
-
-    from .modules.imports.api import bp as api_bp
-
-    for name, resident_prefix, staff_prefix in PORTAL_MODULES:
-        if resident_prefix:
-            module = import_module(f".modules.{name}.blueprint", __package__)
-            app.register_blueprint(module.bp, url_prefix=resident_prefix)
-        if staff_prefix:
-            module = import_module(f".modules.{name}.staff_blueprint", __package__)
-            app.register_blueprint(module.bp, url_prefix=staff_prefix)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    from .modules.documents.public_blueprint import bp as documents_public_bp
-
-    app.register_blueprint(documents_public_bp, url_prefix="/dokumenty")
 
 
 def format_money(amount, language: str | None = None) -> str:
@@ -136,9 +96,6 @@ def polish_money(amount) -> str:
 
 
 def _shell_context() -> dict:
-    from .modules.portal import resident_nav, staff_nav
-    from .modules.staff.blueprint import current_staff
-
     tenant = current_tenant_or_none()
     shell = {"tenant": tenant, "on_admin_site": on_admin_site(),
              "resident_nav": resident_nav, "staff_nav": staff_nav}

@@ -65,7 +65,7 @@ def _demo_login(printed: str, short_name: str, name: str) -> str:
 def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
     from flask import url_for
 
-    from iok_saas.modules.portal import RESIDENT_TABS
+    from iok_saas.modules.portal import resident_tabs
 
     assert run(synced, "demo", "load").exit_code == 0
     snapshot = tenant(slug)
@@ -79,7 +79,7 @@ def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
                 "contact": "@example.com", "membership": "<table",
                 "court_cases": "<table", "land_costs": "<table", "services": "<table",
                 "documents": "class=\"list-group-item\""}
-    for tab in RESIDENT_TABS:
+    for tab in resident_tabs().values():
         if tab.key == "home" or not snapshot.policy.shows(tab.key):
             continue
         with synced.test_request_context():

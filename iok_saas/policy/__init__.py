@@ -5,7 +5,14 @@ See ``policies/README.md`` for the language and ``loader`` for how files are com
 
 from .loader import CheckReport, PolicyError, check_paths, compile_policy, load_policy_file
 from .model import Policy
-from .schema import ENROLMENT_STEPS, NOTIFICATIONS, PLATFORM_MIN_LENGTH, TABS
+from .schema import (
+    ENROLMENT_STEPS,
+    NOTIFICATIONS,
+    PLATFORM_MIN_LENGTH,
+    TABS,
+    known_tabs,
+    register_tabs,
+)
 
 __all__ = [
     "ENROLMENT_STEPS",
@@ -17,8 +24,10 @@ __all__ = [
     "PolicyError",
     "check_paths",
     "compile_policy",
+    "known_tabs",
     "load_policy_file",
     "policy_cli",
+    "register_tabs",
 ]
 
 

@@ -21,10 +21,10 @@ from .schema import (
     HOME,
     IDENTIFIER_LETTERS,
     NOTIFICATIONS,
-    TABS,
     UNTIL_STAFF_UNBLOCKS,
     PolicySchema,
     department_keys,
+    known_tabs,
     parse_identifier_format,
 )
 
@@ -406,8 +406,8 @@ class Policy:
         return frozenset(self.navigation + self.home) - {HOME}
 
     def shows(self, tab: str) -> bool:
-        if tab not in TABS:
-            raise ValueError(f"unknown tab {tab!r}; known: {', '.join(TABS)}")
+        if tab not in known_tabs():
+            raise ValueError(f"unknown tab {tab!r}; known: {', '.join(known_tabs())}")
         return tab in self.tabs
 
     def notifies(self, kind: str) -> bool:

@@ -33,8 +33,44 @@ TABS = (
     "court_cases",
     "land_costs",
     "services",
-    "documents",
 )
+_FEATURE_TABS: list[str] = []
+
+
+def register_tabs(keys) -> None:
+    """Tab names a feature brings (``Feature.tab_keys``): policies may list them too."""
+    for key in keys:
+        if key not in TABS and key not in _FEATURE_TABS and key != HOME:
+            _FEATURE_TABS.append(key)
+
+
+def forget_tabs(keys) -> None:
+    """Undo ``register_tabs`` (a feature taken out of the registry)."""
+    for key in keys:
+        if key in _FEATURE_TABS:
+            _FEATURE_TABS.remove(key)
+
+
+def known_tabs() -> tuple[str, ...]:
+    """Every tab a policy may name: the built-in ones, then those features registered."""
+    return (*TABS, *_FEATURE_TABS)
+
+
+def _known_tab(value: str) -> None:
+    if value not in known_tabs():
+        raise ValidationError(f"Must be one of: {', '.join(known_tabs())}.")
+
+
+def tab_list(*, with_home: bool, min_items: int = 0, **kwargs) -> fields.List:
+    """A list of distinct tab names, checked against the tabs known when a policy loads."""
+    def check(value: str) -> None:
+        if not (with_home and value == HOME):
+            _known_tab(value)
+
+    return fields.List(fields.String(validate=check),
+                       validate=[_distinct, validate.Length(min=min_items)], **kwargs)
+
+
 FILING_STEPS = ("electronic_form", "paper_application", "in_person_request")
 ENROLMENT_STEPS = (
     *FILING_STEPS,
@@ -653,8 +689,8 @@ class PolicySchema(CheckedSchema):
     initial_password = fields.Nested(InitialPasswordSchema, required=True)
     enrolment = fields.Nested(EnrolmentSchema, required=True)
     recovery = fields.Nested(RecoverySchema, required=True)
-    tabs = choice_list((HOME, *TABS), min_items=1, required=True)
-    home = choice_list(TABS, load_default=list)
+    tabs = tab_list(with_home=True, min_items=1, required=True)
+    home = tab_list(with_home=False, load_default=list)
     ledger = fields.Nested(LedgerSchema, required=True)
     blocking = fields.Nested(BlockingSchema, required=True)
     revocation = fields.Nested(RevocationSchema, required=True)

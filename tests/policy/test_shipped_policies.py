@@ -51,7 +51,7 @@ def test_brzeg():
                               f'"{rules.below_platform_floor}")']
     assert policy.enrolment.manager_creates
     assert policy.enrolment.eligible == {"association_owner"}
-    assert policy.tabs == {"ledger", "water_meters", "documents"}
+    assert policy.tabs == {"ledger", "water_meters", "documents", "voting"}
     assert policy.documents.category_names["resolutions"] == "Uchwały wspólnoty"
     assert (policy.voting.electorate, policy.voting.majority) == ("owners_by_share", "shares")
     assert policy.ledger.balance_as_of == "login_day"
@@ -122,7 +122,7 @@ def test_zielone_wzgorza():
     assert policy.recovery.method == "initial_document"
     assert policy.blocking.unblock_by == "initial_document"
     assert policy.tabs == {"ledger", "water_meters", "meter_submission", "faults",
-                           "announcements", "documents"}
+                           "announcements", "documents", "voting"}
     assert policy.documents.category_names["statute"] == "Statut"
     assert (policy.voting.electorate, policy.voting.paper_ballot) == ("members", "refused")
     assert policy.ledger.components == ("rent", "loan")

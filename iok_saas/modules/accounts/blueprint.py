@@ -1,64 +1,29 @@
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from iok_saas.extensions import limiter
-from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
+from iok_saas.modules.auth.guards import current_resident, resident_required
 from iok_saas.modules.auth.models import RESIDENT
-from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
-from iok_saas.tenancy import current_tenant, current_tenant_or_none
+from iok_saas.modules.auth.sessions import end_current_session, start_session
+from iok_saas.modules.portal import home_panels, resident_tabs, resident_units
+from iok_saas.tenancy import current_tenant
 
 from . import services
 from .forms import (
-    LoginForm,
     NewPasswordForm,
-    PasswordChangeForm,
     RecoveryRequestForm,
     RegulationsForm,
     SelfBlockForm,
 )
-from .models import ResidentAccount
 from .recovery import RecoveryLinkError, account_for_link, request_link
 from .services import LoginOutcome
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-register_user_kind("resident", lambda account_id: load_session_user(
-    RESIDENT, account_id, ResidentAccount, services.ACCOUNT_WITH_PERSON)
-    if current_tenant_or_none() else None)
-
-# Reachable before the first-login steps are done.
-FIRST_LOGIN_ENDPOINTS = {"accounts.first_login", "accounts.logout", "public.regulations",
-                         "public.branding_css", "public.logo", "site.set_language"}
-
-
-def first_login_gate():
-    """Until the password is changed and the terms accepted, nothing else opens."""
-    user = current_user._get_current_object()
-    if not isinstance(user, ResidentAccount) or request.endpoint in FIRST_LOGIN_ENDPOINTS:
-        return None
-    if request.endpoint and request.endpoint.rpartition(".")[2] == "static":
-        return None
-    if services.pending_first_login_steps(user):
-        return redirect(url_for("accounts.first_login"))
-    return None
-
-
-def resident_required(view):
-    """Like login_required, but only a resident's session opens resident pages."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not isinstance(current_user._get_current_object(), ResidentAccount):
-            return redirect(url_for("accounts.login", next=request.path))
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _login_key() -> str:
@@ -69,7 +34,7 @@ def _login_key() -> str:
 @limiter.limit("30/minute", methods=["POST"])
 @limiter.limit("10/minute", methods=["POST"], key_func=_login_key)
 def login():
-    if isinstance(current_user._get_current_object(), ResidentAccount):
+    if current_resident() is not None:
         return redirect(url_for("accounts.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
@@ -143,17 +108,11 @@ def _change_password(account, form: PasswordChangeForm) -> list[str]:
 def dashboard():
     """The resident's start page: the Home panels where the policy has a Home page, else the
     units and the tenant's tabs; the account's security and personal-data links always."""
-    from iok_saas.modules.ledger.services import balance_wording
-    from iok_saas.modules.portal import RESIDENT_TABS, resident_units
-    from iok_saas.modules.records.services import home_panels
-
     units = resident_units()
     panels = home_panels(current_user.person_id, units) \
         if "home" in current_tenant.policy.navigation else None
-    return render_template("accounts/dashboard.html", account=current_user,
-                           units=units,
-                           panels=panels, tabs={tab.key: tab for tab in RESIDENT_TABS},
-                           balance_wording=balance_wording)
+    return render_template("accounts/dashboard.html", account=current_user, units=units,
+                           panels=panels, tabs=resident_tabs())
 
 
 @bp.route("/konto/haslo", methods=["GET", "POST"])

@@ -13,25 +13,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
-    login = StringField(_l("Identyfikator"), validators=[DataRequired(), Length(max=40)],
-                        render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
-    submit = SubmitField(_l("Zaloguj się"))
-
-
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Obecne hasło"), validators=[DataRequired()],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],
-                        render_kw={"autocomplete": "new-password"})
-    repeat = PasswordField(_l("Powtórz nowe hasło"), validators=[
-        DataRequired(), EqualTo("new", message=_l("Hasła nie są takie same."))],
-        render_kw={"autocomplete": "new-password"})
-    submit = SubmitField(_l("Zmień hasło"))
-
-
 class RegulationsForm(FlaskForm):
     accept = BooleanField(_l("Przeczytałem(-am) i akceptuję regulamin serwisu"),
                           validators=[DataRequired(_l("Zaakceptuj regulamin, aby kontynuować."))])

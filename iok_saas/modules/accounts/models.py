@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from iok_saas.extensions import db
+from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.housing.models import Person
 from iok_saas.tenancy import TenantScoped
 from iok_saas.timeutil import utcnow
@@ -44,6 +45,8 @@ class ResidentAccount(UserMixin, TenantScoped, db.Model):
     # The tenant's live housing stamp, loaded with the signed-in account (see
     # accounts.services.ACCOUNT_WITH_PERSON and housing.held); None when not asked for.
     housing_stamp: Mapped[str | None] = query_expression()
+
+    user_kind = RESIDENT  # what the guards in auth.guards check
 
     def get_id(self) -> str:
         return f"resident:{self.id}"

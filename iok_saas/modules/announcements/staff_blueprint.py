@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.portal import desk_guard
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.timeutil import WARSAW, local, utcnow
 
 from . import services

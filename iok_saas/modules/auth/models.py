@@ -16,6 +16,7 @@ from iok_saas.timeutil import utcnow
 
 RESIDENT = "resident"
 STAFF = "staff"
+OPERATOR = "operator"
 
 
 class UserSession(TenantScoped, db.Model):

@@ -24,6 +24,7 @@ from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, PENDING, REVOKED
 from iok_saas.modules.accounts.services import AccountError, Credentials
 from iok_saas.modules.audit.services import events_of
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.housing.models import Person
 from iok_saas.modules.letters import (
     CredentialsEntry,
@@ -34,7 +35,6 @@ from iok_saas.modules.letters import (
 from iok_saas.modules.notifications import services as notifications
 from iok_saas.modules.notifications.models import StaffTask
 from iok_saas.modules.staff import services as staff_services
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import local, utcnow
 

@@ -11,8 +11,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from iok_saas.modules.accounts.blueprint import resident_required
-from iok_saas.modules.backoffice.forms import TITLE_LABELS
+from iok_saas.extensions import db
+from iok_saas.modules.auth.guards import resident_required
+from iok_saas.modules.housing.export import titles_of
+from iok_saas.modules.housing.labels import TITLE_LABELS
 from iok_saas.modules.portal import tab_required
 from iok_saas.timeutil import warsaw_today
 
@@ -39,7 +41,7 @@ def _account():
 def index():
     account = _account()
     return render_template("contact/index.html", person=account.person,
-                           titles=export.titles_of(account.person),
+                           titles=titles_of(account.person),
                            corrections=services.corrections_of(account))
 
 
@@ -70,15 +72,17 @@ def correct():
 @bp.get("/eksport.json")
 @resident_required
 def export_json():
-    data = export.personal_data(_account(), fmt="json")
-    return _download(export.as_json(data), "application/json; charset=utf-8", "json")
+    body = export.as_json(export.personal_data(_account(), fmt="json").data)
+    db.session.commit()  # the audit row of the download
+    return _download(body, "application/json; charset=utf-8", "json")
 
 
 @bp.get("/eksport.pdf")
 @resident_required
 def export_pdf():
-    data = export.personal_data(_account(), fmt="pdf")
-    return _download(export.as_pdf(data), "application/pdf", "pdf")
+    body = export.as_pdf(export.personal_data(_account(), fmt="pdf"))
+    db.session.commit()  # the audit row of the download
+    return _download(body, "application/pdf", "pdf")
 
 
 def _download(body: bytes, mimetype: str, extension: str) -> Response:

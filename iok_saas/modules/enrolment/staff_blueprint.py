@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from iok_saas.modules.accounts import services as accounts
+from iok_saas.modules.accounts.labels import STATE_LABELS as ACCOUNT_STATE_LABELS
 from iok_saas.modules.accounts.services import Credentials
 from iok_saas.modules.audit.services import events_of
-from iok_saas.modules.backoffice.forms import STATE_LABELS as ACCOUNT_STATE_LABELS
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.backoffice.services import search_people
 from iok_saas.modules.letters import (
     CredentialsEntry,
@@ -21,7 +22,6 @@ from iok_saas.modules.letters import (
     credentials_letters_pdf,
     letterhead_from_tenant,
 )
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import local, utcnow
 

@@ -21,6 +21,7 @@ from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.ledger.models import ChargeSchedule, LedgerEntry
 from iok_saas.modules.meters.models import ACCEPTED, SOURCE_MANAGER, Meter, MeterReading
 from iok_saas.modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
+from iok_saas.modules.voting.models import UnitShare
 
 from . import schemas as S
 from .problems import Coded, coded, plain
@@ -71,6 +72,8 @@ _LIST = (
             description="Meter readings taken by the manager (shown as accepted)."),
     Dataset("memberships", Membership, S.MembershipSchema, {"person": "persons"},
             description="Cooperative membership: entry contribution and share."),
+    Dataset("shares", UnitShare, S.ShareSchema, {"unit": "units"},
+            description="A unit's share in the common property (weights of owners' votes)."),
     Dataset("court_cases", CourtCase, S.CourtCaseSchema, {"unit": "units"},
             description="Court cases about a unit."),
     Dataset("land_costs", LandCost, S.LandCostSchema, {"unit": "units"},

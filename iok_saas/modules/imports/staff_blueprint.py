@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
+from iok_saas.modules.auth.guards import current_staff, staff_required
 
 from . import forms as F
 from . import services

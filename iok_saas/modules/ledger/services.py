@@ -43,6 +43,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from iok_saas.extensions import db
 from iok_saas.i18n import translated
+from iok_saas.modules.auth.sessions import session_started
+from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import local, utcnow
 
 from .models import CHARGE, CORRECTION, INTEREST, PAYMENT, ChargeSchedule, LedgerEntry
@@ -579,3 +581,15 @@ def balance_wording(balance: Balance) -> str:
     if balance.total < 0:
         return str(_l("nadpłata"))
     return str(_l("rozliczone"))
+
+
+def home_panel(_person_id: int, units: Sequence) -> list[tuple[object, Balance, str]]:
+    """(unit, balance, wording) for the Home page, as the ledger tab gives them for this
+    session and the tenant's policy."""
+    rules = current_tenant.policy.ledger
+    as_of = balance_date(rules.balance_as_of, session_started())
+    rows = []
+    for unit in units:
+        unit_balance = balance(unit.id, as_of, rules.simulate_current_month)
+        rows.append((unit, unit_balance, balance_wording(unit_balance)))
+    return rows

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
-from iok_saas.modules.operator.blueprint import operators_only
+from iok_saas.modules.auth.guards import operators_only
 
 from .outbox_view import stored_mails
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.portal import desk_guard
-from iok_saas.modules.staff.blueprint import current_staff, staff_required
 
 from . import services
 from .forms import DecisionForm

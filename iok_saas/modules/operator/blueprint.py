@@ -6,33 +6,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from iok_saas.extensions import limiter
-from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.auth.guards import operators_only
 from iok_saas.modules.staff.services import StaffError, create_first_admin
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
-from iok_saas.tenancy import SESSION_SITE_KEY, directory, on_admin_site, site_key
+from iok_saas.tenancy import SESSION_SITE_KEY, directory, site_key
 from iok_saas.timeutil import utcnow
 
 from . import onboarding, services
 from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
-from .models import Operator
 
 bp = Blueprint("operator", __name__, template_folder="templates")
-
-# When the operator logged in (ISO time), checked against their last logout on every request.
-OPERATOR_SINCE_KEY = "iok_operator_since"
-
-register_user_kind("operator", lambda op_id: services.session_operator(
-    op_id, session.get(OPERATOR_SINCE_KEY)) if on_admin_site() else None)
-
-
-def operators_only():
-    """before_request of every admin-host blueprint except the login page."""
-    if request.endpoint == "operator.login":
-        return None
-    if not isinstance(current_user._get_current_object(), Operator):
-        return redirect(url_for("operator.login", next=request.full_path))
-    return None
 
 
 bp.before_request(operators_only)
@@ -48,7 +32,7 @@ def login():
             session.clear()
             login_user(operator)
             session[SESSION_SITE_KEY] = site_key()
-            session[OPERATOR_SINCE_KEY] = utcnow().isoformat()
+            session[services.OPERATOR_SINCE_KEY] = utcnow().isoformat()
             return redirect(url_for("operator.index"))
         flash(_("Nieprawidłowy e-mail lub hasło."), "error")
     return render_template("operator/login.html", form=form)

@@ -7,6 +7,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
+from iok_saas.modules.auth.models import OPERATOR
 from iok_saas.timeutil import utcnow
 
 
@@ -21,6 +22,8 @@ class Operator(UserMixin, db.Model):
     # Sessions started before this moment are over (set at logout): the session cookie is
     # signed but client-side, so a copy taken before the logout must not stay valid.
     sessions_ended_at: Mapped[datetime | None]
+
+    user_kind = OPERATOR  # what the guards in auth.guards check
 
     def get_id(self) -> str:
         return f"operator:{self.id}"

@@ -41,6 +41,10 @@ def create_operator(email: str, name: str, password: str, actor: Actor) -> Opera
     return operator
 
 
+# When the operator logged in (ISO time), checked against their last logout on every request.
+OPERATOR_SINCE_KEY = "iok_operator_since"
+
+
 def session_operator(operator_id: int, started: str | None) -> Operator | None:
     """The operator behind a session cookie, unless switched off or the session began
     before their last logout (``started``: the ISO time the login stored in the session)."""

@@ -1,4 +1,6 @@
-"""Tabs per policy: navigation for residents and staff, and the 404 for a hidden tab."""
+"""Tabs per policy: navigation for residents and staff, Home panels, and the 404 for a
+hidden tab. Features declare their tabs, desks and panels (iok_saas.features); this module
+only decides, from the tenant's policy, which of them a request sees."""
 
 from __future__ import annotations
 
@@ -6,51 +8,29 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 
+from iok_saas.features import ALWAYS, Tab, features
+from iok_saas.modules.auth.guards import resident_required
 from iok_saas.tenancy import current_tenant
 
-
-@dataclass(frozen=True)
-class Tab:
-    key: str          # the policy's name (policy.TABS)
-    endpoint: str
-    label: str
+HOME_TEMPLATE_LINK_ONLY = "portal/_home_link.html"
 
 
-RESIDENT_TABS = (
-    Tab("home", "accounts.dashboard", _l("Strona główna")),
-    Tab("ledger", "ledger.index", _l("Saldo rozrachunków")),
-    Tab("water_meters", "meters.index", _l("Wodomierze")),
-    Tab("meter_submission", "meters.submit", _l("Podaj odczyt")),
-    Tab("faults", "faults.index", _l("Zgłoszenia usterek")),
-    Tab("occupants", "occupants.index", _l("Liczba osób")),
-    Tab("announcements", "announcements.index", _l("Ogłoszenia")),
-    Tab("contact", "contact.index", _l("Dane kontaktowe")),
-    Tab("membership", "records.membership", _l("Członkostwo")),
-    Tab("court_cases", "records.court_cases", _l("Sprawy sądowe")),
-    Tab("land_costs", "records.land_costs", _l("Koszty zakupu gruntu")),
-    Tab("services", "records.services", _l("Inne usługi")),
-    Tab("documents", "documents.index", _l("Dokumenty")),
-)
+def resident_tabs() -> dict[str, Tab]:
+    """Every resident tab any feature declares, by policy key."""
+    return {tab.key: tab for tab in features.collect("tabs")}
 
-# Staff desks follow the resident features they serve; imports are always there.
-STAFF_DESKS = (
-    Tab("meter_submission", "meters_staff.readings", _l("Odczyty")),
-    Tab("faults", "faults_staff.index", _l("Usterki")),
-    Tab("occupants", "occupants_staff.index", _l("Liczba osób")),
-    Tab("announcements", "announcements_staff.index", _l("Ogłoszenia")),
-    Tab("contact", "contact_staff.index", _l("Korekty danych")),
-    Tab("documents", "documents_staff.index", _l("Dokumenty")),
-    Tab("imports", "imports_staff.index", _l("Import danych")),
-)
+
+def staff_desks() -> list[Tab]:
+    """Every staff desk any feature declares, in their declared order."""
+    return sorted(features.collect("desks"), key=lambda desk: (desk.order, desk.key))
 
 
 def _shown(key: str) -> bool:
     policy = current_tenant.policy
     if key == "home":
         return "home" in policy.navigation
-    return key == "imports" or policy.shows(key)
+    return key == ALWAYS or policy.shows(key)
 
 
 def resident_nav() -> list[Tab]:
@@ -58,17 +38,38 @@ def resident_nav() -> list[Tab]:
 
     Features listed under ``home`` are panels of the Home page, not tabs of their own.
     """
-    by_key = {tab.key: tab for tab in RESIDENT_TABS}
+    by_key = resident_tabs()
     return [by_key[key] for key in current_tenant.policy.navigation if key in by_key]
 
 
 def staff_nav() -> list[Tab]:
-    return [desk for desk in STAFF_DESKS if _shown(desk.key)]
+    return [desk for desk in staff_desks() if _shown(desk.key)]
+
+
+@dataclass(frozen=True)
+class PanelView:
+    template: str
+    data: object
+
+
+def home_panels(person_id: int, units) -> dict[str, PanelView]:
+    """The Home page's panels, in the order the policy lists them under ``home``; a key no
+    feature gives a panel for is a link to its tab."""
+    declared = {panel.key: (feature, panel)
+                for feature in features for panel in feature.home_panels}
+    panels = {}
+    for key in current_tenant.policy.home:
+        feature, panel = declared.get(key, (None, None))
+        if panel is None:
+            panels[key] = PanelView(HOME_TEMPLATE_LINK_ONLY, None)
+            continue
+        data = feature.resolve(panel.data)(person_id, units) if panel.data else None
+        panels[key] = PanelView(panel.template, data)
+    return panels
 
 
 def tab_required(key: str):
     """Resident signed in and the tenant's policy shows ``key``; a hidden tab is a 404."""
-    from iok_saas.modules.accounts.blueprint import resident_required
 
     def decorate(view):
         @wraps(view)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from iok_saas.i18n import LANGUAGE_COOKIE
-from iok_saas.modules.accounts.forms import LoginForm
+from iok_saas.modules.auth.forms import LoginForm
 from iok_saas.tenancy import current_tenant, on_admin_site
 
 from . import services

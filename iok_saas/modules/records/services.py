@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import session
 from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.held import HeldUnit
-from iok_saas.tenancy import current_tenant
 
 from .models import CourtCase, LandCost, Membership, ServiceCharge
 
@@ -79,34 +77,17 @@ def _summary(groups: list[UnitRows], is_open) -> CountSummary:
         remaining=sum((row.remaining for row in rows if hasattr(row, "remaining")), ZERO))
 
 
-def ledger_balances(units: Sequence[HeldUnit]) -> list[tuple[HeldUnit, object]]:
-    """(unit, ledger Balance) as the ledger tab computes it for this session and policy."""
-    from iok_saas.modules.auth.models import UserSession
-    from iok_saas.modules.auth.sessions import SESSION_ID_KEY
-    from iok_saas.modules.ledger import services as ledger
-
-    rules = current_tenant.policy.ledger
-    sid = session.get(SESSION_ID_KEY)
-    row = db.session.get(UserSession, sid) if sid else None
-    as_of = ledger.balance_date(rules.balance_as_of, row.created_at if row else None)
-    return [(unit, ledger.balance(unit.id, as_of, rules.simulate_current_month))
-            for unit in units]
+def services_panel(_person_id: int, units: Sequence[HeldUnit]) -> CountSummary:
+    return _summary(service_charges(units), lambda row: row.remaining > 0)
 
 
-def home_panels(person_id: int, units: Sequence[HeldUnit]) -> dict[str, object]:
-    """The data of each Home panel the policy lists, by panel key."""
-    panels: dict[str, object] = {}
-    for key in current_tenant.policy.home:
-        if key == "ledger":
-            panels[key] = ledger_balances(units)
-        elif key == "services":
-            panels[key] = _summary(service_charges(units), lambda row: row.remaining > 0)
-        elif key == "land_costs":
-            panels[key] = _summary(land_costs(units), lambda row: row.remaining > 0)
-        elif key == "court_cases":
-            panels[key] = _summary(court_cases(units), lambda row: row.is_open)
-        elif key == "membership":
-            panels[key] = memberships(person_id)
-        else:
-            panels[key] = None   # a panel without a summary: a link only
-    return panels
+def land_costs_panel(_person_id: int, units: Sequence[HeldUnit]) -> CountSummary:
+    return _summary(land_costs(units), lambda row: row.remaining > 0)
+
+
+def court_cases_panel(_person_id: int, units: Sequence[HeldUnit]) -> CountSummary:
+    return _summary(court_cases(units), lambda row: row.is_open)
+
+
+def membership_panel(person_id: int, _units: Sequence[HeldUnit]):
+    return memberships(person_id)

@@ -5,42 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from iok_saas.extensions import limiter
-from iok_saas.modules.accounts.forms import LoginForm, PasswordChangeForm
-from iok_saas.modules.auth.identity import register_user_kind
+from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
+from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.auth.models import STAFF
-from iok_saas.modules.auth.sessions import end_current_session, load_session_user, start_session
-from iok_saas.tenancy import current_tenant, current_tenant_or_none
+from iok_saas.modules.auth.sessions import end_current_session, start_session
+from iok_saas.tenancy import current_tenant
 
 from . import services
-from .models import StaffMember
 
 bp = Blueprint("staff", __name__, template_folder="templates")
-
-register_user_kind("staff", lambda member_id: load_session_user(
-    STAFF, member_id, StaffMember) if current_tenant_or_none() else None)
-
-OPEN_ENDPOINTS = {"staff.login", "staff.logout", "staff.first_password"}
-
-
-def current_staff() -> StaffMember | None:
-    user = current_user._get_current_object()
-    return user if isinstance(user, StaffMember) else None
-
-
-def staff_required():
-    """before_request of every staff blueprint: signed in, and own password set."""
-    if request.endpoint in OPEN_ENDPOINTS:
-        return None
-    member = current_staff()
-    if member is None:
-        return redirect(url_for("staff.login", next=request.path))
-    if member.must_change_password:
-        return redirect(url_for("staff.first_password"))
-    return None
-
 
 bp.before_request(staff_required)
 

@@ -7,6 +7,7 @@ from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
+from iok_saas.modules.auth.models import STAFF
 from iok_saas.tenancy import TenantScoped
 from iok_saas.timeutil import utcnow
 
@@ -30,6 +31,8 @@ class StaffMember(UserMixin, TenantScoped, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user_kind = STAFF  # what the guards in auth.guards check
 
     def get_id(self) -> str:
         return f"staff:{self.id}"

@@ -1,0 +1,5 @@
+"""The staff back office: residents' search, accounts, letters, blocks, the staff list."""
+
+from iok_saas.features import Feature, Mount
+
+FEATURE = Feature(name="backoffice", mounts=(Mount(".blueprint:bp", "/staff"),))

@@ -28,7 +28,7 @@ PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.reco
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
-                       "announcements", "contact", "records", "documents"}
+                       "announcements", "contact", "records", "documents", "voting"}
 
 
 def _forms(world) -> dict:
@@ -55,6 +55,8 @@ def _forms(world) -> dict:
         "announcements_staff.new": {"title": "Nowe", "body": "Treść",
                                     "publish_at": "2025-01-01T10:00"},
         "imports_staff.tokens": {"name": "Obcy token"},
+        "voting_staff.new": {"title": "Obca", "resolution": "Treść", "association_id": "None",
+                             "starts_at": "2030-01-01T10:00", "ends_at": "2030-02-01T10:00"},
         "documents_staff.new": {"title": "Nowy", "category": "statute", "audience": "public",
                                 "association_id": "None", "published_at": "2025-01-01T10:00"},
         "backoffice.staff": {"login": "intruz", "full_name": "Intruz", "role": "admin"},

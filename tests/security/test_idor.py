@@ -70,6 +70,9 @@ ROUTES: dict[str, Case] = {
                                lambda w, s: {"announcement_id": w.announcement(s)}),
     "documents.show": Case(RESIDENT, ZW, BR, _document),
     "documents.download": Case(RESIDENT, ZW, BR, _document_version),
+    "voting.show": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting.cast": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}, ("POST",),
+                        lambda ids: {"elector": "1", "choice": "for"}),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -119,6 +122,12 @@ ROUTES: dict[str, Case] = {
     "documents_staff.add_version": Case(STAFF, ZW, BR, _document, ("POST",),
                                         lambda ids: {"note": "Podmieniona"}),
     "documents_staff.download": Case(STAFF, ZW, BR, _document_version),
+    "voting_staff.detail": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting_staff.protocol": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting_staff.paper": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
+                               ("POST",), lambda ids: {"elector": "1", "choice": "for"}),
+    "voting_staff.close": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
+                               ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
                                 ("POST",)),

@@ -45,15 +45,15 @@ def test_staff_open_a_vote_and_owners_vote_by_share(synced, ctx, office_client, 
 
     first, second = signed_in(estate, 0), signed_in(estate, 1)
     assert "czeka na Twój głos" in text(first.get("/konto/glosowania/"))
-    assert first.post(f"/konto/glosowania/{vote_id}",
+    assert first.post(f"/konto/glosowania/{vote_id}/glos",
                       data=_ballot_form(units[0][0], "for")).status_code == 302
     # Someone else's unit is refused: nothing written.
-    refused = first.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(units[1][0], "for"))
+    refused = first.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(units[1][0], "for"))
     assert refused.status_code == 422
-    assert second.post(f"/konto/glosowania/{vote_id}",
+    assert second.post(f"/konto/glosowania/{vote_id}/glos",
                        data=_ballot_form(units[1][0], "against")).status_code == 302
     # The policy allows a change until the close.
-    assert second.post(f"/konto/glosowania/{vote_id}",
+    assert second.post(f"/konto/glosowania/{vote_id}/glos",
                        data=_ballot_form(units[1][0], "abstain")).status_code == 302
     page = text(office.get(f"/staff/glosowania/{vote_id}"))
     assert "Frekwencja na bieżąco" in page and "Frekwencja według wag: 80.00%" in page
@@ -113,9 +113,9 @@ def test_joint_owners_share_one_vote_of_their_unit(synced, ctx, signed_in):
     vote_id = open_vote(estate)
     unit = electors(BRZEG, vote_id)[0][0]
     owner, co_owner = signed_in(estate, 0), signed_in(estate, 3)
-    assert owner.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "for")
+    assert owner.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "for")
                       ).status_code == 302
-    assert co_owner.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "against")
+    assert co_owner.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "against")
                          ).status_code == 302
     with tenant_scope(tenant(BRZEG)):
         ballots = db.session.scalars(select(Ballot)).all()
@@ -123,9 +123,9 @@ def test_joint_owners_share_one_vote_of_their_unit(synced, ctx, signed_in):
     # "first_voter": only the co-owner who voted may change the unit's vote.
     vote_id = open_vote(estate, joint_owners="first_voter")
     unit = electors(BRZEG, vote_id)[0][0]
-    assert owner.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "for")
+    assert owner.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "for")
                       ).status_code == 302
-    refused = co_owner.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "against"))
+    refused = co_owner.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "against"))
     assert refused.status_code == 422 and "inny współwłaściciel" in text(refused)
 
 
@@ -134,9 +134,9 @@ def test_a_vote_that_may_not_change_refuses_a_second_ballot(synced, ctx, signed_
     vote_id = open_vote(estate, may_change=False)
     unit = electors(BRZEG, vote_id)[0][0]
     client = signed_in(estate, 0)
-    assert client.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "for")
+    assert client.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "for")
                        ).status_code == 302
-    again = client.post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "against"))
+    again = client.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "against"))
     assert again.status_code == 422 and "nie można go zmienić" in text(again)
 
 
@@ -153,7 +153,7 @@ def test_paper_ballots_replace_or_are_refused_per_policy(synced, ctx, office_cli
     estate = build_estate(BRZEG)
     vote_id = open_vote(estate)
     unit = electors(BRZEG, vote_id)[0][0]
-    signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "for"))
+    signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "for"))
     office = office_client(BRZEG)
     bad_scan = _paper(office, vote_id, unit, data=b"%PDF-1.4 nie jest skanem")
     assert bad_scan.status_code == 422 and "Nie udało się odczytać" in text(bad_scan)
@@ -163,7 +163,7 @@ def test_paper_ballots_replace_or_are_refused_per_policy(synced, ctx, office_cli
         assert (ballot.choice, ballot.channel) == ("against", "paper")
         assert services.scan_path(db.session.get(Vote, vote_id), ballot.scan_sha256).exists()
     # After a paper ballot the resident cannot vote electronically any more.
-    late = signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}",
+    late = signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}/glos",
                                      data=_ballot_form(unit, "for"))
     assert late.status_code == 422 and "na papierze" in text(late)
 
@@ -173,7 +173,7 @@ def test_paper_ballots_replace_or_are_refused_per_policy(synced, ctx, office_cli
     member_electors = electors(ZW, vote_id)
     assert [w for _, _, w in member_electors] == [Decimal(1)] * 3
     mine = next(e for e, key, _ in member_electors if key == f"person:{members.person_ids[0]}")
-    signed_in(members, 0).post(f"/konto/glosowania/{vote_id}", data=_ballot_form(mine, "for"))
+    signed_in(members, 0).post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(mine, "for"))
     zw_office = office_client(ZW)
     refused = _paper(zw_office, vote_id, mine)
     assert refused.status_code == 422 and "nie może zastąpić" in text(refused)
@@ -186,7 +186,7 @@ def test_verify_detects_tampering(synced, ctx, signed_in):
     vote_id = open_vote(estate)
     units = electors(BRZEG, vote_id)
     for index, choice in enumerate(("for", "against", "for")):
-        signed_in(estate, index).post(f"/konto/glosowania/{vote_id}",
+        signed_in(estate, index).post(f"/konto/glosowania/{vote_id}/glos",
                                       data=_ballot_form(units[index][0], choice))
     runner = synced.test_cli_runner()
     result = runner.invoke(args=["voting", "verify"])
@@ -213,7 +213,7 @@ def test_reminders_go_once_to_those_who_have_not_voted(synced, ctx, signed_in):
     # Ends in two days; Brzeg reminds 72 h before the close.
     vote_id = open_vote(estate, start=utcnow() - timedelta(days=13), days=15)
     unit = electors(BRZEG, vote_id)[0][0]
-    signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}", data=_ballot_form(unit, "for"))
+    signed_in(estate, 0).post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(unit, "for"))
     assert send_reminders() == 2
     assert send_reminders() == 0
     with tenant_scope(tenant(BRZEG)):

@@ -59,7 +59,7 @@ def show(vote_id: int):
     return _page(vote, electors, _form(electors))
 
 
-@bp.post("/<int:vote_id>")
+@bp.post("/<int:vote_id>/glos")
 @tab_required("voting")
 def cast(vote_id: int):
     found = services.visible_vote(current_user.person_id, vote_id)

@@ -43,8 +43,11 @@ def seed_demo(today: date) -> None:
     rules = current_tenant.policy.voting
     association_id = None
     if rules.electorate == OWNERS_BY_SHARE:
-        association_id = next((a.id for a in services.associations()
+        association_id = next((a.id for a in sorted(services.associations(),
+                                                    key=lambda a: a.external_id)
                                if a.external_id.startswith("DEMO-")), None)
+        if association_id is None:
+            return
     days = max(rules.minimum_days, 7)
     attachments = tuple(d.id for d in documents.attachable()[:1])
 

@@ -83,11 +83,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_unit_share_tenant_id_tenant'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_unit_share_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_share')),
-    sa.UniqueConstraint('tenant_id', 'external_id', name=op.f('uq_unit_share_tenant_id_external_id')),
-    sa.UniqueConstraint('tenant_id', 'unit_id', name=op.f('uq_unit_share_tenant_id_unit_id'))
+    sa.UniqueConstraint('tenant_id', 'external_id', name=op.f('uq_unit_share_tenant_id_external_id'))
     )
     with op.batch_alter_table('unit_share', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_share_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_unit_share_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('vote_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -175,6 +175,7 @@ def downgrade():
 
     op.drop_table('vote_attachment')
     with op.batch_alter_table('unit_share', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unit_share_unit_id'))
         batch_op.drop_index(batch_op.f('ix_unit_share_tenant_id'))
 
     op.drop_table('unit_share')

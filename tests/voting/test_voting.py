@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -247,4 +248,14 @@ def test_shares_are_imported_and_bad_rows_refused(synced, ctx):
                           source="test", actor="test")
         assert run.status != "applied"
         assert db.session.scalar(select(func.count(UnitShare.id))) == before
-        assert estate.association_id
+        # A second share for a unit imports, but the vote names the unit instead of guessing.
+        unit = db.session.scalars(select(UnitShare)).first()
+        from iok_saas.modules.housing.models import Unit
+        external = db.session.get(Unit, unit.unit_id).external_id
+        run = import_rows({"shares": [{"external_id": "X3", "unit": external, "share": "0.1"}]},
+                          source="test", actor="test")
+        assert run.status == "applied", run.errors
+        with pytest.raises(services.VotingError, match="więcej niż jednym udziałem"):
+            services.open_vote(services.Opening(
+                "Uchwała", "Treść", utcnow(), utcnow() + timedelta(days=20),
+                estate.association_id), "staff:test")

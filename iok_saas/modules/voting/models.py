@@ -31,12 +31,13 @@ SHARE = Numeric(12, 6)
 class UnitShare(TenantScoped, db.Model):
     """A unit's share in the common property (udział), from the manager's system."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
-                      UniqueConstraint("tenant_id", "unit_id"))
+    # No unique key on the unit: an import with two rows for one unit must not fail with a
+    # database error; opening a vote refuses such a unit by name instead.
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     share: Mapped[Decimal] = mapped_column(SHARE)
 
 

@@ -170,6 +170,11 @@ def _owner_electors(association_id: int) -> list[Elector]:
     if missing:
         raise VotingError(_l("Brak udziału dla lokali: %(units)s. Zaimportuj udziały "
                              "(zbiór „shares”).", units=", ".join(missing[:10])))
+    labels = [unit.label for unit, _ in units]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise VotingError(_l("Lokale z więcej niż jednym udziałem: %(units)s. Popraw import "
+                             "udziałów.", units=", ".join(twice[:10])))
     return [Elector(key=f"unit:{unit.id}", unit_id=unit.id, label=unit.label, weight=share)
             for unit, share in units]
 

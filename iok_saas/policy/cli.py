@@ -37,9 +37,6 @@ def check_command(files: tuple[Path, ...], presets_dir: Path | None) -> None:
     Prints 'OK <file>' or the file's errors, then notes such as password-floor waivers.
     Exits with 1 when any file is invalid.
     """
-    from iok_saas.features import load_features
-
-    load_features()  # the tab names features bring (Feature.tab_keys) are valid in policies
     presets = presets_dir if presets_dir is not None else default_presets_dir()
     paths = list(files) or sorted(presets.glob("*.yaml"))
     if not paths:

@@ -51,21 +51,34 @@ def forget_tabs(keys) -> None:
             _FEATURE_TABS.remove(key)
 
 
+_features_discovered = False
+
+
 def known_tabs() -> tuple[str, ...]:
-    """Every tab a policy may name: the built-in ones, then those features registered."""
+    """Every tab a policy may name: the built-in ones, then those features registered.
+
+    The feature declarations are read on first use, so a policy that shows a feature's tab
+    loads without an app (``policy check`` in CI, a test loading a shipped policy)."""
+    global _features_discovered
+    if not _features_discovered:
+        _features_discovered = True
+        from iok_saas.features import load_features  # here: features imports this module
+
+        load_features()
     return (*TABS, *_FEATURE_TABS)
 
 
-def _known_tab(value: str) -> None:
+def _known_tab(value: str, with_home: bool = False) -> None:
     if value not in known_tabs():
-        raise ValidationError(f"Must be one of: {', '.join(known_tabs())}.")
+        allowed = ((HOME,) if with_home else ()) + known_tabs()
+        raise ValidationError(f"Must be one of: {', '.join(allowed)}.")
 
 
 def tab_list(*, with_home: bool, min_items: int = 0, **kwargs) -> fields.List:
     """A list of distinct tab names, checked against the tabs known when a policy loads."""
     def check(value: str) -> None:
         if not (with_home and value == HOME):
-            _known_tab(value)
+            _known_tab(value, with_home)
 
     return fields.List(fields.String(validate=check),
                        validate=[_distinct, validate.Length(min=min_items)], **kwargs)

@@ -259,3 +259,17 @@ def test_shares_are_imported_and_bad_rows_refused(synced, ctx):
             services.open_vote(services.Opening(
                 "Uchwała", "Treść", utcnow(), utcnow() + timedelta(days=20),
                 estate.association_id), "staff:test")
+
+
+def test_my_ballots_are_in_my_personal_data_export(synced, ctx, signed_in):
+    import json
+
+    estate = build_estate(BRZEG)
+    vote_id = open_vote(estate)
+    units = electors(BRZEG, vote_id)
+    mine, other = signed_in(estate, 0), signed_in(estate, 1)
+    mine.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(units[0][0], "against"))
+    other.post(f"/konto/glosowania/{vote_id}/glos", data=_ballot_form(units[1][0], "for"))
+    data = json.loads(mine.get("/konto/dane/eksport.json").get_data(as_text=True))
+    assert [(b["vote"], b["choice"]) for b in data["ballots"]] == [
+        ("Uchwała w sprawie remontu dachu", "against")]

@@ -19,4 +19,5 @@ FEATURE = Feature(
     beat={"close-ended-votes": {"task": "voting.close_due", "schedule": 300.0},
           "send-vote-reminders": {"task": "voting.send_reminders", "schedule": 900.0}},
     cli=".cli:voting_cli",
+    personal_data=".export:sections",
 )

@@ -96,7 +96,9 @@ def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
                 "meter_submission": "<option", "occupants": "<table",
                 "contact": "@example.com", "membership": "<table",
                 "court_cases": "<table", "land_costs": "<table", "services": "<table",
-                "charge_notices": "Pobierz PDF"}
+                "charge_notices": "Pobierz PDF",
+                "documents": "class=\"list-group-item\"",
+                "voting": "class=\"list-group-item\""}
     for tab in resident_tabs().values():
         if tab.key == "home" or not snapshot.policy.shows(tab.key):
             continue

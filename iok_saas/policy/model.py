@@ -425,6 +425,52 @@ class HandledBy:
     questions: str | None
 
 
+# Document categories a policy gets when it names none: what art. 8¹ of the housing
+# cooperatives act asks a cooperative to publish, and what a community's manager publishes.
+DEFAULT_DOCUMENT_CATEGORIES = {
+    "cooperative": (
+        ("statute", "Statut"),
+        ("regulations", "Regulaminy"),
+        ("general_meeting", "Uchwały walnego zgromadzenia"),
+        ("supervisory_board", "Uchwały rady nadzorczej"),
+        ("management_board", "Uchwały zarządu"),
+        ("minutes", "Protokoły"),
+        ("audit", "Protokoły lustracji"),
+        ("financial_statements", "Sprawozdania finansowe"),
+    ),
+    "community": (
+        ("resolutions", "Uchwały wspólnoty"),
+        ("plans", "Plany gospodarcze"),
+        ("reports", "Sprawozdania zarządcy"),
+        ("minutes", "Protokoły zebrań"),
+        ("regulations", "Regulaminy"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DocumentRules:
+    categories: tuple[tuple[str, str], ...]
+    """(key, name) of every category, in the order staff and residents see them."""
+    max_size_mb: int
+
+    @property
+    def category_names(self) -> dict[str, str]:
+        return dict(self.categories)
+
+
+@dataclass(frozen=True)
+class VotingRules:
+    electorate: str
+    minimum_days: int
+    quorum_percent: int
+    majority: str
+    may_change: bool
+    paper_ballot: str
+    joint_owners: str
+    reminder_hours: int
+
+
 @dataclass(frozen=True)
 class ChargeNoticeRules:
     email: str            # "attachment" (the PDF rides along) or "link" (to the portal)
@@ -460,6 +506,8 @@ class Policy:
     session: SessionRules
     second_factor: SecondFactorRules
     handled_by: HandledBy
+    documents: DocumentRules
+    voting: VotingRules
     _data: dict = field(repr=False, compare=False)
 
     @property
@@ -517,6 +565,8 @@ def build_policy(name: str, source: str, chain: tuple[str, ...], data: dict) -> 
         session=SessionRules(**data["session"]),
         second_factor=SecondFactorRules(**data["second_factor"]),
         handled_by=HandledBy(**data["handled_by"]),
+        documents=_documents(data["documents"]),
+        voting=VotingRules(**data["voting"]),
         _data=copy.deepcopy(data),
     )
 
@@ -579,6 +629,12 @@ def _revocation(data: dict) -> RevocationRules:
         handled_by=data["handled_by"],
         auto_on_title_end=data["auto_on_title_end"],
     )
+
+
+def _documents(data: dict) -> DocumentRules:
+    own = tuple((category["key"], category["name"]) for category in data["categories"])
+    return DocumentRules(categories=own or DEFAULT_DOCUMENT_CATEGORIES[data["defaults"]],
+                         max_size_mb=data["max_size_mb"])
 
 
 def _notifications(data: dict) -> NotificationRules:

@@ -52,7 +52,8 @@ def forget_tabs(keys) -> None:
 
 
 def known_tabs() -> tuple[str, ...]:
-    """Every tab a policy may name: the built-in ones, then those features registered."""
+    """Every tab a policy may name: the built-in ones, then those the features registered
+    (``iok_saas.features.load_features``, run by the app factory and the test suite)."""
     return (*TABS, *_FEATURE_TABS)
 
 
@@ -744,6 +745,50 @@ class SecondFactorSchema(Schema):
     recovery_codes = count(5, 20, required=True)
 
 
+DOCUMENT_DEFAULTS = ("cooperative", "community")
+VOTING_ELECTORATES = ("owners_by_share", "members")
+VOTING_MAJORITIES = ("shares", "members", "voting")
+PAPER_BALLOT_RULES = ("replaces", "refused")
+JOINT_OWNER_RULES = ("any_owner", "first_voter")
+
+
+class DocumentCategorySchema(Schema):
+    key = fields.String(required=True, validate=validate.Regexp(
+        KEY, error="Not a key: lowercase letters, digits and _ (e.g. statute)."))
+    name = text(required=True)
+
+
+class DocumentsSchema(CheckedSchema):
+    defaults = choice(DOCUMENT_DEFAULTS, load_default="cooperative")
+    categories = fields.List(fields.Nested(DocumentCategorySchema), load_default=list)
+    max_size_mb = count(1, 50, load_default=10)
+
+    def problems(self, data: dict) -> list[Problem]:
+        keys = [category["key"] for category in data["categories"]]
+        if len(keys) != len(set(keys)):
+            return [(("categories",), "names one category key twice.")]
+        return []
+
+
+class VotingSchema(Schema):
+    electorate = choice(VOTING_ELECTORATES, load_default="owners_by_share")
+    minimum_days = count(0, 60, load_default=0)
+    quorum_percent = count(0, 100, load_default=0)
+    majority = choice(VOTING_MAJORITIES, load_default="shares")
+    may_change = Flag(load_default=True)
+    paper_ballot = choice(PAPER_BALLOT_RULES, load_default="replaces")
+    joint_owners = choice(JOINT_OWNER_RULES, load_default="any_owner")
+    reminder_hours = count(0, 336, load_default=48)
+
+
+def _voting_defaults() -> dict:
+    return VotingSchema().load({})
+
+
+def _documents_defaults() -> dict:
+    return DocumentsSchema().load({})
+
+
 class PolicySchema(CheckedSchema):
     extends = fields.String(validate=validate.Regexp(
         PRESET_NAME, error="Not a preset name: use the file name without .yaml (e.g. base)."))
@@ -766,6 +811,8 @@ class PolicySchema(CheckedSchema):
     session = fields.Nested(SessionSchema, required=True)
     second_factor = fields.Nested(SecondFactorSchema, required=True)
     handled_by = fields.Nested(HandledBySchema, required=True)
+    documents = fields.Nested(DocumentsSchema, load_default=_documents_defaults)
+    voting = fields.Nested(VotingSchema, load_default=_voting_defaults)
 
     def problems(self, data: dict) -> list[Problem]:
         return (_tab_problems(data) + _enrolment_link_problems(data)

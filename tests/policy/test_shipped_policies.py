@@ -55,7 +55,9 @@ def test_brzeg():
     assert len(policy.waivers) == 3
     assert policy.enrolment.manager_creates
     assert policy.enrolment.eligible == {"association_owner"}
-    assert policy.tabs == {"ledger", "water_meters"}
+    assert policy.tabs == {"ledger", "water_meters", "documents", "voting"}
+    assert policy.documents.category_names["resolutions"] == "Uchwały wspólnoty"
+    assert (policy.voting.electorate, policy.voting.majority) == ("owners_by_share", "shares")
     assert policy.ledger.balance_as_of == "login_day"
     assert policy.ledger.simulate_current_month
     assert policy.ledger.choose_association and policy.ledger.choose_month
@@ -124,8 +126,11 @@ def test_zielone_wzgorza():
     assert policy.recovery.methods == ("initial_document",)
     assert policy.blocking.unblock_by == ("initial_document",)
     assert policy.tabs == {"ledger", "water_meters", "meter_submission", "faults",
-                           "announcements", "charge_notices"}
+                           "announcements", "charge_notices",
+                           "documents", "voting"}
     assert policy.charge_notices.email == "attachment"
+    assert policy.documents.category_names["statute"] == "Statut"
+    assert (policy.voting.electorate, policy.voting.paper_ballot) == ("members", "refused")
     assert policy.ledger.components == ("rent", "loan")
 
 

@@ -16,13 +16,13 @@ from ..factories import tenant
 # Read off policies/*.yaml by hand, so a policy edit that changes what residents see
 # fails here until this table is updated on purpose.
 EXPECTED_TABS = {
-    "brzeg": {"ledger", "water_meters"},
+    "brzeg": {"ledger", "water_meters", "documents", "voting"},
     "siarkowiec": {"ledger", "services", "membership", "court_cases", "contact",
                    "water_meters", "announcements"},
     "gdynia": {"ledger", "services", "land_costs", "court_cases", "contact", "water_meters",
                "announcements"},
     "zielone-wzgorza": {"ledger", "water_meters", "meter_submission", "faults",
-                        "announcements", "charge_notices"},
+                        "announcements", "charge_notices", "documents", "voting"},
     "kuzniki": {"ledger", "faults", "occupants", "charge_notices"},
 }
 

@@ -169,6 +169,46 @@ class World:
                 return row.id
         return self._once(("announcement", slug), make)
 
+    def document(self, slug) -> tuple[int, int]:
+        """(document id, version id): a PDF for the owners of resident A's association."""
+        from iok_saas.modules.documents import services
+
+        from ..documents.pdfs import pdf_bytes
+
+        def make():
+            _, resident = self.resident_a(slug)
+            with tenant_scope(tenant(slug)):
+                details = services.Details(
+                    "regulations", "Uchwała o remoncie dachu", "3/2026", None, None,
+                    "owners", resident.association_id, utcnow() - timedelta(hours=1), False)
+                document = services.create(details, services.PdfFile(
+                    "uchwala.pdf", pdf_bytes("Uchwała")), "staff:test")
+                db.session.commit()
+                return document.id, document.current.id
+        return self._once(("document", slug), make)
+
+    def vote(self, slug) -> tuple[int, int]:
+        """(vote id, elector id): a vote of the owners of resident A's association (their
+        unit's share imported), open now."""
+        from iok_saas.modules.imports.services import import_rows
+        from iok_saas.modules.voting import services
+
+        def make():
+            _, resident = self.resident_a(slug)
+            with tenant_scope(tenant(slug)):
+                unit = db.session.get(Unit, resident.unit_id)
+                run = import_rows({"shares": [{"external_id": f"S-{unit.external_id}",
+                                               "unit": unit.external_id, "share": "1"}]},
+                                  source="test", actor="test")
+                assert run.status == "applied", run.errors
+                start = utcnow() - timedelta(hours=1)
+                vote = services.open_vote(services.Opening(
+                    "Uchwała o remoncie", "Treść uchwały.", start, start + timedelta(days=30),
+                    resident.association_id), "staff:test", now=start)
+                db.session.commit()
+                return vote.id, vote.electors[0].id
+        return self._once(("vote", slug), make)
+
     def occupants_change(self, slug) -> int:
         from iok_saas.modules.occupants import services
 

@@ -26,7 +26,8 @@ PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.reco
                     "enrolment.revocation", "staff.login", "operator.login",
                     "mfa.challenge", "mfa.enrol", "security.block_by_link"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
-                       "announcements", "contact", "records", "notices", "mfa_account",
+                       "announcements", "contact", "records", "notices", "documents", "voting",
+                       "mfa_account",
                        "security"}
 ADMIN_BLUEPRINTS = {"operator", "mfa_operator"}
 
@@ -57,6 +58,10 @@ def _forms(world) -> dict:
         "announcements_staff.new": {"title": "Nowe", "body": "Treść",
                                     "publish_at": "2025-01-01T10:00"},
         "imports_staff.tokens": {"name": "Obcy token"},
+        "voting_staff.new": {"title": "Obca", "resolution": "Treść", "association_id": "None",
+                             "starts_at": "2030-01-01T10:00", "ends_at": "2030-02-01T10:00"},
+        "documents_staff.new": {"title": "Nowy", "category": "statute", "audience": "public",
+                                "association_id": "None", "published_at": "2025-01-01T10:00"},
         "backoffice.staff": {"login": "intruz", "full_name": "Intruz", "role": "admin"},
         "operator.new_tenant": {"slug": "intruz", "name": "Intruz"},
         "operator.update_policy": {"policy": "extends: base"},

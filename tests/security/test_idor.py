@@ -66,7 +66,17 @@ def _account(w, s):
     return {"account_id": w.resident_a(s)[1].account_id}
 
 
+def _document(w, s):
+    return {"document_id": w.document(s)[0]}
+
+
+def _document_version(w, s):
+    document_id, version_id = w.document(s)
+    return {"document_id": document_id, "version_id": version_id}
+
+
 ZW, KU, SI, GD = "zielone-wzgorza", "kuzniki", "siarkowiec", "gdynia"
+BR = "brzeg"
 ENROLMENT_FORM = {  # a superset of every staff enrolment action's fields
     "approve-version": "1", "approve-person_id": "1", "reject-version": "1",
     "reject-reason": "Brak tytułu prawnego.", "ask-version": "1", "ask-note": "Popraw adres.",
@@ -83,6 +93,11 @@ ROUTES: dict[str, Case] = {
                                lambda w, s: {"announcement_id": w.announcement(s)}),
     "notices.show": Case(RESIDENT, ZW, KU, lambda w, s: {"notice_id": w.notice(s)}),
     "security.end_session": Case(RESIDENT, ZW, KU, _session, ("POST",)),
+    "documents.show": Case(RESIDENT, ZW, BR, _document),
+    "documents.download": Case(RESIDENT, ZW, BR, _document_version),
+    "voting.show": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting.cast": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}, ("POST",),
+                        lambda ids: {"elector": "1", "choice": "for"}),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the
     # staff of another tenant; resident A of the same tenant is sent to the staff login) --
     "faults_staff.detail": Case(STAFF, ZW, KU, _fault, ("GET", "POST"),
@@ -128,6 +143,19 @@ ROUTES: dict[str, Case] = {
                             lambda ids: {"request_note": "Zgubiony telefon",
                                          "document": "DO 1234567"}),
     "backoffice.task_done": Case(STAFF, ZW, KU, lambda w, s: {"task_id": w.task(s)}, ("POST",)),
+    "documents_staff.detail": Case(
+        STAFF, ZW, BR, _document, ("GET", "POST"),
+        lambda ids: {"title": "Podmieniony", "category": "regulations", "audience": "public",
+                     "association_id": "None", "published_at": "2025-01-01T10:00"}),
+    "documents_staff.add_version": Case(STAFF, ZW, BR, _document, ("POST",),
+                                        lambda ids: {"note": "Podmieniona"}),
+    "documents_staff.download": Case(STAFF, ZW, BR, _document_version),
+    "voting_staff.detail": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting_staff.protocol": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "voting_staff.paper": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
+                               ("POST",), lambda ids: {"elector": "1", "choice": "for"}),
+    "voting_staff.close": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
+                               ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
                                 ("POST",)),
@@ -156,6 +184,10 @@ NOT_SECRET = {
     "security.block_by_link": "signed account-blocking link token from a security e-mail",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
+    # Public documents are public; any other id (another audience, another tenant) is a
+    # 404 there, see tests/documents/test_documents.py::test_audiences_owners_members_and_public.
+    "documents_public.show": "a public document's id (public pages)",
+    "documents_public.download": "a public document's file (public pages)",
 }
 
 # Ids that travel in the query string or a form field rather than the path.

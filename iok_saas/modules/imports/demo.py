@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from iok_saas.extensions import db
-from iok_saas.modules.housing.models import Person, Unit
+from iok_saas.modules.housing.models import Person, Title, Unit
 from iok_saas.tenancy import current_tenant
 
 from .models import APPLIED
@@ -69,6 +69,8 @@ def seed_demo(today: date) -> None:
         datasets["meters"], datasets["readings"] = _meters(units, months, water)
     if policy.shows("membership") and persons:
         datasets["memberships"] = _memberships(persons, rng)
+    if policy.shows("voting"):
+        _voting_rights(datasets, policy.voting.electorate)
     if policy.shows("court_cases") and len(units) >= 3:
         datasets["court_cases"] = _court_case(units[2], today) + _settled_case(units[0])
     if policy.shows("land_costs"):
@@ -238,6 +240,33 @@ def _memberships(persons, rng):
             "contribution_due": "100.00", "contribution_paid": "100.00",
             "share_due": "1500.00", "share_paid": str(share_paid)})
     return rows
+
+
+def _voting_rights(datasets: dict, electorate: str) -> None:
+    """Owners' shares per association (summing to 1), or member titles for the persons who
+    own a demo unit: what a vote's electorate is built from."""
+    held = db.session.execute(
+        select(Title.external_id, Person.external_id, Unit.external_id, Unit.association_id)
+        .join(Person, Person.id == Title.person_id).join(Unit, Unit.id == Title.unit_id)
+        .where(Title.external_id.like(f"{PREFIX}T%"), Title.kind == "owner")
+        .order_by(Unit.id)).all()
+    if electorate == "members":
+        datasets["titles"] = [
+            {"external_id": f"{PREFIX}M{title[len(PREFIX) + 1:]}", "person": person,
+             "unit": unit, "kind": "member", "valid_from": "2019-05-01"}
+            for title, person, unit, _ in held]
+        return
+    by_association: dict[int, list[str]] = {}
+    for _, _, unit, association_id in held:
+        if unit not in by_association.setdefault(association_id, []):
+            by_association[association_id].append(unit)
+    rows = []
+    for units in by_association.values():
+        part = (Decimal(1) / len(units)).quantize(Decimal("0.000001"))
+        for index, unit in enumerate(units):
+            share = Decimal(1) - part * (len(units) - 1) if index == len(units) - 1 else part
+            rows.append({"external_id": f"{PREFIX}S-{unit}", "unit": unit, "share": str(share)})
+    datasets["shares"] = rows
 
 
 def _court_case(unit, today):

@@ -23,6 +23,7 @@ from iok_saas.modules.meters.models import ACCEPTED, SOURCE_MANAGER, Meter, Mete
 from iok_saas.modules.notices.import_schemas import NoticeLineSchema, NoticeSchema
 from iok_saas.modules.notices.models import ChargeNotice, ChargeNoticeLine
 from iok_saas.modules.records.models import CourtCase, LandCost, Membership, ServiceCharge
+from iok_saas.modules.voting.models import UnitShare
 
 from . import schemas as S
 from .problems import Coded, coded, plain
@@ -73,6 +74,8 @@ _LIST = (
             description="Meter readings taken by the manager (shown as accepted)."),
     Dataset("memberships", Membership, S.MembershipSchema, {"person": "persons"},
             description="Cooperative membership: entry contribution and share."),
+    Dataset("shares", UnitShare, S.ShareSchema, {"unit": "units"},
+            description="A unit's share in the common property (weights of owners' votes)."),
     Dataset("court_cases", CourtCase, S.CourtCaseSchema, {"unit": "units"},
             description="Court cases about a unit."),
     Dataset("land_costs", LandCost, S.LandCostSchema, {"unit": "units"},

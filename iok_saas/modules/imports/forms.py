@@ -21,6 +21,7 @@ DATASET_LABELS = {
     "meters": _l("Wodomierze"),
     "readings": _l("Odczyty wodomierzy"),
     "memberships": _l("Członkostwo"),
+    "shares": _l("Udziały w nieruchomości wspólnej"),
     "court_cases": _l("Sprawy sądowe"),
     "land_costs": _l("Koszty zakupu gruntu"),
     "services": _l("Inne usługi"),

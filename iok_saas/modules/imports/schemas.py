@@ -381,6 +381,15 @@ class MembershipSchema(ImportSchema):
     date_order = (("member_until", "member_since"),)
 
 
+class ShareSchema(ImportSchema):
+    unit = reference("units", "U-1")
+    share = ExactDecimal(6, Decimal(2), required=True, validate=Range(
+        min=Decimal("0.000001"), max=Decimal(1)), metadata={
+            "description": "The unit's share in the common property as a fraction of 1 "
+                           "(523/10000 is 0.0523), at most 6 decimal places; votes of a "
+                           "housing community are weighted by it", "example": "0.0523"})
+
+
 class CourtCaseSchema(ImportSchema):
     unit = reference("units", "U-1")
     case_number = required_text(60, "Court file number", "I C 123/25")

@@ -15,8 +15,9 @@ from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import utcnow
 
 from ..documents.pdfs import pdf_bytes
-from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, staff, tenant
+from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, STAFF_TOTP_SECRET, staff, tenant
 from ..voting.conftest import build_estate, open_vote
+from .support import type_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -86,8 +87,9 @@ def test_documents_and_voting_pages(live_server, visitor, viewport):
     office.goto(url("/staff/logowanie"))
     office.fill("#login", "k.nowak")
     office.fill("#password", STAFF_PASSWORD)
+    office.click("main form [type=submit]")
     with office.expect_navigation(url=url("/staff/")):
-        office.click("main form [type=submit]")
+        type_second_factor(office, STAFF_TOTP_SECRET)
     for path, name in (("/staff/dokumenty/", "biuro-dokumenty"),
                        ("/staff/dokumenty/nowy", "biuro-nowy-dokument"),
                        (f"/staff/dokumenty/{document_id}", "biuro-dokument"),

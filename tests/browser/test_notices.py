@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, active_resident, staff
+from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, STAFF_TOTP_SECRET, active_resident, staff
 from ..notices.helpers import import_notices, publish
+from .support import type_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -48,7 +49,8 @@ def test_resident_and_staff_notice_pages(live_server, visitor, width):
     office.fill("#login", "k.nowak")
     office.fill("#password", STAFF_PASSWORD)
     office.click("main form [type=submit]")
-    office.wait_for_load_state("load")
+    type_second_factor(office, STAFF_TOTP_SECRET)
+    office.wait_for_url(url("/staff/"))
     for path, name, text in (("/staff/zawiadomienia/", "okresy", "Okresy zawiadomień"),
                              ("/staff/zawiadomienia/okres/2027-01", "okres",
                               "Do wysłania na papierze (1)"),

@@ -33,9 +33,14 @@ _AFTER_COMMIT = "iok_after_commit"
 
 
 def end_request_transaction() -> None:
-    """Commit what the request's services staged (the view returned an answer)."""
-    if db.session.registry.has():
-        db.session.commit()
+    """Commit what the request's services staged (the view returned an answer). A request
+    that only read is left to the teardown's commit (``commit_if_read_only``): committing
+    here would expire the signed-in user, and the response's own hooks would load it again."""
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        session.commit()
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -231,6 +231,7 @@ def _setup(slug: str) -> None:
         run = services.import_bytes(json.dumps(document).encode(), "json", None,
                                     source="cli", actor="cli:test")
         assert run.status == "applied", run.errors
+        db.session.commit()
 
 
 def _run(app, slug: str, dataset: str, content: str, *, copy: bool, dry_run: bool = False):
@@ -240,6 +241,7 @@ def _run(app, slug: str, dataset: str, content: str, *, copy: bool, dry_run: boo
         run = services.import_bytes(data, "csv", dataset, source="cli", actor="cli:test",
                                     dry_run=dry_run)
         report = services.run_as_dict(run)
+        db.session.commit()  # the test is the boundary, as `flask imports load` is
     del report["id"], report["created_at"]
     return report
 
@@ -279,7 +281,7 @@ def both(synced, ctx):
 
 def test_every_copy_dataset_has_a_plan_and_persons_keep_marshmallow(app):
     planned = {name for name, spec in DATASETS.items() if bulk.plan_for(spec) is not None}
-    assert bulk.PROVEN <= planned and "persons" not in planned  # e-mail: no SQL form
+    assert planned >= bulk.PROVEN and "persons" not in planned  # e-mail: no SQL form
     assert {dataset for dataset, _content in CORPUS} == bulk.PROVEN
 
 

@@ -562,9 +562,18 @@ PROVEN = frozenset({"associations", "units", "titles", "charges", "ledger", "met
                     "readings", "memberships", "court_cases", "land_costs", "services"})
 
 
+def _raw(statement, params=None):
+    """The COPY path's textual SQL, on the import's own connection and transaction. It names
+    tenant tables, which the ORM's scoping refuses in text: each statement binds the tenant
+    id itself, and row-level security still holds (the tenant setting was applied by the
+    session's first statement of this import, ``SET LOCAL work_mem``)."""
+    return db.session.connection().execute(statement, params or {})
+
+
 def usable(importer: _Importer, spec: Dataset, rows) -> Plan | None:
     """The plan when this dataset can take the COPY path, else None."""
-    if spec.name not in PROVEN or not isinstance(rows, CsvRows) or db.session.get_bind().dialect.name != "postgresql":
+    if spec.name not in PROVEN or not isinstance(rows, CsvRows) \
+            or db.session.get_bind().dialect.name != "postgresql":
         return None
     if not current_app.config.get("IOK_IMPORT_COPY", True):
         return None
@@ -586,13 +595,13 @@ def run(importer: _Importer, plan: Plan, rows: CsvRows, counts) -> None:
         cursor.close()
     counts.total += staging.total
     params = _params(plan, importer.tenant_id)
-    session.execute(text(f"DROP TABLE IF EXISTS {CHECKED}"))
-    session.execute(text(f"CREATE TEMP TABLE {CHECKED} ON COMMIT DROP AS "
+    _raw(text(f"DROP TABLE IF EXISTS {CHECKED}"))
+    _raw(text(f"CREATE TEMP TABLE {CHECKED} ON COMMIT DROP AS "
                          f"{checked_select(plan, 'NOT odd')}"), params)
     # The id as the marshmallow path keys it: stripped (only an odd row may need it).
     key = "CASE WHEN odd THEN btrim(r_external_id, :ws) ELSE r_external_id END"
-    session.execute(text(f"DROP TABLE IF EXISTS {REPEATED}"))
-    session.execute(text(
+    _raw(text(f"DROP TABLE IF EXISTS {REPEATED}"))
+    _raw(text(
         f"CREATE TEMP TABLE {REPEATED} ON COMMIT DROP AS SELECT {key} AS key, "
         f"min(row_no) AS first_row FROM {STAGE} WHERE {key} <> '' GROUP BY 1 "
         "HAVING count(*) > 1"), params)
@@ -614,13 +623,12 @@ def _check_in_python(importer: _Importer, plan: Plan, staging: Staging,
     """Odd rows, and rows with a cell the SQL cannot decide, go through the marshmallow
     schema, a batch at a time: a valid one is staged again in its canonical form and
     checked with the rest (repeats and references), a bad one is reported from here."""
-    session = db.session
-    lines = sorted(set(session.execute(text(
+    lines = sorted(set(_raw(text(
         f"SELECT row_no FROM {CHECKED} WHERE py UNION ALL "
         f"SELECT row_no FROM {STAGE} WHERE odd")).scalars()))
     if not lines:
         return []
-    session.execute(text(f"DELETE FROM {CHECKED} WHERE py"))
+    _raw(text(f"DELETE FROM {CHECKED} WHERE py"))
     names = list(plan.spec.fields)
     columns = ", ".join(f'"r_{n}"' for n in names)
     schema = plan.spec.schema()
@@ -628,7 +636,7 @@ def _check_in_python(importer: _Importer, plan: Plan, staging: Staging,
     for start in range(0, len(lines), PYTHON_BATCH):
         batch = lines[start:start + PYTHON_BATCH]
         raws = {}
-        for row in session.execute(text(f"SELECT row_no, {columns} FROM {STAGE} "
+        for row in _raw(text(f"SELECT row_no, {columns} FROM {STAGE} "
                                         "WHERE row_no = ANY(:rows)"), {"rows": batch}):
             raws[row[0]] = staging.with_nul.get(row[0]) or {
                 n: v for n, v in zip(names, row[1:], strict=True) if v is not None and v != ""}
@@ -643,9 +651,9 @@ def _check_in_python(importer: _Importer, plan: Plan, staging: Staging,
                     f"c_{n}": _canonical(schema.fields[n], data[n]) for n in names}})
         if canonical:
             sets = ", ".join(f'"r_{n}" = :c_{n}' for n in names)
-            session.execute(text(f"UPDATE {STAGE} SET {sets}, odd = false "
+            _raw(text(f"UPDATE {STAGE} SET {sets}, odd = false "
                                  "WHERE row_no = :row"), canonical)
-            session.execute(text(f"INSERT INTO {CHECKED} "
+            _raw(text(f"INSERT INTO {CHECKED} "
                                  f"{checked_select(plan, 'row_no = ANY(:rows)', True)}"),
                             params | {"rows": [entry["row"] for entry in canonical]})
     return errors
@@ -671,7 +679,7 @@ def _report(importer: _Importer, plan: Plan, python_errors: list, staging: Stagi
     found = [(line, -1, None, problem) for line, problem in staging.bad_width]
     found += python_errors
     total = len(found)
-    sql = db.session.execute(text(_error_query(plan)), {"kept": ERRORS_KEPT}) \
+    sql = _raw(text(_error_query(plan)), {"kept": ERRORS_KEPT}) \
         if sql_errors else ()
     for row_no, seq, code, extra, first_row, total_sql in sql:
         total = len(staging.bad_width) + len(python_errors) + total_sql
@@ -690,7 +698,7 @@ def _evaluated(value):
 def _tally(plan: Plan, params: dict):
     """(rows with an error, Counts of the good rows against the stored ones): one join."""
     spec = plan.spec
-    bad, good, existing, changed = db.session.execute(text(
+    bad, good, existing, changed = _raw(text(
         f"SELECT count(*) FILTER (WHERE NOT ok), count(*) FILTER (WHERE ok), "
         f"count(t.id) FILTER (WHERE ok), count(*) FILTER (WHERE ok AND t.id IS NOT NULL AND "
         f"({_stored(plan)}) IS DISTINCT FROM ({_new(plan)})) FROM (SELECT c.*, {_ok(plan)} "
@@ -722,7 +730,7 @@ def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int
     try:
         if found.updated:
             sets = ", ".join(f'"{spec.column(n)}" = {_value_of(plan, n)}' for n in names)
-            db.session.execute(text(
+            _raw(text(
                 f'UPDATE "{table}" t SET {sets} FROM {CHECKED} c WHERE {MATCH} AND '
                 f"({_stored(plan)}) IS DISTINCT FROM ({_new(plan)})"), params)
         if found.created:
@@ -736,7 +744,7 @@ def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int
             # The checked table is in file order, and so are the new ids.
             skip = "" if found.updated + found.unchanged == 0 else \
                 f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {MATCH}) '
-            db.session.execute(text(
+            _raw(text(
                 f'INSERT INTO "{table}" ({columns}) SELECT {values} FROM {CHECKED} c '
                 f"{skip}"),
                 params | {f"x_{i}": _evaluated(plan.extra_columns[c])
@@ -746,4 +754,4 @@ def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int
         importer.refused(spec.name, first_line, exc)
         return
     if found.created + found.updated >= ANALYZE_AFTER:
-        db.session.execute(text(f'ANALYZE "{table}"'))
+        _raw(text(f'ANALYZE "{table}"'))

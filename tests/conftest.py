@@ -74,6 +74,8 @@ class ServiceCommitted(AssertionError):
     """A feature's service committed: only boundaries commit (iok_saas/transactions.py)."""
 
 
+# Where the boundaries commit: a task run eagerly from inside a service is its own unit.
+_BOUNDARIES = frozenset({"iok_saas.tasks", "iok_saas.routing", "iok_saas.cli"})
 _SERVICE_MODULE = re.compile(r"^iok_saas\.modules\.\w+\.services$")
 
 
@@ -84,6 +86,8 @@ def _refuse_service_commits(_session) -> None:
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
+        if name in _BOUNDARIES:
+            return
         if name.startswith("iok_saas.modules."):
             if _SERVICE_MODULE.match(name):
                 raise ServiceCommitted(f"{name}.{frame.f_code.co_name} committed the session")

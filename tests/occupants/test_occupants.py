@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.audit.models import AuditEvent
 from iok_saas.modules.occupants import services

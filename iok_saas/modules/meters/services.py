@@ -329,18 +329,11 @@ def _desk_row(reading: MeterReading) -> DeskRow:
 
 
 def waiting() -> list[DeskRow]:
-    readings = db.session.scalars(
-        select(MeterReading).where(MeterReading.state == SUBMITTED)
-        .order_by(MeterReading.created_at, MeterReading.id))
-    return [_desk_row(r) for r in readings]
+    return desk.waiting_rows(MeterReading, _desk_row)
 
 
-def decided(limit: int = 100) -> list[DeskRow]:
-    readings = db.session.scalars(
-        select(MeterReading).where(MeterReading.source == SOURCE_RESIDENT,
-                                   MeterReading.state != SUBMITTED)
-        .order_by(MeterReading.decided_at.desc(), MeterReading.id.desc()).limit(limit))
-    return [_desk_row(r) for r in readings]
+def decided() -> list[DeskRow]:
+    return desk.decided_rows(MeterReading, _desk_row, MeterReading.source == SOURCE_RESIDENT)
 
 
 def staff_reading_or_404(reading_id: int) -> DeskRow:

@@ -157,17 +157,11 @@ def _desk_row(change: OccupantsChange) -> DeskRow:
 
 
 def waiting() -> list[DeskRow]:
-    changes = db.session.scalars(
-        select(OccupantsChange).where(OccupantsChange.state == SUBMITTED)
-        .order_by(OccupantsChange.created_at, OccupantsChange.id))
-    return [_desk_row(c) for c in changes]
+    return desk.waiting_rows(OccupantsChange, _desk_row)
 
 
-def decided(limit: int = 100) -> list[DeskRow]:
-    changes = db.session.scalars(
-        select(OccupantsChange).where(OccupantsChange.state != SUBMITTED)
-        .order_by(OccupantsChange.decided_at.desc(), OccupantsChange.id.desc()).limit(limit))
-    return [_desk_row(c) for c in changes]
+def decided() -> list[DeskRow]:
+    return desk.decided_rows(OccupantsChange, _desk_row)
 
 
 def staff_change_or_404(change_id: int) -> DeskRow:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -65,6 +65,20 @@ def claim(model, item, state: str, actor: str, comment: str | None) -> bool:
     if claimed == 1:
         db.session.refresh(item)
     return claimed == 1
+
+
+def waiting_rows(model, to_row: Callable) -> list:
+    """Desk rows of the submissions still waiting, oldest first."""
+    items = db.session.scalars(select(model).where(model.state == SUBMITTED)
+                               .order_by(model.created_at, model.id))
+    return [to_row(item) for item in items]
+
+
+def decided_rows(model, to_row: Callable, *where, limit: int = 100) -> list:
+    """Desk rows of the latest decisions (``where`` narrows to residents' submissions)."""
+    items = db.session.scalars(select(model).where(model.state != SUBMITTED, *where)
+                               .order_by(model.decided_at.desc(), model.id.desc()).limit(limit))
+    return [to_row(item) for item in items]
 
 
 def decision_form(comment_help, accept: str, accept_label, reject_label) -> type[BaseForm]:

@@ -346,7 +346,7 @@ def staff_reading_or_404(reading_id: int) -> DeskRow:
 
 
 def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> MeterReading:
-    """Accept or reject a waiting reading, audit it, tell the resident, commit."""
+    """Accept or reject a waiting reading, audit it, tell the resident (staged)."""
     reading = row.reading
     comment = (comment or "").strip() or None
     if reading.state != SUBMITTED:

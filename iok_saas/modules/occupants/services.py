@@ -172,7 +172,7 @@ def staff_change_or_404(change_id: int) -> DeskRow:
 
 
 def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> OccupantsChange:
-    """Confirm or reject a waiting declaration, audit it, tell the resident, commit."""
+    """Confirm or reject a waiting declaration, audit it, tell the resident (staged)."""
     change = row.change
     comment = (comment or "").strip() or None
     if change.state != SUBMITTED:

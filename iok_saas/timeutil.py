@@ -22,3 +22,9 @@ def as_utc(moment: datetime) -> datetime:
 
 def local(moment: datetime) -> datetime:
     return as_utc(moment).astimezone(WARSAW)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month ``count`` months after ``month`` (negative: before)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)

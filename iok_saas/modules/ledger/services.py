@@ -45,7 +45,7 @@ from iok_saas.extensions import db
 from iok_saas.i18n import translated
 from iok_saas.modules.auth.sessions import session_started
 from iok_saas.tenancy import current_tenant
-from iok_saas.timeutil import local, utcnow
+from iok_saas.timeutil import add_months, local, utcnow
 
 from .models import CHARGE, CORRECTION, INTEREST, PAYMENT, ChargeSchedule, LedgerEntry
 
@@ -80,12 +80,6 @@ DISPUTE_CHANNELS = {
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
-
-
-def add_months(month: date, count: int) -> date:
-    """The first day of the month ``count`` months after ``month`` (negative: before)."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def parse_month(text: str | None) -> date | None:

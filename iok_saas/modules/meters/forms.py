@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField
+from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import TextInput
 
 from iok_saas.forms import BaseForm
+from iok_saas.modules.portal.desk import decision_form
 
 
 class CommaDecimalField(DecimalField):
@@ -54,11 +55,7 @@ class ReadingForm(BaseForm):
     submit = SubmitField(_l("Wyślij odczyt"))
 
 
-class DecisionForm(BaseForm):
-    comment = TextAreaField(_l("Komentarz dla mieszkańca"),
-                            validators=[Optional(), Length(max=1000, message=_l(
-                                "Najwyżej 1000 znaków."))],
-                            description=_l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go "
-                                           "w historii odczytów i w wiadomości e-mail."))
-    accept = SubmitField(_l("Przyjmij odczyt"))
-    reject = SubmitField(_l("Odrzuć odczyt"))
+DecisionForm = decision_form(
+    _l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go w historii odczytów i w wiadomości "
+       "e-mail."),
+    "accept", _l("Przyjmij odczyt"), _l("Odrzuć odczyt"))

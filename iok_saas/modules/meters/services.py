@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from flask_babel import force_locale, format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from iok_saas.domain import NotFound
@@ -29,9 +30,8 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
-from iok_saas.modules.portal import resident_units, unit_or_404
+from iok_saas.modules.portal import desk, resident_units, unit_or_404
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import utcnow
 from iok_saas.timeutil import warsaw_today as today
 
 from .chart import Bar, bar_chart
@@ -73,23 +73,12 @@ def kind_label(kind: str) -> str:
     return translated(KIND_LABELS).get(kind, kind)
 
 
-def state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
+state_label = desk.state_labeller(STATE_LABELS)
+handling_department = partial(desk.handling_department, "meter_readings")
 
 
-def handling_department() -> str | None:
-    """Name of the department the policy gives residents' readings to (None = anyone)."""
-    key = current_tenant.policy.handled_by.meter_readings
-    return current_tenant.department_name(key) if key else None
-
-
-class ReadingError(Exception):
+class ReadingError(desk.DeskError):
     """A reading that cannot be filed or decided; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -340,18 +329,11 @@ def _desk_row(reading: MeterReading) -> DeskRow:
 
 
 def waiting() -> list[DeskRow]:
-    readings = db.session.scalars(
-        select(MeterReading).where(MeterReading.state == SUBMITTED)
-        .order_by(MeterReading.created_at, MeterReading.id))
-    return [_desk_row(r) for r in readings]
+    return desk.waiting_rows(MeterReading, _desk_row)
 
 
-def decided(limit: int = 100) -> list[DeskRow]:
-    readings = db.session.scalars(
-        select(MeterReading).where(MeterReading.source == SOURCE_RESIDENT,
-                                   MeterReading.state != SUBMITTED)
-        .order_by(MeterReading.decided_at.desc(), MeterReading.id.desc()).limit(limit))
-    return [_desk_row(r) for r in readings]
+def decided() -> list[DeskRow]:
+    return desk.decided_rows(MeterReading, _desk_row, MeterReading.source == SOURCE_RESIDENT)
 
 
 def staff_reading_or_404(reading_id: int) -> DeskRow:
@@ -364,7 +346,7 @@ def staff_reading_or_404(reading_id: int) -> DeskRow:
 
 
 def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> MeterReading:
-    """Accept or reject a waiting reading, audit it, tell the resident, commit."""
+    """Accept or reject a waiting reading, audit it, tell the resident (staged)."""
     reading = row.reading
     comment = (comment or "").strip() or None
     if reading.state != SUBMITTED:
@@ -377,17 +359,9 @@ def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> Meter
                              "(%(last)s m³). Odrzuć go z wyjaśnieniem.",
                              last=m3(row.previous.value)))
     before = {"state": reading.state}
-    # Claim the reading only while it still waits: of two simultaneous decisions one wins.
-    claimed = db.session.execute(
-        update(MeterReading)
-        .where(MeterReading.id == reading.id, MeterReading.state == SUBMITTED)
-        .values(state=ACCEPTED if accept else REJECTED, decided_by=actor,
-                decided_at=utcnow(), staff_comment=comment)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+    if not desk.claim(MeterReading, reading, ACCEPTED if accept else REJECTED, actor, comment):
         db.session.rollback()
         raise ReadingError(_("Ten odczyt został już rozpatrzony."))
-    db.session.refresh(reading)
     record_event(actor, f"meter_reading.{reading.state}", reading, before=before,
                  after={"state": reading.state, "comment": comment,
                         "value": str(reading.value), "read_on": reading.read_on.isoformat()})

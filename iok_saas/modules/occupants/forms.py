@@ -7,6 +7,7 @@ from wtforms import IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from iok_saas.forms import BaseForm
+from iok_saas.modules.portal.desk import decision_form
 
 from .services import MAX_OCCUPANTS, MIN_OCCUPANTS, MONTHS_AHEAD, NOTE_MAX
 
@@ -47,11 +48,7 @@ class DeclarationForm(BaseForm):
     submit = SubmitField(_l("Złóż deklarację"))
 
 
-class DecisionForm(BaseForm):
-    comment = TextAreaField(_l("Komentarz dla mieszkańca"),
-                            validators=[Optional(), Length(max=1000, message=_l(
-                                "Najwyżej 1000 znaków."))],
-                            description=_l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go "
-                                           "przy deklaracji i w wiadomości e-mail."))
-    confirm = SubmitField(_l("Potwierdź deklarację"))
-    reject = SubmitField(_l("Odrzuć deklarację"))
+DecisionForm = decision_form(
+    _l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go przy deklaracji i w wiadomości "
+       "e-mail."),
+    "confirm", _l("Potwierdź deklarację"), _l("Odrzuć deklarację"))

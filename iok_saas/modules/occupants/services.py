@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from iok_saas.domain import NotFound
@@ -25,8 +26,9 @@ from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
+from iok_saas.modules.portal import desk
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import add_months
 from iok_saas.timeutil import warsaw_today as today
 
 from .models import CONFIRMED, REJECTED, SUBMITTED, OccupantsChange
@@ -40,31 +42,18 @@ STATE_LABELS = {SUBMITTED: _l("oczekuje na decyzję"), CONFIRMED: _l("potwierdzo
                 REJECTED: _l("odrzucona")}
 
 
-def state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
+state_label = desk.state_labeller(STATE_LABELS)
+handling_department = partial(desk.handling_department, "occupant_changes")
 
 
-def handling_department() -> str | None:
-    key = current_tenant.policy.handled_by.occupant_changes
-    return current_tenant.department_name(key) if key else None
-
-
-class OccupantsError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+class OccupantsError(desk.DeskError):
+    """A declaration that cannot be filed or decided; ``field`` names the form field."""
 
 
 def effective_months(day: date | None = None) -> list[date]:
     """First days of the months a declaration may start in: this one and MONTHS_AHEAD more."""
     first = (day or today()).replace(day=1)
-    return [_add_months(first, n) for n in range(MONTHS_AHEAD + 1)]
+    return [add_months(first, n) for n in range(MONTHS_AHEAD + 1)]
 
 
 def month_label(day: date) -> str:
@@ -168,17 +157,11 @@ def _desk_row(change: OccupantsChange) -> DeskRow:
 
 
 def waiting() -> list[DeskRow]:
-    changes = db.session.scalars(
-        select(OccupantsChange).where(OccupantsChange.state == SUBMITTED)
-        .order_by(OccupantsChange.created_at, OccupantsChange.id))
-    return [_desk_row(c) for c in changes]
+    return desk.waiting_rows(OccupantsChange, _desk_row)
 
 
-def decided(limit: int = 100) -> list[DeskRow]:
-    changes = db.session.scalars(
-        select(OccupantsChange).where(OccupantsChange.state != SUBMITTED)
-        .order_by(OccupantsChange.decided_at.desc(), OccupantsChange.id.desc()).limit(limit))
-    return [_desk_row(c) for c in changes]
+def decided() -> list[DeskRow]:
+    return desk.decided_rows(OccupantsChange, _desk_row)
 
 
 def staff_change_or_404(change_id: int) -> DeskRow:
@@ -189,7 +172,7 @@ def staff_change_or_404(change_id: int) -> DeskRow:
 
 
 def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> OccupantsChange:
-    """Confirm or reject a waiting declaration, audit it, tell the resident, commit."""
+    """Confirm or reject a waiting declaration, audit it, tell the resident (staged)."""
     change = row.change
     comment = (comment or "").strip() or None
     if change.state != SUBMITTED:
@@ -198,17 +181,10 @@ def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> Occu
         raise OccupantsError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go przy "
                                "deklaracji."), "comment")
     before = {"state": change.state}
-    # Claim the declaration only while it still waits: of two simultaneous decisions one wins.
-    claimed = db.session.execute(
-        update(OccupantsChange)
-        .where(OccupantsChange.id == change.id, OccupantsChange.state == SUBMITTED)
-        .values(state=CONFIRMED if confirm else REJECTED, decided_by=actor,
-                decided_at=utcnow(), staff_comment=comment)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+    if not desk.claim(OccupantsChange, change, CONFIRMED if confirm else REJECTED, actor,
+                      comment):
         db.session.rollback()
         raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
-    db.session.refresh(change)
     record_event(actor, f"occupants_change.{change.state}", change, before=before,
                  after={"state": change.state, "comment": comment,
                         "occupants": change.occupants,

@@ -292,7 +292,6 @@ def test_simultaneous_decisions_and_double_submits(resident_client, office_clien
     staff = office_client(ZW)
     with tenant_scope(tenant(ZW)):
         stale = services.staff_reading_or_404(reading_id)  # loaded before the other decision
-        db.session.commit()
         assert staff.post(f"/staff/odczyty/{reading_id}",
                           data={"accept": "Przyjmij odczyt"}).status_code == 302
         assert stale.reading.state == SUBMITTED  # this session has not seen the decision

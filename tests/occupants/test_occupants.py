@@ -180,7 +180,6 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
     staff = office_client(KU)
     with tenant_scope(tenant(KU)):
         stale = services.staff_change_or_404(change_id)
-        db.session.commit()
         assert staff.post(f"/staff/liczba-osob/{change_id}", data={
             "confirm": "Potwierdź deklarację"}).status_code == 302
         assert stale.change.state == SUBMITTED  # this session has not seen the decision

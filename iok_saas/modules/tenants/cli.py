@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 from iok_saas.tenancy import ACTIVE, SUSPENDED, directory
 
@@ -40,6 +41,9 @@ def sync(tenants_dir: Path | None, policies_dir: Path | None) -> None:
                                           policies_dir or config["IOK_POLICIES_DIR"], _actor())
     except (ManifestError, services.TenantChangeError) as exc:
         _fail(["nothing was changed:", *exc.messages])
+    # Stored even when a policy is broken: that tenant answers its configuration-error page,
+    # the others go on, and the exit status below tells the operator.
+    db.session.commit()
     click.echo(f"created: {', '.join(report.created) or '-'}; "
                f"updated: {', '.join(report.updated) or '-'}; "
                f"unchanged: {', '.join(report.unchanged) or '-'}")

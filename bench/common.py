@@ -111,6 +111,7 @@ def prepare_database(url: str) -> dict:
     with app.app_context():
         db.create_all()
         report = sync_from_files(REPO / "tenants", REPO / "policies", Actor.cli("bench"))
+        db.session.commit()  # services leave the commit to their caller
         db.engine.dispose()  # no connection of ours stays open while gunicorn serves
     report = asdict(report)
     if report["invalid_policies"]:

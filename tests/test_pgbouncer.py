@@ -74,6 +74,7 @@ def pooled_app(bouncer, owner_url):
         with db.engine.begin() as conn:
             conn.execute(text("TRUNCATE staff_task, tenant_host, tenant CASCADE"))
         sync_from_files(REPO_ROOT / "tenants", REPO_ROOT / "policies", Actor.cli("test"))
+        db.session.commit()  # services leave the commit to their caller
         db.engine.dispose()
     with app.app_context():
         for slug, count in TASKS.items():
@@ -101,12 +102,14 @@ def test_two_tenants_alternating_on_one_server_connection_see_only_their_rows(po
                 for _ in range(ROUNDS):
                     turn.wait(timeout=30)  # both tenants ask at once: their turns interleave
                     with tenant_scope(current):
-                        # No WHERE: row-level security alone decides what comes back, from
+                        # No WHERE, on the session's connection (below the ORM's tenant
+                        # criteria): row-level security alone decides what comes back, from
                         # the setting this very transaction made.
-                        rows = db.session.execute(text(
+                        connection = db.session.connection()
+                        rows = connection.execute(text(
                             "SELECT tenant_id, title, pg_backend_pid() FROM staff_task "
                             "ORDER BY title")).all()
-                        setting = db.session.scalar(text(
+                        setting = connection.scalar(text(
                             "SELECT current_setting('iok.tenant_id', true)"))
                         db.session.commit()
                     seen[slug].append((current.id, setting, rows))

@@ -264,8 +264,10 @@ class Browsers:
             return {"person_id": self._bystanders[slug].person_id}
         if rule.endpoint in ROUTES:
             return ROUTES[rule.endpoint].ids(self.world, slug)
-        # A signed token, a dataset or an operator's tenant and action.
-        return {name: {"slug": OPERATOR_TENANT, "action": "suspend"}.get(name, "tok.en.x")
+        # A signed token, a dataset, an operator's tenant and action, or a row id that no
+        # row has (that page's 404 must survive hostile query parameters too).
+        return {name: {"slug": OPERATOR_TENANT, "action": "suspend"}.get(
+                    name, 1 if f"<int:{name}>" in rule.rule else "tok.en.x")
                 for name in rule.arguments}
 
 

@@ -122,7 +122,8 @@ class WorkQueue:
     count: int
     oldest: Any  # an aware datetime of the oldest waiting item, or None
     endpoint: str
-    department: str | None = None  # the department that decides these, if one does
+    department: str | None = None  # the department key that decides these, if one does
+    args: Mapping[str, str] = field(default_factory=dict)  # query string of the link
 
 
 class Registry:

@@ -147,7 +147,8 @@ def test_create_account_and_issue_letter_the_resident_can_log_in(finance, host_c
     assert account.state == "must_change"
     assert account.letter_number in pages[0]
     page = text(finance.get(f"/staff/osoby/{person}"))
-    assert "Wydanie danych dostępowych" in page and "staff:a.nowak" in page
+    assert "Wydanie danych dostępowych" in page
+    assert f"Pracownik a.nowak ({tenant('brzeg').department_name('finance')})" in page
     assert "Hasło początkowe ważne do" in page
 
     resident = host_client("brzeg.localhost")

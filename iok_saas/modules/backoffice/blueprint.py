@@ -35,6 +35,7 @@ from iok_saas.modules.letters import (
 )
 from iok_saas.modules.notifications import services as notifications
 from iok_saas.modules.notifications.models import StaffTask
+from iok_saas.modules.portal.queues import queues_for
 from iok_saas.modules.staff import services as staff_services
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import local, utcnow
@@ -87,7 +88,8 @@ def index():
     counts = services.account_counts()
     without = services.count_persons_without_account() if _batch_available() else None
     return render_template("backoffice/index.html", counts=counts, total=sum(counts.values()),
-                           without_account=without)
+                           without_account=without, queues=queues_for(current_staff()),
+                           now=utcnow())
 
 
 @bp.get("/mieszkancy")

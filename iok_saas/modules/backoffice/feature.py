@@ -2,4 +2,5 @@
 
 from iok_saas.features import Feature, Mount
 
-FEATURE = Feature(name="backoffice", mounts=(Mount(".blueprint:bp", "/staff"),))
+FEATURE = Feature(name="backoffice", mounts=(Mount(".blueprint:bp", "/staff"),),
+                  work_queues=".queues:work_queues", setup=".hooks:install")

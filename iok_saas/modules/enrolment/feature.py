@@ -7,4 +7,5 @@ FEATURE = Feature(
     mounts=(Mount(".blueprint:bp"), Mount(".staff_blueprint:bp", "/staff/wnioski")),
     models=".models",
     personal_data=".export:sections",
+    work_queues=".queues:work_queues",
 )

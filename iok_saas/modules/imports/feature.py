@@ -13,4 +13,5 @@ FEATURE = Feature(
     demo_order=10,  # ledgers, meters and records arrive through the import first
     writes_housing=True,
     cli=".cli:imports_cli",
+    work_queues=".queues:work_queues",
 )

@@ -15,4 +15,5 @@ FEATURE = Feature(
     demo=".demo:seed_demo",
     demo_order=20,
     personal_data=".export:sections",
+    work_queues=".queues:work_queues",
 )

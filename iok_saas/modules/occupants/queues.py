@@ -1,0 +1,13 @@
+"""What waits at the occupant declarations desk (the staff start page's queue)."""
+
+from flask_babel import lazy_gettext as _l
+
+from iok_saas.modules.portal.queues import submissions
+
+from .models import OccupantsChange
+
+
+def work_queues() -> list:
+    return submissions(OccupantsChange, tab="occupants", handled_by="occupant_changes",
+                       label=_l("Deklaracje liczby osób do potwierdzenia"),
+                       endpoint="occupants_staff.index")

@@ -17,8 +17,7 @@ from . import onboarding, services
 from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
 
 bp = Blueprint("operator", __name__, template_folder="templates")
-
-
+NEW_ADMIN_KEY = "operator_new_admin"  # the first administrator's one-time password, once
 bp.before_request(operators_only)
 
 
@@ -68,7 +67,7 @@ def new_tenant():
 
 @bp.get("/tenants/<slug>")
 def tenant(slug: str):
-    return _tenant_page(slug)
+    return _tenant_page(slug, new_admin=session.pop(NEW_ADMIN_KEY, None))
 
 
 def _tenant_page(slug: str, problems: list[str] | None = None, policy_text: str | None = None,
@@ -136,7 +135,10 @@ def first_admin(slug: str):
     except StaffError as exc:
         getattr(form, exc.field).errors.append(str(exc))
         return _tenant_page(slug, admin_form=form, status=422)
-    return _tenant_page(slug, new_admin={"login": member.login, "password": password})
+    # Shown once by the page the browser is sent to (no POST URL left in the address bar);
+    # the next request takes it out of the session again.
+    session[NEW_ADMIN_KEY] = {"login": member.login, "password": password}
+    return redirect(url_for("operator.tenant", slug=slug))
 
 
 @bp.get("/audit")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     redirect,
     render_template,
@@ -21,6 +22,7 @@ from iok_saas.tenancy import current_tenant
 
 from . import services, tokens
 from .forms import ApplicationForm, ConfirmForm, CorrectionForm, RevocationForm
+from .paper_form import application_form_pdf, paper_channels
 from .services import ApplicantData, EnrolmentError
 
 bp = Blueprint("enrolment", __name__, template_folder="templates")
@@ -182,3 +184,12 @@ def revocation():
     status = 422 if request.method == "POST" else 200
     return render_template("enrolment/revocation.html", form=form, error=error,
                            pending=pending), status
+
+
+@bp.get("/wniosek/formularz.pdf")
+def paper_form():
+    """The printable application, where the policy takes applications on paper."""
+    if not paper_channels():
+        abort(404)
+    return Response(application_form_pdf(), mimetype="application/pdf", headers={
+        "Content-Disposition": 'inline; filename="wniosek-o-dostep.pdf"'})

@@ -19,6 +19,7 @@ def start():
     if on_admin_site():
         return redirect(url_for("operator.index"))
     return render_template("public/start.html", access=services.access_guide(current_tenant),
+                           apply_by=services.application_channels(current_tenant),
                            login_form=LoginForm())
 
 

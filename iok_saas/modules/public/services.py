@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from iok_saas.markup import markdown_to_html
+from iok_saas.policy.schema import STEP_CHANNELS
 from iok_saas.tenancy import TenantSnapshot
 
 DEFAULT_PRIMARY = "#1f4e79"
@@ -65,6 +66,14 @@ def access_guide(tenant: TenantSnapshot) -> list[str]:
         steps.append(_("Przy pierwszym logowaniu ustaw własne hasło w miejsce hasła "
                        "początkowego."))
     return steps
+
+
+def application_channels(tenant: TenantSnapshot) -> frozenset[str]:
+    """The channels through which a resident can file an access application: the policy's
+    channels that one of its filing steps takes (``electronic``, ``paper``, …)."""
+    enrolment = tenant.policy.enrolment
+    return frozenset(channel for step in enrolment.filing_steps
+                     for channel in STEP_CHANNELS.get(step, ()) if channel in enrolment.channels)
 
 
 def regulations_html(tenant: TenantSnapshot) -> Markup:

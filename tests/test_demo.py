@@ -16,6 +16,7 @@ from iok_saas.modules.mfa import totp
 from iok_saas.tenancy import tenant_scope
 from iok_saas.timeutil import utcnow
 
+from .conftest import TENANT_SLUGS
 from .factories import tenant
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -78,8 +79,7 @@ def _demo_login(printed: str, short_name: str, name: str) -> str:
     return re.search(rf"resident (\d+)\s+{name}\s+active", section).group(1)
 
 
-@pytest.mark.parametrize("slug", ["brzeg", "siarkowiec", "gdynia", "zielone-wzgorza",
-                                  "kuzniki"])
+@pytest.mark.parametrize("slug", TENANT_SLUGS)
 def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
     from flask import url_for
 

@@ -1,5 +1,5 @@
 """Shared fixtures: an app on a real database (SQLite by default, PostgreSQL when
-IOK_TEST_DATABASE_URL says so), the five tenants synced from the repo's files, and
+IOK_TEST_DATABASE_URL says so), the shipped tenants synced from the repo's files, and
 test clients bound to a host name."""
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from .services import require_service
 # policy language (iok_saas.features), as they do when the app is built.
 load_features()
 
-TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
+TENANT_SLUGS = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki", "tczew",
+                "sosnowiec", "skarbek")
 # On PostgreSQL the app under test connects as this role: it owns nothing, bypasses nothing.
 APP_ROLE = "iok_app_test"
 
@@ -164,7 +165,7 @@ def _empty_all_tables() -> None:
 
 @pytest.fixture
 def synced(app):
-    """The five shipped tenants, loaded exactly as `flask tenants sync` loads them."""
+    """The eight shipped tenants, loaded exactly as `flask tenants sync` loads them."""
     with app.app_context():
         report = sync_from_files(REPO_ROOT / "tenants", REPO_ROOT / "policies", Actor.cli("test"))
         assert not report.invalid_policies, report.invalid_policies

@@ -21,7 +21,8 @@ def run(app, *args):
 def test_sync_is_idempotent(app):
     first = run(app, "tenants", "sync")
     assert first.exit_code == 0, first.output
-    assert "created: brzeg, gdynia, kuzniki, siarkowiec, zielone-wzgorza" in first.output
+    assert ("created: brzeg, gdynia, kuzniki, siarkowiec, skarbek, sosnowiec, tczew, "
+            "zielone-wzgorza") in first.output
     events = db.session.scalar(select(func.count(PlatformAuditEvent.id)))
     version = db.session.get(PlatformState, 1).tenants_version
     second = run(app, "tenants", "sync")
@@ -30,7 +31,7 @@ def test_sync_is_idempotent(app):
     assert db.session.scalar(select(func.count(PlatformAuditEvent.id))) == events
     db.session.expire_all()
     assert db.session.get(PlatformState, 1).tenants_version == version
-    assert db.session.scalar(select(func.count(Tenant.id))) == 5
+    assert db.session.scalar(select(func.count(Tenant.id))) == 8
 
 
 def test_sync_stores_a_broken_policy_but_only_that_tenant_fails(app, tmp_path, repo_root,

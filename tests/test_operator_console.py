@@ -62,9 +62,10 @@ def test_console_requires_an_operator_login(synced, host_client):
     assert "Nieprawidłowy e-mail lub hasło" in bad.get_data(as_text=True)
 
 
-def test_console_lists_the_five_cooperatives(console):
+def test_console_lists_the_eight_cooperatives(console):
     text = console.get("/operator/").get_data(as_text=True)
-    for name in ("MZMK Brzeg", "Siarkowiec", "Gdyni", "Zielone Wzgórza", "Kuźniki"):
+    for name in ("MZMK Brzeg", "Siarkowiec", "Gdyni", "Zielone Wzgórza", "Kuźniki",
+                 "w Tczewie", "Sosnowiecka", "Skarbek"):
         assert name in text
 
 

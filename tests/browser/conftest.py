@@ -70,7 +70,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(synced, mail):
-    """The app with the five tenants, served by werkzeug on 127.0.0.1 (a free port) in a
+    """The app with the shipped tenants, served by werkzeug on 127.0.0.1 (a free port) in a
     thread; e-mail goes to the loopback SMTP server ``mail``; links in e-mails and letters
     name this server's port."""
     app = synced

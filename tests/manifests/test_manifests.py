@@ -1,4 +1,4 @@
-"""Tenant manifests: the five shipped files, and the messages bad files get."""
+"""Tenant manifests: the eight shipped files, and the messages bad files get."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ SEED_PREFIX = {
     "zielone-wzgorza": "003",
     "kuzniki": "004",
 }
+# Written from rules read on the cooperatives' own web pages (cited in each manifest); their
+# texts are not stored as seeds.
+FROM_WEB_PAGES = ("tczew", "sosnowiec", "skarbek")
 UNKNOWN = "unknown key (tenants/README.md lists the keys a manifest may have)"
 
 # Line numbers in the assertions below refer to this text.
@@ -78,9 +81,9 @@ def department(manifest: Manifest, key: str) -> dict:
 # --- the shipped manifests ------------------------------------------------------------------
 
 
-def test_the_five_cooperatives_ship_and_load():
+def test_the_eight_cooperatives_ship_and_load():
     manifests = load_manifest_dir(TENANTS)
-    assert [m.slug for m in manifests] == sorted(SEED_PREFIX)
+    assert [m.slug for m in manifests] == sorted((*SEED_PREFIX, *FROM_WEB_PAGES))
     for manifest in manifests:
         assert manifest.policy == manifest.slug
         assert manifest.locale == "pl"
@@ -140,6 +143,28 @@ def test_kuzniki_contacts():
     assert kuzniki.profile["contact"]["email"] == "sekretariat@smkuzniki.pl"
     assert kuzniki.profile["address"]["street"] == "ul. Majakowskiego 40/1A"
     assert kuzniki.profile["regulations"]["version"] == "2023-11-29"
+
+
+def test_tczew_publishes_only_its_website():
+    tczew = shipped()["tczew"]
+    assert tczew.profile["address"] == {"city": "Tczew"}
+    assert tczew.profile["contact"] == {"website": "https://sm.tczew.pl", "phones": []}
+    assert {"secretariat", "board"} == tczew.department_keys()
+
+
+def test_sosnowiec_rent_accounting_runs_e_czynsze():
+    sosnowiec = shipped()["sosnowiec"]
+    assert department(sosnowiec, "accounting")["name"] == "Dział Księgowości Czynszów"
+    assert sosnowiec.profile["address"]["street"] == "al. Zwycięstwa 3"
+    assert sosnowiec.profile["contact"]["phones"][0]["number"] == "32 266 00 71"
+    assert sosnowiec.profile["regulations"]["title"] == "Regulamin modułu E-CZYNSZE"
+
+
+def test_skarbek_address_and_resolution():
+    skarbek = shipped()["skarbek"]
+    assert skarbek.profile["address"] == {"street": "ul. S. Moniuszki 66 I",
+                                          "postal_code": "58-300", "city": "Wałbrzych"}
+    assert skarbek.profile["regulations"]["version"] == "2018-08-22"
 
 
 def test_brand_colours_are_distinct_and_readable():
@@ -204,6 +229,37 @@ PUBLISHED_RULES = {
         "następnego dnia roboczego",
         "przestaje prowadzić rozrachunki",
         "sekretariat@smkuzniki.pl",
+    ],
+    "tczew": [
+        "właściciel lokalu",
+        "terminem i miejscem odbioru",
+        "dokumentu tożsamości",
+        "wyłącznie informacji",
+        "bez sprawdzania przez pracownika",
+        "osobiście w siedzibie",
+        "niezwłocznie zmienić hasło",
+        "na pisemne żądanie",
+    ],
+    "sosnowiec": [
+        "składniki opłat",
+        "Dziale Księgowości Czynszów",
+        "dokumentem tożsamości ze zdjęciem",
+        "akceptację tego regulaminu",
+        "ustaw własne hasło",
+        "jedną osobę",
+        "nie wolno udostępniać",
+        "niezwłocznie zablokuje dostęp",
+    ],
+    "skarbek": [
+        "zarządza lub które administruje",
+        "spółdzielcze prawo do lokalu, własność albo najem",
+        "osobiście",
+        "tymczasowym hasłem",
+        "przy pierwszym logowaniu",
+        "siedem dni w tygodniu",
+        "tylko osoba, dla której je założono",
+        "utratę hasła",
+        "4/10/2018",
     ],
 }
 

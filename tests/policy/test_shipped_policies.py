@@ -9,7 +9,8 @@ from iok_saas.policy import PLATFORM_MIN_LENGTH, Policy, check_paths, load_polic
 from iok_saas.policy.schema import known_tabs
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-COOPERATIVES = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki")
+COOPERATIVES = ("brzeg", "siarkowiec", "gdynia", "zielone-wzgorza", "kuzniki", "tczew",
+                "sosnowiec", "skarbek")
 
 
 def load(name: str) -> Policy:
@@ -149,6 +150,48 @@ def test_kuzniki():
     assert blocking.rule("misuse") is not None
     assert blocking.rule("settlements_ceased") is not None
     assert policy.ledger.disputes.channels == {"in_person"}
+
+
+def test_tczew():
+    policy = load("tczew")
+    assert policy.password.min_length == PLATFORM_MIN_LENGTH and not policy.waivers
+    enrolment = policy.enrolment
+    assert enrolment.steps == ("electronic_form", "paper_application", "staff_review",
+                               "schedule_pickup", "in_person_pickup")
+    assert enrolment.eligible == {"owner"}
+    assert enrolment.pickup.places == ("secretariat",) and enrolment.pickup.identity_document
+    assert policy.notifies("pickup_scheduled")
+    assert policy.recovery.methods == ("written_request",)
+    assert policy.blocking.unblock_by == ("new_password_on_written_request",)
+    assert policy.blocking.rule("written_request").action == "block_now"
+    assert policy.tabs == {"ledger", "announcements"}
+    assert policy.ledger.disputes.channels == {"in_person"}
+
+
+def test_sosnowiec():
+    policy = load("sosnowiec")
+    assert policy.password.min_length == PLATFORM_MIN_LENGTH and not policy.waivers
+    enrolment = policy.enrolment
+    assert enrolment.steps == ("paper_application", "staff_review", "in_person_pickup")
+    assert enrolment.channels == {"paper"}
+    assert enrolment.filed_with == enrolment.pickup.department == "accounting"
+    assert enrolment.pickup.identity_document and enrolment.accept_regulations_at_filing
+    lost = policy.blocking.rule("reported_lost")
+    assert (lost.action, lost.report_deadline) == ("block_now", "immediately")
+    assert policy.blocking.decided_by == "accounting"
+    assert policy.tabs == {"ledger"}
+
+
+def test_skarbek():
+    policy = load("skarbek")
+    assert policy.password.min_length == PLATFORM_MIN_LENGTH and not policy.waivers
+    enrolment = policy.enrolment
+    assert enrolment.steps == ("in_person_request", "staff_review", "in_person_pickup")
+    assert enrolment.eligible == {"member", "owner", "tenant", "association_owner"}
+    assert policy.initial_password.one_time and policy.initial_password.change_on_first_login
+    assert policy.blocking.rule("reported_lost").action == "staff_decides"
+    assert policy.regulations.version == "Uchwała Zarządu nr 4/10/2018 z 22.08.2018"
+    assert policy.tabs == {"ledger"}
 
 
 def test_base_failed_login_rule_is_parsed_into_durations():

@@ -24,6 +24,9 @@ EXPECTED_TABS = {
     "zielone-wzgorza": {"ledger", "water_meters", "meter_submission", "faults",
                         "announcements", "charge_notices", "documents", "voting"},
     "kuzniki": {"ledger", "faults", "occupants", "charge_notices"},
+    "tczew": {"ledger", "announcements"},
+    "sosnowiec": {"ledger"},
+    "skarbek": {"ledger"},
 }
 
 

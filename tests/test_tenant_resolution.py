@@ -117,3 +117,10 @@ def test_email_links_use_the_canonical_host_not_the_request_host(synced):
         directory().invalidate()
         brzeg = next(t for t in directory().all() if t.slug == "brzeg")
         assert tenant_url("public.regulations", brzeg) == "https://iok.mzmk-brzeg.pl/regulamin"
+
+
+def test_the_snapshot_knows_a_cooperative_from_a_manager(synced, ctx):
+    from .factories import tenant
+
+    assert tenant("gdynia").is_cooperative
+    assert not tenant("brzeg").is_cooperative  # MZMK Brzeg manages homeowners' associations

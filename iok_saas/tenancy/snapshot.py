@@ -26,6 +26,12 @@ class TenantSnapshot:
     policy: Policy | None = None
     policy_errors: tuple[str, ...] = ()
     locale: str = "pl"
+    kind: str = "housing_cooperative"  # or "association_manager" (manages wspólnoty)
+
+    @property
+    def is_cooperative(self) -> bool:
+        """Wording follows the kind: "spółdzielnia" for a cooperative, "zarządca" else."""
+        return self.kind == "housing_cooperative"
 
     @property
     def suspended(self) -> bool:

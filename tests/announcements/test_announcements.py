@@ -71,6 +71,9 @@ def test_published_announcement_is_listed_and_shown(resident_client, office_clie
     client, _ = resident_client(slug)
     listing = text(client.get("/konto/ogloszenia/"))
     assert "Przegląd instalacji gazowej" in listing
+    # The heading follows the tenant's kind: a cooperative's own, or a manager's.
+    assert ("Ogłoszenia spółdzielni" if tenant(slug).kind == "housing_cooperative"
+            else "Ogłoszenia zarządcy") in listing
     detail = client.get(f"/konto/ogloszenia/{announcement_id}")
     assert detail.status_code == 200
     assert "Prosimy o udostępnienie lokali." in text(detail)

@@ -48,7 +48,7 @@ from .models import (
 KIND_LABELS = {"cold_water": _l("zimna woda"), "hot_water": _l("ciepła woda")}
 STATE_LABELS = {SUBMITTED: _l("oczekuje na decyzję"), ACCEPTED: _l("przyjęty"),
                 REJECTED: _l("odrzucony")}
-SOURCE_LABELS = {SOURCE_MANAGER: _l("zarządca"), SOURCE_RESIDENT: _l("mieszkaniec")}
+SOURCE_LABELS = {SOURCE_MANAGER: _l("odczyt administracji"), SOURCE_RESIDENT: _l("mieszkaniec")}
 
 # Plausibility: a period's daily consumption above this multiple of the meter's average
 # daily consumption (over its accepted history) needs the resident's confirmation ...

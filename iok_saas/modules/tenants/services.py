@@ -63,7 +63,7 @@ def snapshot_of(tenant: Tenant, custom_hosts: list[str]) -> TenantSnapshot:
         id=tenant.id, slug=tenant.slug, short_name=tenant.short_name,
         legal_name=tenant.legal_name, status=tenant.status, canonical_host=canonical,
         hosts=(slug_host, *custom), profile=MappingProxyType(dict(tenant.profile or {})),
-        policy=policy, policy_errors=tuple(errors), locale=tenant.locale,
+        policy=policy, policy_errors=tuple(errors), locale=tenant.locale, kind=tenant.kind,
     )
 
 

@@ -81,6 +81,12 @@ class ReadingError(desk.DeskError):
     """A reading that cannot be filed or decided; ``field`` names the form field."""
 
 
+RULES = desk.DecisionRules(
+    MeterReading, ACCEPTED, REJECTED, ReadingError,
+    already_decided=_l("Ten odczyt został już rozpatrzony."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go w historii odczytów."))
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 def meters_of(unit: HeldUnit) -> list[Meter]:
@@ -348,21 +354,13 @@ def staff_reading_or_404(reading_id: int) -> DeskRow:
 def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> MeterReading:
     """Accept or reject a waiting reading, audit it, tell the resident (staged)."""
     reading = row.reading
-    comment = (comment or "").strip() or None
-    if reading.state != SUBMITTED:
-        raise ReadingError(_("Ten odczyt został już rozpatrzony."))
-    if not accept and not comment:
-        raise ReadingError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go w historii "
-                             "odczytów."), "comment")
+    comment = RULES.checked_comment(reading, accept, comment)
     if accept and row.previous is not None and reading.value < row.previous.value:
         raise ReadingError(_("Nie można przyjąć odczytu niższego niż ostatni przyjęty "
                              "(%(last)s m³). Odrzuć go z wyjaśnieniem.",
                              last=m3(row.previous.value)))
-    before = {"state": reading.state}
-    if not desk.claim(MeterReading, reading, ACCEPTED if accept else REJECTED, actor, comment):
-        db.session.rollback()
-        raise ReadingError(_("Ten odczyt został już rozpatrzony."))
-    record_event(actor, f"meter_reading.{reading.state}", reading, before=before,
+    RULES.claim(reading, accept, comment, actor)
+    record_event(actor, f"meter_reading.{reading.state}", reading, before={"state": SUBMITTED},
                  after={"state": reading.state, "comment": comment,
                         "value": str(reading.value), "read_on": reading.read_on.isoformat()})
     if row.person is not None:

@@ -50,6 +50,12 @@ class OccupantsError(desk.DeskError):
     """A declaration that cannot be filed or decided; ``field`` names the form field."""
 
 
+RULES = desk.DecisionRules(
+    OccupantsChange, CONFIRMED, REJECTED, OccupantsError,
+    already_decided=_l("Ta deklaracja została już rozpatrzona."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go przy deklaracji."))
+
+
 def effective_months(day: date | None = None) -> list[date]:
     """First days of the months a declaration may start in: this one and MONTHS_AHEAD more."""
     first = (day or today()).replace(day=1)
@@ -174,18 +180,9 @@ def staff_change_or_404(change_id: int) -> DeskRow:
 def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> OccupantsChange:
     """Confirm or reject a waiting declaration, audit it, tell the resident (staged)."""
     change = row.change
-    comment = (comment or "").strip() or None
-    if change.state != SUBMITTED:
-        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
-    if not confirm and not comment:
-        raise OccupantsError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go przy "
-                               "deklaracji."), "comment")
-    before = {"state": change.state}
-    if not desk.claim(OccupantsChange, change, CONFIRMED if confirm else REJECTED, actor,
-                      comment):
-        db.session.rollback()
-        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
-    record_event(actor, f"occupants_change.{change.state}", change, before=before,
+    comment = RULES.checked_comment(change, confirm, comment)
+    RULES.claim(change, confirm, comment, actor)
+    record_event(actor, f"occupants_change.{change.state}", change, before={"state": SUBMITTED},
                  after={"state": change.state, "comment": comment,
                         "occupants": change.occupants,
                         "effective_from": change.effective_from.isoformat()})

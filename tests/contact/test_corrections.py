@@ -240,7 +240,7 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client, 
     [correction] = corrections("siarkowiec", resident.person_id)
     office = office_client("siarkowiec")
     with tenant_scope(tenant("siarkowiec")):
-        stale = services.staff_correction_or_404(correction.id)  # loaded before the other
+        stale = services.SUBMISSIONS.row_or_404(correction.id)  # loaded before the other
         assert decide(office, correction.id, "apply").status_code == 302
         assert stale.correction.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.DecisionError, match="już rozpatrzona"):

@@ -15,7 +15,6 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
@@ -52,13 +51,6 @@ class NothingToCorrect(Exception):
 
 class DecisionError(desk.DeskError):
     """A decision that cannot be made; ``field`` names the form field."""
-
-
-RULES = desk.DecisionRules(
-    ContactCorrection, DONE, REJECTED, DecisionError,
-    already_decided=_l("Ta prośba została już rozpatrzona."),
-    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go w wiadomości e-mail "
-                     "i w historii swoich próśb."))
 
 
 @dataclass(frozen=True)
@@ -142,29 +134,19 @@ def _desk_row(correction: ContactCorrection) -> DeskRow:
     return DeskRow(correction, person, changes(correction, person))
 
 
-def waiting() -> list[DeskRow]:
-    return desk.waiting_rows(ContactCorrection, _desk_row)
-
-
-def decided() -> list[DeskRow]:
-    return desk.decided_rows(ContactCorrection, _desk_row)
-
-
-def staff_correction_or_404(correction_id: int) -> DeskRow:
-    """A correction of the current tenant; another tenant's id is a 404."""
-    correction = db.session.scalar(select(ContactCorrection)
-                                   .where(ContactCorrection.id == correction_id))
-    if correction is None:
-        raise NotFound
-    return _desk_row(correction)
+SUBMISSIONS = desk.Submissions(
+    ContactCorrection, _desk_row, DONE, REJECTED, DecisionError,
+    already_decided=_l("Ta prośba została już rozpatrzona."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go w wiadomości e-mail "
+                     "i w historii swoich próśb."))
 
 
 def decide(row: DeskRow, apply: bool, comment: str | None, actor: str) -> ContactCorrection:
     """Apply the requested values to the person, or reject the request; audit it and tell
     the resident (and the old address when the e-mail changes). Staged, not committed."""
     correction, person = row.correction, row.person
-    comment = RULES.checked_comment(correction, apply, comment)
-    RULES.claim(correction, apply, comment, actor)
+    comment = SUBMISSIONS.checked_comment(correction, apply, comment)
+    SUBMISSIONS.claim(correction, apply, comment, actor)
     if not apply:
         record_event(actor, "contact_correction.rejected", correction,
                      before={"state": SUBMITTED}, after={"state": REJECTED, "comment": comment})

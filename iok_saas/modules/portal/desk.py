@@ -3,9 +3,10 @@
 A feature (meter readings, occupant declarations, contact data corrections) keeps its own
 rules and pages for residents; what its staff desk has in common with the others lives here:
 the list of waiting and decided submissions with its filter, the detail page with the decision
-form, who may decide (anyone, or the department the policy names), the steps every decision
-takes (:class:`DecisionRules`: still waiting, a reason for a rejection, the claim of a waiting
-submission by one decision), the error a service raises, and the small vocabulary helpers.
+form, who may decide (anyone, or the department the policy names), the queries and the steps
+every decision takes (:class:`Submissions`: still waiting, a reason for a rejection, the claim
+of a waiting submission by one decision), the error a service raises, and the small
+vocabulary helpers.
 A feature configures one :class:`Desk` and mounts ``desk.blueprint(__name__)``; its templates
 extend ``desk/index.html`` and ``desk/detail.html`` and fill in the feature's columns.
 """
@@ -23,6 +24,7 @@ from sqlalchemy import select, update
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.forms import BaseForm
 from iok_saas.modules.auth.guards import current_staff, staff_required
@@ -81,16 +83,43 @@ def claim(model, item, state: str, actor: str, comment: str | None) -> bool:
 
 
 @dataclass(frozen=True)
-class DecisionRules:
-    """How one feature's submissions are decided: the model, its two outcomes, the feature's
-    error class, and the words of the two refusals every desk has (lazy strings)."""
+class Submissions:
+    """One feature's submissions as its desk sees them: which rows (the model, narrowed by
+    ``where``), the desk row of each, the two outcomes of a decision, the feature's error
+    class, and the words of the two refusals every desk has (lazy strings)."""
 
     model: type
+    to_row: Callable[[Any], Any]
     accepted: str
     rejected: str
     error: type[DeskError]
     already_decided: Any
     reason_needed: Any            # a rejection without a comment
+    where: tuple = ()             # e.g. only residents' readings
+
+    def waiting(self) -> list:
+        """Desk rows of the submissions still waiting, oldest first."""
+        items = db.session.scalars(
+            select(self.model).where(self.model.state == SUBMITTED, *self.where)
+            .order_by(self.model.created_at, self.model.id))
+        return [self.to_row(item) for item in items]
+
+    def decided(self, limit: int = 100) -> list:
+        """Desk rows of the latest decisions, newest first."""
+        model = self.model
+        items = db.session.scalars(
+            select(model).where(model.state != SUBMITTED, *self.where)
+            .order_by(model.decided_at.desc(), model.id.desc()).limit(limit))
+        return [self.to_row(item) for item in items]
+
+    def row_or_404(self, item_id: int):
+        """The desk row of submission ``item_id``; any other id, another tenant's included,
+        is NotFound."""
+        item = db.session.scalar(select(self.model).where(self.model.id == item_id,
+                                                          *self.where))
+        if item is None:
+            raise NotFound
+        return self.to_row(item)
 
     def checked_comment(self, item, accept: bool, comment: str | None) -> str | None:
         """The comment, trimmed; refuses a decided ``item`` and a rejection with no reason."""
@@ -108,20 +137,6 @@ class DecisionRules:
         if not claim(self.model, item, outcome, actor, comment):
             db.session.rollback()
             raise self.error(str(self.already_decided))
-
-
-def waiting_rows(model, to_row: Callable) -> list:
-    """Desk rows of the submissions still waiting, oldest first."""
-    items = db.session.scalars(select(model).where(model.state == SUBMITTED)
-                               .order_by(model.created_at, model.id))
-    return [to_row(item) for item in items]
-
-
-def decided_rows(model, to_row: Callable, *where, limit: int = 100) -> list:
-    """Desk rows of the latest decisions (``where`` narrows to residents' submissions)."""
-    items = db.session.scalars(select(model).where(model.state != SUBMITTED, *where)
-                               .order_by(model.decided_at.desc(), model.id.desc()).limit(limit))
-    return [to_row(item) for item in items]
 
 
 def decision_form(comment_help, accept: str, accept_label, reject_label) -> type[BaseForm]:
@@ -151,9 +166,7 @@ class Desk:
     detail_template: str
     form: type[BaseForm]          # from decision_form()
     accept: str                    # name of the form's accepting button
-    waiting: Callable[[], list]
-    decided: Callable[[], list]
-    row_or_404: Callable[[int], Any]
+    submissions: Submissions
     decide: Callable[[Any, bool, str | None, str], Any]
     department: Callable[[], str | None]
     accepted_message: Any          # flashed after the decision (lazy strings)
@@ -181,13 +194,13 @@ class Desk:
 
     def _index(self):
         decided_view = request.args.get("widok") == DECIDED_VIEW
-        rows = self.decided() if decided_view else self.waiting()
+        rows = self.submissions.decided() if decided_view else self.submissions.waiting()
         return render_template(self.index_template, rows=rows, decided_view=decided_view,
                                decided_param=DECIDED_VIEW, department=self.department(),
                                may_act=self.may_decide(current_staff()))
 
     def _detail(self, **kwargs):
-        row = self.row_or_404(kwargs[self.id_param])
+        row = self.submissions.row_or_404(kwargs[self.id_param])
         form = self.form()
         may_act = self.may_decide(current_staff())
         status = 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, STAFF_TOTP_SECRET, active_resident, staff
-from .support import type_second_factor
+from .support import sign_in_resident, sign_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -22,11 +22,7 @@ def test_resident_asks_and_the_department_applies(live_server, visitor):
     url = lambda path: live_server.url(SLUG, path)  # noqa: E731
 
     home = v.new_page({"width": 390, "height": 844})
-    home.goto(url("/logowanie"))
-    home.fill("#login", resident.login)
-    home.fill("#password", RESIDENT_PASSWORD)
-    with home.expect_navigation(url=url("/konto")):
-        home.click("main form [type=submit]")
+    sign_in_resident(home, url, resident.login, RESIDENT_PASSWORD)
     home.goto(url("/konto/dane/korekta"))
     home.fill("#email", "olga.nowa@example.com")
     home.fill("#phone", "600 700 800")
@@ -35,12 +31,7 @@ def test_resident_asks_and_the_department_applies(live_server, visitor):
     v.check(home, "prosba")
 
     office = v.new_page()
-    office.goto(url("/staff/logowanie"))
-    office.fill("#login", "ksiegowa")
-    office.fill("#password", STAFF_PASSWORD)
-    office.click("main form [type=submit]")
-    type_second_factor(office, STAFF_TOTP_SECRET)
-    office.wait_for_url(url("/staff/"))
+    sign_in_staff(office, url, "ksiegowa", STAFF_PASSWORD, STAFF_TOTP_SECRET)
     office.goto(url("/staff/korekty-danych/"))
     assert "Olga Wrona" in office.inner_text("#corrections")
     v.check(office, "lista", "staff")

@@ -78,3 +78,16 @@ def test_what_the_members_department_decides_comes_first(synced):
         assert [q.department for q in queues_for(member)
                 if q.endpoint == "backoffice.tasks"] == [other, fallback]
         db.session.rollback()
+
+
+def test_a_contact_correction_waits_for_the_department_the_policy_names(office_client,
+                                                                         resident_client):
+    """Gdynia gives contact corrections to its accounting department."""
+    client, _resident = resident_client("gdynia")
+    asked = client.post("/konto/dane/korekta", data={
+        "email": "", "phone": "600 700 800", "correspondence_address": "", "note": ""})
+    assert asked.status_code == 302
+    page = start_page(office_client("gdynia", "ksiegowa", "accounting"))
+    queue = page.split('id="queue-contact_staff-index-accounting"')[1].split("</li>")[0]
+    assert "Prośby o korektę danych kontaktowych" in queue and ">1<" in queue
+    assert "(Twój dział)" in queue

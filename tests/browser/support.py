@@ -207,3 +207,22 @@ def type_second_factor(page, secret: str) -> None:
     page.wait_for_url(re.compile(r"/logowanie/drugi-krok/$"))
     page.fill("#code", totp.code_for_step(secret, totp.step_at(utcnow())))
     page.click("main form [type=submit]")
+
+
+def sign_in_resident(page, url, login: str, password: str) -> None:
+    """Sign a resident in on the tenant site (``url(path)`` builds its addresses)."""
+    page.goto(url("/logowanie"))
+    page.fill("#login", login)
+    page.fill("#password", password)
+    with page.expect_navigation(url=url("/konto")):
+        page.click("main form [type=submit]")
+
+
+def sign_in_staff(page, url, login: str, password: str, secret: str) -> None:
+    """Sign a staff member in: password, then the authenticator's code; the staff start page."""
+    page.goto(url("/staff/logowanie"))
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("main form [type=submit]")
+    type_second_factor(page, secret)
+    page.wait_for_url(url("/staff/"))

@@ -8,7 +8,7 @@ import pytest
 
 from ..factories import RESIDENT_PASSWORD, STAFF_PASSWORD, STAFF_TOTP_SECRET, active_resident, staff
 from ..notices.helpers import import_notices, publish
-from .support import type_second_factor
+from .support import sign_in_resident, sign_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 
@@ -25,11 +25,7 @@ def test_resident_and_staff_notice_pages(live_server, visitor, width):
     viewport = {"width": width, "height": 900}
 
     page = v.new_page(viewport)
-    page.goto(url("/logowanie"))
-    page.fill("#login", owner.login)
-    page.fill("#password", RESIDENT_PASSWORD)
-    with page.expect_navigation(url=url("/konto")):
-        page.click("main form [type=submit]")
+    sign_in_resident(page, url, owner.login, RESIDENT_PASSWORD)
     page.goto(url("/konto/zawiadomienia/"))
     v.check(page, "zawiadomienia-papier")
     page.click("main form [type=submit]")                  # without the tick: an error
@@ -45,12 +41,7 @@ def test_resident_and_staff_notice_pages(live_server, visitor, width):
     v.check(page, "zawiadomienia-zgoda")
 
     office = v.new_page(viewport)
-    office.goto(url("/staff/logowanie"))
-    office.fill("#login", "k.nowak")
-    office.fill("#password", STAFF_PASSWORD)
-    office.click("main form [type=submit]")
-    type_second_factor(office, STAFF_TOTP_SECRET)
-    office.wait_for_url(url("/staff/"))
+    sign_in_staff(office, url, "k.nowak", STAFF_PASSWORD, STAFF_TOTP_SECRET)
     for path, name, text in (("/staff/zawiadomienia/", "okresy", "Okresy zawiadomień"),
                              ("/staff/zawiadomienia/okres/2027-01", "okres",
                               "Do wysłania na papierze (1)"),

@@ -8,8 +8,12 @@ from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.models import AuditEvent
-from iok_saas.modules.contact.models import DONE, REJECTED, ContactCorrection
+from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.contact import services
+from iok_saas.modules.contact.models import DONE, REJECTED, SUBMITTED, ContactCorrection
 from iok_saas.modules.housing.models import Person
+from iok_saas.modules.tenants.models import Tenant
+from iok_saas.modules.tenants.services import update_policy
 from iok_saas.tenancy import tenant_scope
 
 from ..factories import tenant
@@ -94,6 +98,12 @@ def test_invalid_email_and_phone_are_refused(resident_client):
     assert corrections("gdynia", resident.person_id) == []
 
 
+def decide(office, correction_id: int, button: str, comment: str = ""):
+    """The staff's decision on the correction's page: ``button`` is "apply" or "reject"."""
+    return office.post(f"/staff/korekty-danych/{correction_id}",
+                       data={"comment": comment, button: "y"})
+
+
 def test_staff_applies_a_correction(resident_client, office_client, mail):
     client, resident = resident_client("gdynia", first="Olga", last="Wrona")
     assert ask(client, email="olga.nowa@example.com", phone="600 700 800",
@@ -105,10 +115,14 @@ def test_staff_applies_a_correction(resident_client, office_client, mail):
     desk = page(office.get("/staff/korekty-danych/"))
     assert "Olga Wrona" in desk
     assert old_email in desk and "olga.nowa@example.com" in desk
+    assert f'href="/staff/korekty-danych/{correction.id}"' in desk
+    detail = page(office.get(f"/staff/korekty-danych/{correction.id}"))
+    assert old_email in detail and "olga.nowa@example.com" in detail
+    assert "Wprowadź zmiany" in detail and "Odrzuć prośbę" in detail
 
-    done = office.post(f"/staff/korekty-danych/{correction.id}/zastosuj",
-                       data={f"apply{correction.id}-comment": ""})
+    done = decide(office, correction.id, "apply")
     assert done.status_code == 302
+    assert done.headers["Location"].endswith("/staff/korekty-danych/")
     changed = person("gdynia", resident.person_id)
     assert changed.email == "olga.nowa@example.com"
     assert changed.phone == "600 700 800"
@@ -121,6 +135,9 @@ def test_staff_applies_a_correction(resident_client, office_client, mail):
             AuditEvent.subject_id == resident.person_id))
         assert audit.before["email"] == old_email
         assert audit.after["email"] == "olga.nowa@example.com"
+        assert db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "contact_correction.done",
+            AuditEvent.subject_id == correction.id)).after == {"state": DONE}
 
     messages = mail.wait_for(2)
     recipients = {m["To"].addresses[0].addr_spec for m in messages}
@@ -130,25 +147,51 @@ def test_staff_applies_a_correction(resident_client, office_client, mail):
     assert "Olga Wrona" in body
     assert "wprowadzona" in page(client.get("/konto/dane/"))
 
+    assert "Brak oczekujących próśb" in page(office.get("/staff/korekty-danych/"))
+    decided = page(office.get("/staff/korekty-danych/?widok=rozpatrzone"))
+    assert "Olga Wrona" in decided and "wprowadzona" in decided and "staff:ksiegowa" in decided
+    again = decide(office, correction.id, "reject", "Jednak nie.")
+    assert "Decyzja" not in page(again).split("</dl>")[1]   # no decision form any more
+    assert corrections("gdynia", resident.person_id)[0].state == DONE
+
+
+def test_a_note_only_request_is_marked_as_handled(resident_client, office_client, mail):
+    client, resident = resident_client("siarkowiec")
+    ask(client, email=person("siarkowiec", resident.person_id).email,
+        note="Proszę poprawić imię na Lech.")
+    [correction] = corrections("siarkowiec", resident.person_id)
+    office = office_client("siarkowiec")
+    detail = page(office.get(f"/staff/korekty-danych/{correction.id}"))
+    assert "Proszę poprawić imię na Lech." in detail
+    assert "Oznacz jako załatwioną" in detail and "Wprowadź zmiany" not in detail
+    assert decide(office, correction.id, "apply", "Poprawione w kartotece.").status_code == 302
+    [correction] = corrections("siarkowiec", resident.person_id)
+    assert correction.state == DONE and correction.staff_comment == "Poprawione w kartotece."
+    [message] = mail.wait_for(1)
+    assert "Poprawione w kartotece." in message.get_body(("plain",)).get_content()
+
 
 def test_reject_needs_a_comment(resident_client, office_client, mail):
     client, resident = resident_client("siarkowiec", first="Piotr", last="Kos")
     ask(client, note="Moje nazwisko to Kosz, nie Kos.")
     [correction] = corrections("siarkowiec", resident.person_id)
     office = office_client("siarkowiec")
-    url = f"/staff/korekty-danych/{correction.id}/odrzuc"
 
-    empty = office.post(url, data={f"reject{correction.id}-comment": "  "})
-    assert empty.status_code == 422
+    empty = decide(office, correction.id, "reject", "  ")
+    assert empty.status_code == 200
     assert "Podaj powód odrzucenia" in page(empty)
     assert corrections("siarkowiec", resident.person_id)[0].state != REJECTED
 
-    refused = office.post(url, data={f"reject{correction.id}-comment":
-                                     "Zmiana nazwiska wymaga dokumentu w biurze."})
+    refused = decide(office, correction.id, "reject", "Zmiana nazwiska wymaga dokumentu w biurze.")
     assert refused.status_code == 302
     [correction] = corrections("siarkowiec", resident.person_id)
     assert correction.state == REJECTED
     assert person("siarkowiec", resident.person_id).last_name == "Kos"
+    with tenant_scope(tenant("siarkowiec")):
+        audit = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "contact_correction.rejected"))
+        assert audit.after == {"state": REJECTED,
+                               "comment": "Zmiana nazwiska wymaga dokumentu w biurze."}
     [message] = mail.wait_for(1)
     assert "odrzucona" in message["Subject"]
     assert "wymaga dokumentu" in message.get_body(("plain",)).get_content()
@@ -156,16 +199,68 @@ def test_reject_needs_a_comment(resident_client, office_client, mail):
     assert "odrzucona" in history and "wymaga dokumentu" in history
 
 
+def give_corrections_to(slug: str, department: str) -> None:
+    source = db.session.scalar(select(Tenant.policy_source).where(Tenant.slug == slug))
+    assert "\nhandled_by:" not in source  # no top-level section to merge with
+    update_policy(slug, f"{source}\nhandled_by:\n  contact_corrections: {department}\n",
+                  Actor.cli("test"))
+    db.session.commit()
+
+
+def test_only_the_named_department_decides(resident_client, office_client, mail):
+    """Corrections given to one department: the others see them, read-only."""
+    give_corrections_to("siarkowiec", "membership")
+    client, resident = resident_client("siarkowiec", first="Jan", last="Wilk")
+    ask(client, phone="600 111 222")
+    [correction] = corrections("siarkowiec", resident.person_id)
+    secretariat = office_client("siarkowiec", login="sekretariat", department="secretariat")
+    desk = page(secretariat.get("/staff/korekty-danych/"))
+    assert "Jan Wilk" in desk and "Dział Członkowski" in desk
+    assert "tylko przeglądać" in desk
+    detail = page(secretariat.get(f"/staff/korekty-danych/{correction.id}"))
+    assert "600 111 222" in detail and 'id="read-only"' in detail
+    assert "Wprowadź zmiany" not in detail
+
+    refused = decide(secretariat, correction.id, "apply")
+    assert refused.status_code == 403
+    assert "Decyzję podejmuje: Dział Członkowski" in page(refused)
+    assert corrections("siarkowiec", resident.person_id)[0].state == SUBMITTED
+    assert person("siarkowiec", resident.person_id).phone != "600 111 222"
+
+    members = office_client("siarkowiec", login="czlonkowski", department="membership")
+    assert "tylko przeglądać" not in page(members.get("/staff/korekty-danych/"))
+    assert decide(members, correction.id, "apply").status_code == 302
+    assert person("siarkowiec", resident.person_id).phone == "600 111 222"
+    assert len(mail.wait_for(1)) == 1
+
+
+def test_simultaneous_decisions_leave_the_first(resident_client, office_client, mail):
+    client, resident = resident_client("siarkowiec")
+    ask(client, phone="600 222 333")
+    [correction] = corrections("siarkowiec", resident.person_id)
+    office = office_client("siarkowiec")
+    with tenant_scope(tenant("siarkowiec")):
+        stale = services.SUBMISSIONS.row_or_404(correction.id)  # loaded before the other
+        assert decide(office, correction.id, "apply").status_code == 302
+        assert stale.correction.state == SUBMITTED  # this session has not seen the decision
+        with pytest.raises(services.DecisionError, match="już rozpatrzona"):
+            services.decide(stale, False, "Za późno", "staff:drugi")
+            db.session.commit()
+    [correction] = corrections("siarkowiec", resident.person_id)
+    assert correction.state == DONE and correction.decided_by == "staff:biuro"
+    assert person("siarkowiec", resident.person_id).phone == "600 222 333"
+    assert len(mail.wait_for(1)) == 1
+
+
 def test_staff_of_another_tenant_gets_404(resident_client, office_client):
     client, resident = resident_client("gdynia")
     ask(client, phone="600 111 333")
     [correction] = corrections("gdynia", resident.person_id)
     other = office_client("siarkowiec")
-    for action, field in (("zastosuj", "apply"), ("odrzuc", "reject")):
-        response = other.post(f"/staff/korekty-danych/{correction.id}/{action}",
-                              data={f"{field}{correction.id}-comment": "x"})
-        assert response.status_code == 404
-    assert corrections("gdynia", resident.person_id)[0].state == "submitted"
+    assert other.get(f"/staff/korekty-danych/{correction.id}").status_code == 404
+    for button in ("apply", "reject"):
+        assert decide(other, correction.id, button, "x").status_code == 404
+    assert corrections("gdynia", resident.person_id)[0].state == SUBMITTED
 
 
 def test_staff_desk_hidden_where_contact_is_not_shown(office_client):

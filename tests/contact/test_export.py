@@ -116,8 +116,8 @@ def test_export_lists_my_emails_and_corrections(resident_client, office_client, 
         correction_id = db.session.scalar(select(ContactCorrection.id).where(
             ContactCorrection.person_id == me.person_id))
     office = office_client("siarkowiec")
-    office.post(f"/staff/korekty-danych/{correction_id}/odrzuc",
-                data={f"reject{correction_id}-comment": "Proszę przyjść z dowodem."})
+    office.post(f"/staff/korekty-danych/{correction_id}",
+                data={"comment": "Proszę przyjść z dowodem.", "reject": "y"})
     mail.wait_for(1)
     data = json.loads(client.get("/konto/dane/eksport.json").get_data(as_text=True))
     assert data["contact_corrections"][0]["state"] == "rejected"

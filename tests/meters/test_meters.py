@@ -271,7 +271,7 @@ def test_staff_cannot_reach_other_tenants_or_manager_readings(resident_client, o
                           data={"accept": "Przyjmij odczyt"}).status_code == 404
         # Not only the hidden desk: the tenant scoping itself hides the row.
         with tenant_scope(tenant(slug)), pytest.raises(NotFound):
-            services.staff_reading_or_404(reading_id)
+            services.SUBMISSIONS.row_or_404(reading_id)
     assert readings(ZW, meter_id)[-1].state == SUBMITTED
 
 
@@ -291,7 +291,7 @@ def test_simultaneous_decisions_and_double_submits(resident_client, office_clien
     reading_id = readings(ZW, meter_id)[-1].id
     staff = office_client(ZW)
     with tenant_scope(tenant(ZW)):
-        stale = services.staff_reading_or_404(reading_id)  # loaded before the other decision
+        stale = services.SUBMISSIONS.row_or_404(reading_id)  # loaded before the other decision
         assert staff.post(f"/staff/odczyty/{reading_id}",
                           data={"accept": "Przyjmij odczyt"}).status_code == 302
         assert stale.reading.state == SUBMITTED  # this session has not seen the decision

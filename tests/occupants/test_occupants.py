@@ -155,7 +155,7 @@ def test_other_residents_and_tenants_ids_are_404(resident_client, office_client)
         assert staff.post(f"/staff/liczba-osob/{change_id}",
                           data={"confirm": "Potwierdź deklarację"}).status_code == 404
         with tenant_scope(tenant(slug)), pytest.raises(NotFound):
-            services.staff_change_or_404(change_id)
+            services.SUBMISSIONS.row_or_404(change_id)
             db.session.commit()
     assert office_client(KU).get(f"/staff/liczba-osob/{change_id + 999}").status_code == 404
     assert changes(other.unit_id)[-1].state == SUBMITTED
@@ -179,7 +179,7 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
     change_id = changes(res.unit_id)[-1].id
     staff = office_client(KU)
     with tenant_scope(tenant(KU)):
-        stale = services.staff_change_or_404(change_id)
+        stale = services.SUBMISSIONS.row_or_404(change_id)
         assert staff.post(f"/staff/liczba-osob/{change_id}", data={
             "confirm": "Potwierdź deklarację"}).status_code == 302
         assert stale.change.state == SUBMITTED  # this session has not seen the decision

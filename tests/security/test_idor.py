@@ -113,12 +113,9 @@ ROUTES: dict[str, Case] = {
         lambda ids: {"title": "Podmienione", "body": "Treść", "publish_at": "2025-01-01T10:00"}),
     "announcements_staff.delete": Case(
         STAFF, ZW, SI, lambda w, s: {"announcement_id": w.announcement(s)}, ("GET", "POST")),
-    "contact_staff.apply": Case(
-        STAFF, SI, GD, lambda w, s: {"correction_id": w.correction(s)}, ("POST",),
-        lambda ids: {f"apply{ids['correction_id']}-comment": "OK"}),
-    "contact_staff.reject": Case(
-        STAFF, SI, GD, lambda w, s: {"correction_id": w.correction(s)}, ("POST",),
-        lambda ids: {f"reject{ids['correction_id']}-comment": "Nie."}),
+    "contact_staff.correction": Case(
+        STAFF, SI, GD, lambda w, s: {"correction_id": w.correction(s)}, ("GET", "POST"),
+        lambda ids: {"comment": "OK", "apply": "Wprowadź zmiany"}),
     "enrolment_staff.detail": Case(STAFF, ZW, KU, _application),
     **{f"enrolment_staff.{name}": Case(STAFF, ZW, KU, _application, ("POST",),
                                        lambda ids: ENROLMENT_FORM)

@@ -113,8 +113,8 @@ def test_a_correction_note_with_newlines_stays_in_the_body(resident_client, offi
     from iok_saas.modules.contact.models import ContactCorrection
     with tenant_scope(tenant("siarkowiec")):
         correction_id = db.session.scalar(select(ContactCorrection.id))
-    response = office.post(f"/staff/korekty-danych/{correction_id}/zastosuj", data={
-        f"apply{correction_id}-comment": "Zmienione.\r\nX-Injected: yes\r\nBcc: a@evil.example"})
+    response = office.post(f"/staff/korekty-danych/{correction_id}", data={
+        "comment": "Zmienione.\r\nX-Injected: yes\r\nBcc: a@evil.example", "apply": "y"})
     assert response.status_code == 302
     messages = mail.wait_for(1)
     assert messages, "the resident is told about the decision"

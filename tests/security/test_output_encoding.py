@@ -72,13 +72,29 @@ def test_applicant_names_are_text_in_the_staff_queue(world: World):
     assert "Ewa&lt;script&gt;" in page
 
 
+def latest_correction_id(slug: str) -> int:
+    from sqlalchemy import func, select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.contact.models import ContactCorrection
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+    with tenant_scope(tenant(slug)):
+        return db.session.scalar(select(func.max(ContactCorrection.id)))
+
+
 def test_contact_note_is_text_on_the_staff_desk(world: World):
     client, _ = world.resident_a(SI)
     response = client.post("/konto/dane/korekta", data={
         "email": "nowy@example.com", "note": TEXT})
     assert response.status_code == 302
-    assert_inert(world.staff(SI).get("/staff/korekty-danych/").get_data(as_text=True),
+    office = world.staff(SI)
+    assert_inert(office.get("/staff/korekty-danych/").get_data(as_text=True),
                  "staff contact desk")
+    correction_id = latest_correction_id(SI)
+    assert_inert(office.get(f"/staff/korekty-danych/{correction_id}").get_data(as_text=True),
+                 "staff contact correction")
     assert_inert(client.get("/konto/dane/").get_data(as_text=True), "resident contact page")
 
 

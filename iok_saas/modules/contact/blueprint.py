@@ -58,7 +58,7 @@ def correct():
             services.request_correction(
                 account, email=form.email.data, phone=form.phone.data,
                 correspondence_address=form.correspondence_address.data, note=form.note.data)
-        except services.ContactError:
+        except services.NothingToCorrect:
             nothing = True
         else:
             flash(_("Prośba o korektę danych została wysłana. Powiadomimy Cię o decyzji."),

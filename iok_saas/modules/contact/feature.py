@@ -14,4 +14,5 @@ FEATURE = Feature(
     demo=".demo:seed_demo",
     demo_order=60,
     personal_data=".export:sections",
+    work_queues=".queues:work_queues",
 )

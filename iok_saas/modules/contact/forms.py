@@ -6,9 +6,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 from iok_saas.forms import BaseForm
+from iok_saas.modules.portal.desk import decision_form
 
 _PHONE_NOISE = re.compile(r"[\s()\-.]")
 _PHONE = re.compile(r"^(?:\+48|0048)?(\d{9})$")
@@ -57,15 +58,7 @@ class CorrectionForm(BaseForm):
     submit = SubmitField(_l("Wyślij prośbę o korektę"))
 
 
-class ApplyForm(BaseForm):
-    comment = TextAreaField(_l("Komentarz dla mieszkańca (opcjonalnie)"), filters=[_strip],
-                            validators=[Optional(),
-                                        Length(max=1000, message=_l("Najwyżej 1000 znaków."))])
-    submit = SubmitField(_l("Wprowadź zmiany"))
-
-
-class RejectForm(BaseForm):
-    comment = TextAreaField(_l("Powód odrzucenia (otrzyma go mieszkaniec)"), filters=[_strip],
-                            validators=[DataRequired(_l("Podaj powód odrzucenia.")),
-                                        Length(max=1000, message=_l("Najwyżej 1000 znaków."))])
-    submit = SubmitField(_l("Odrzuć prośbę"))
+DecisionForm = decision_form(
+    _l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go w wiadomości e-mail i w historii "
+       "swoich próśb."),
+    "apply", _l("Wprowadź zmiany"), _l("Odrzuć prośbę"))

@@ -1,14 +1,17 @@
 """Contact data corrections: the resident asks, the department the policy names decides.
 
 Each business action commits once: the request, or the decision together with the change to
-the person's data, its audit row and the resident's notification.
+the person's data, its audit row and the resident's notification. The staff side is the
+shared desk (iok_saas.modules.portal.desk) configured in staff_blueprint.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -17,8 +20,8 @@ from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.models import Person
 from iok_saas.modules.notifications.services import notify
+from iok_saas.modules.portal import desk
 from iok_saas.tenancy import current_tenant, tenant_url
-from iok_saas.timeutil import utcnow
 
 from .forms import normalize_phone
 from .models import DONE, REJECTED, SUBMITTED, ContactCorrection
@@ -36,13 +39,18 @@ STATE_LABELS = {
     REJECTED: _l("odrzucona"),
 }
 
+state_label = desk.state_labeller(STATE_LABELS)
+handling_department = partial(desk.handling_department, "contact_corrections")
+# Only the department the policy names decides; the rest of the staff may look.
+may_decide = partial(desk.department_decides, "contact_corrections")
 
-class ContactError(Exception):
-    """A request or decision that cannot be made; ``code`` names the reason."""
 
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class NothingToCorrect(Exception):
+    """A request that changes no field and has no note."""
+
+
+class DecisionError(desk.DeskError):
+    """A decision that cannot be made; ``field`` names the form field."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def request_correction(account: ResidentAccount, *, email: str | None, phone: st
                        note: str | None) -> ContactCorrection:
     """Store a request with only the fields that differ from the person's data.
 
-    ContactError("nothing") when no field changed and there is no note.
+    NothingToCorrect when no field changed and there is no note.
     """
     person = account.person
     typed = {"email": email, "phone": phone, "correspondence_address": correspondence_address}
@@ -89,7 +97,7 @@ def request_correction(account: ResidentAccount, *, email: str | None, phone: st
             requested[field] = value
     note = (note or "").strip() or None
     if not requested and not note:
-        raise ContactError("nothing")
+        raise NothingToCorrect
     correction = ContactCorrection(account_id=account.id, person_id=person.id,
                                    requested=requested, note=note, state=SUBMITTED)
     db.session.add(correction)
@@ -114,65 +122,41 @@ def changes(correction: ContactCorrection, person: Person | None = None) -> list
 
 # --- the staff desk ------------------------------------------------------------------------
 
-def department() -> str | None:
-    """The department the policy names for corrections (None: any staff member)."""
-    return current_tenant.policy.handled_by.contact_corrections
+@dataclass(frozen=True)
+class DeskRow:
+    correction: ContactCorrection
+    person: Person
+    changes: list[Change]
 
 
-def department_name() -> str | None:
-    key = department()
-    return current_tenant.department_name(key) if key else None
+def _desk_row(correction: ContactCorrection) -> DeskRow:
+    person = db.session.scalar(select(Person).where(Person.id == correction.person_id))
+    return DeskRow(correction, person, changes(correction, person))
 
 
-def may_act(member) -> bool:
-    key = department()
-    return key is None or member.department == key
+SUBMISSIONS = desk.Submissions(
+    ContactCorrection, _desk_row, DONE, REJECTED, DecisionError,
+    already_decided=_l("Ta prośba została już rozpatrzona."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go w wiadomości e-mail "
+                     "i w historii swoich próśb."))
 
 
-def waiting() -> list[ContactCorrection]:
-    return list(db.session.scalars(
-        select(ContactCorrection).where(ContactCorrection.state == SUBMITTED)
-        .order_by(ContactCorrection.created_at, ContactCorrection.id)))
-
-
-def recently_decided(limit: int = 20) -> list[ContactCorrection]:
-    return list(db.session.scalars(
-        select(ContactCorrection).where(ContactCorrection.state != SUBMITTED)
-        .order_by(ContactCorrection.decided_at.desc(), ContactCorrection.id.desc())
-        .limit(limit)))
-
-
-def get(correction_id: int) -> ContactCorrection | None:
-    """The correction with this id in the current tenant (None for any other)."""
-    return db.session.scalar(select(ContactCorrection)
-                             .where(ContactCorrection.id == correction_id))
-
-
-def person_of(correction: ContactCorrection) -> Person:
-    return db.session.scalar(select(Person).where(Person.id == correction.person_id))
-
-
-def _decide_checks(correction: ContactCorrection, member) -> None:
-    if correction.state != SUBMITTED:
-        raise ContactError("decided")
-    if not may_act(member):
-        raise ContactError("department")
-
-
-def apply(correction: ContactCorrection, member, comment: str | None = None) -> Person:
-    """Copy the requested values onto the person and close the request, in one commit."""
-    _decide_checks(correction, member)
-    person = person_of(correction)
-    actor = f"staff:{member.login}"
+def decide(row: DeskRow, apply: bool, comment: str | None, actor: str) -> ContactCorrection:
+    """Apply the requested values to the person, or reject the request; audit it and tell
+    the resident (and the old address when the e-mail changes). Staged, not committed."""
+    correction, person = row.correction, row.person
+    comment = SUBMISSIONS.checked_comment(correction, apply, comment)
+    SUBMISSIONS.claim(correction, apply, comment, actor)
+    if not apply:
+        record_event(actor, "contact_correction.rejected", correction,
+                     before={"state": SUBMITTED}, after={"state": REJECTED, "comment": comment})
+        _notify(correction, person)
+        return correction
     requested = {field: value for field, value in (correction.requested or {}).items()
                  if field in FIELDS}
     before = {field: getattr(person, field) for field in requested}
     for field, value in requested.items():
         setattr(person, field, value)
-    correction.state = DONE
-    correction.decided_by = actor
-    correction.decided_at = utcnow()
-    correction.staff_comment = (comment or "").strip() or None
     record_event(actor, "contact_correction.applied", person, before=before, after=requested)
     record_event(actor, "contact_correction.done", correction,
                  before={"state": SUBMITTED}, after={"state": DONE})
@@ -180,26 +164,13 @@ def apply(correction: ContactCorrection, member, comment: str | None = None) -> 
     if before.get("email") and "email" in requested and before["email"] != person.email:
         # The old address hears of the change too, in case it was not the resident's wish.
         _notify(correction, person, to_email=before["email"])
-    return person
-
-
-def reject(correction: ContactCorrection, member, comment: str) -> None:
-    comment = (comment or "").strip()
-    if not comment:
-        raise ContactError("comment")
-    _decide_checks(correction, member)
-    actor = f"staff:{member.login}"
-    correction.state = REJECTED
-    correction.decided_by = actor
-    correction.decided_at = utcnow()
-    correction.staff_comment = comment
-    record_event(actor, "contact_correction.rejected", correction,
-                 before={"state": SUBMITTED}, after={"state": REJECTED, "comment": comment})
-    _notify(correction, person_of(correction))
+    return correction
 
 
 def _notify(correction: ContactCorrection, person: Person, to_email: str | None = None) -> None:
-    notify("contact_correction_decided", to_email=to_email or person.email,
-           to_name=person.full_name, phone=person.phone, done=correction.state == DONE,
-           fields=[str(FIELD_LABELS[f]) for f in FIELDS if f in (correction.requested or {})],
-           comment=correction.staff_comment, link=tenant_url("contact.index"))
+    with force_locale(current_tenant.locale):  # the field names in the e-mail's language
+        notify("contact_correction_decided", to_email=to_email or person.email,
+               to_name=person.full_name, phone=person.phone, done=correction.state == DONE,
+               fields=[str(FIELD_LABELS[f]) for f in FIELDS
+                       if f in (correction.requested or {})],
+               comment=correction.staff_comment, link=tenant_url("contact.index"))

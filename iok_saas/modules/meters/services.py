@@ -328,41 +328,23 @@ def _desk_row(reading: MeterReading) -> DeskRow:
                    assess(meter, reading.read_on, reading.value, accepted))
 
 
-def waiting() -> list[DeskRow]:
-    return desk.waiting_rows(MeterReading, _desk_row)
-
-
-def decided() -> list[DeskRow]:
-    return desk.decided_rows(MeterReading, _desk_row, MeterReading.source == SOURCE_RESIDENT)
-
-
-def staff_reading_or_404(reading_id: int) -> DeskRow:
-    """A resident's reading of the current tenant; another tenant's id is a 404."""
-    reading = db.session.scalar(select(MeterReading).where(
-        MeterReading.id == reading_id, MeterReading.source == SOURCE_RESIDENT))
-    if reading is None:
-        raise NotFound
-    return _desk_row(reading)
+SUBMISSIONS = desk.Submissions(
+    MeterReading, _desk_row, ACCEPTED, REJECTED, ReadingError,
+    already_decided=_l("Ten odczyt został już rozpatrzony."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go w historii odczytów."),
+    where=(MeterReading.source == SOURCE_RESIDENT,))
 
 
 def decide(row: DeskRow, accept: bool, comment: str | None, actor: str) -> MeterReading:
     """Accept or reject a waiting reading, audit it, tell the resident (staged)."""
     reading = row.reading
-    comment = (comment or "").strip() or None
-    if reading.state != SUBMITTED:
-        raise ReadingError(_("Ten odczyt został już rozpatrzony."))
-    if not accept and not comment:
-        raise ReadingError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go w historii "
-                             "odczytów."), "comment")
+    comment = SUBMISSIONS.checked_comment(reading, accept, comment)
     if accept and row.previous is not None and reading.value < row.previous.value:
         raise ReadingError(_("Nie można przyjąć odczytu niższego niż ostatni przyjęty "
                              "(%(last)s m³). Odrzuć go z wyjaśnieniem.",
                              last=m3(row.previous.value)))
-    before = {"state": reading.state}
-    if not desk.claim(MeterReading, reading, ACCEPTED if accept else REJECTED, actor, comment):
-        db.session.rollback()
-        raise ReadingError(_("Ten odczyt został już rozpatrzony."))
-    record_event(actor, f"meter_reading.{reading.state}", reading, before=before,
+    SUBMISSIONS.claim(reading, accept, comment, actor)
+    record_event(actor, f"meter_reading.{reading.state}", reading, before={"state": SUBMITTED},
                  after={"state": reading.state, "comment": comment,
                         "value": str(reading.value), "read_on": reading.read_on.isoformat()})
     if row.person is not None:

@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l
 
 from iok_saas.modules.portal.queues import submissions
 
-from .models import OccupantsChange
+from .services import SUBMISSIONS
 
 
 def work_queues() -> list:
-    return submissions(OccupantsChange, tab="occupants", handled_by="occupant_changes",
+    return submissions(SUBMISSIONS, tab="occupants", handled_by="occupant_changes",
                        label=_l("Deklaracje liczby osób do potwierdzenia"),
                        endpoint="occupants_staff.index")

@@ -19,7 +19,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
@@ -156,36 +155,18 @@ def _desk_row(change: OccupantsChange) -> DeskRow:
     return DeskRow(change, unit, person, current)
 
 
-def waiting() -> list[DeskRow]:
-    return desk.waiting_rows(OccupantsChange, _desk_row)
-
-
-def decided() -> list[DeskRow]:
-    return desk.decided_rows(OccupantsChange, _desk_row)
-
-
-def staff_change_or_404(change_id: int) -> DeskRow:
-    change = db.session.scalar(select(OccupantsChange).where(OccupantsChange.id == change_id))
-    if change is None:
-        raise NotFound
-    return _desk_row(change)
+SUBMISSIONS = desk.Submissions(
+    OccupantsChange, _desk_row, CONFIRMED, REJECTED, OccupantsError,
+    already_decided=_l("Ta deklaracja została już rozpatrzona."),
+    reason_needed=_l("Podaj powód odrzucenia — mieszkaniec zobaczy go przy deklaracji."))
 
 
 def decide(row: DeskRow, confirm: bool, comment: str | None, actor: str) -> OccupantsChange:
     """Confirm or reject a waiting declaration, audit it, tell the resident (staged)."""
     change = row.change
-    comment = (comment or "").strip() or None
-    if change.state != SUBMITTED:
-        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
-    if not confirm and not comment:
-        raise OccupantsError(_("Podaj powód odrzucenia — mieszkaniec zobaczy go przy "
-                               "deklaracji."), "comment")
-    before = {"state": change.state}
-    if not desk.claim(OccupantsChange, change, CONFIRMED if confirm else REJECTED, actor,
-                      comment):
-        db.session.rollback()
-        raise OccupantsError(_("Ta deklaracja została już rozpatrzona."))
-    record_event(actor, f"occupants_change.{change.state}", change, before=before,
+    comment = SUBMISSIONS.checked_comment(change, confirm, comment)
+    SUBMISSIONS.claim(change, confirm, comment, actor)
+    record_event(actor, f"occupants_change.{change.state}", change, before={"state": SUBMITTED},
                  after={"state": change.state, "comment": comment,
                         "occupants": change.occupants,
                         "effective_from": change.effective_from.isoformat()})

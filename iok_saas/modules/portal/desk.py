@@ -1,9 +1,12 @@
 """The "resident submits, staff decides" desk, shared by the features that have one.
 
-A feature (meter readings, occupant declarations) keeps its own rules and pages for residents;
-what its staff desk has in common with the others lives here: the list of waiting and decided
-submissions with its filter, the detail page with the decision form, the claim of a waiting
-submission by one decision, the error a service raises, and the small vocabulary helpers.
+A feature (meter readings, occupant declarations, contact data corrections) keeps its own
+rules and pages for residents; what its staff desk has in common with the others lives here:
+the list of waiting and decided submissions with its filter, the detail page with the decision
+form, who may decide (anyone, or the department the policy names), the queries and the steps
+every decision takes (:class:`Submissions`: still waiting, a reason for a rejection, the claim
+of a waiting submission by one decision), the error a service raises, and the small
+vocabulary helpers.
 A feature configures one :class:`Desk` and mounts ``desk.blueprint(__name__)``; its templates
 extend ``desk/index.html`` and ``desk/detail.html`` and fill in the feature's columns.
 """
@@ -15,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.forms import BaseForm
 from iok_saas.modules.auth.guards import current_staff, staff_required
@@ -54,6 +59,16 @@ def handling_department(handled_by_key: str) -> str | None:
     return current_tenant.department_name(key) if key else None
 
 
+def department_decides(handled_by_key: str, member) -> bool:
+    """Whether staff ``member`` may decide: anyone, unless the policy names a department."""
+    key = getattr(current_tenant.policy.handled_by, handled_by_key)
+    return key is None or member.department == key
+
+
+def anyone_decides(member) -> bool:
+    return True
+
+
 def claim(model, item, state: str, actor: str, comment: str | None) -> bool:
     """Decide ``item`` only while it still waits: of two simultaneous decisions one wins.
 
@@ -67,18 +82,61 @@ def claim(model, item, state: str, actor: str, comment: str | None) -> bool:
     return claimed == 1
 
 
-def waiting_rows(model, to_row: Callable) -> list:
-    """Desk rows of the submissions still waiting, oldest first."""
-    items = db.session.scalars(select(model).where(model.state == SUBMITTED)
-                               .order_by(model.created_at, model.id))
-    return [to_row(item) for item in items]
+@dataclass(frozen=True)
+class Submissions:
+    """One feature's submissions as its desk sees them: which rows (the model, narrowed by
+    ``where``), the desk row of each, the two outcomes of a decision, the feature's error
+    class, and the words of the two refusals every desk has (lazy strings)."""
 
+    model: type
+    to_row: Callable[[Any], Any]
+    accepted: str
+    rejected: str
+    error: type[DeskError]
+    already_decided: Any
+    reason_needed: Any            # a rejection without a comment
+    where: tuple = ()             # e.g. only residents' readings
 
-def decided_rows(model, to_row: Callable, *where, limit: int = 100) -> list:
-    """Desk rows of the latest decisions (``where`` narrows to residents' submissions)."""
-    items = db.session.scalars(select(model).where(model.state != SUBMITTED, *where)
-                               .order_by(model.decided_at.desc(), model.id.desc()).limit(limit))
-    return [to_row(item) for item in items]
+    def waiting(self) -> list:
+        """Desk rows of the submissions still waiting, oldest first."""
+        items = db.session.scalars(
+            select(self.model).where(self.model.state == SUBMITTED, *self.where)
+            .order_by(self.model.created_at, self.model.id))
+        return [self.to_row(item) for item in items]
+
+    def decided(self, limit: int = 100) -> list:
+        """Desk rows of the latest decisions, newest first."""
+        model = self.model
+        items = db.session.scalars(
+            select(model).where(model.state != SUBMITTED, *self.where)
+            .order_by(model.decided_at.desc(), model.id.desc()).limit(limit))
+        return [self.to_row(item) for item in items]
+
+    def row_or_404(self, item_id: int):
+        """The desk row of submission ``item_id``; any other id, another tenant's included,
+        is NotFound."""
+        item = db.session.scalar(select(self.model).where(self.model.id == item_id,
+                                                          *self.where))
+        if item is None:
+            raise NotFound
+        return self.to_row(item)
+
+    def checked_comment(self, item, accept: bool, comment: str | None) -> str | None:
+        """The comment, trimmed; refuses a decided ``item`` and a rejection with no reason."""
+        comment = (comment or "").strip() or None
+        if item.state != SUBMITTED:
+            raise self.error(str(self.already_decided))
+        if not accept and not comment:
+            raise self.error(str(self.reason_needed), "comment")
+        return comment
+
+    def claim(self, item, accept: bool, comment: str | None, actor: str) -> None:
+        """Record the decision on ``item`` if it still waits (:func:`claim`); when another
+        decision came first, roll this one back and refuse."""
+        outcome = self.accepted if accept else self.rejected
+        if not claim(self.model, item, outcome, actor, comment):
+            db.session.rollback()
+            raise self.error(str(self.already_decided))
 
 
 def decision_form(comment_help, accept: str, accept_label, reject_label) -> type[BaseForm]:
@@ -108,15 +166,15 @@ class Desk:
     detail_template: str
     form: type[BaseForm]          # from decision_form()
     accept: str                    # name of the form's accepting button
-    waiting: Callable[[], list]
-    decided: Callable[[], list]
-    row_or_404: Callable[[int], Any]
+    submissions: Submissions
     decide: Callable[[Any, bool, str | None, str], Any]
     department: Callable[[], str | None]
     accepted_message: Any          # flashed after the decision (lazy strings)
     rejected_message: Any
     vocabulary: Mapping[str, Any] = field(default_factory=dict)
     details: Callable[[Any], Mapping[str, Any]] = lambda row: {}
+    # Who may decide (others may look); see department_decides.
+    may_decide: Callable[[Any], bool] = anyone_decides
 
     def blueprint(self, import_name: str) -> Blueprint:
         bp = Blueprint(self.name, import_name, template_folder="templates")
@@ -136,26 +194,37 @@ class Desk:
 
     def _index(self):
         decided_view = request.args.get("widok") == DECIDED_VIEW
-        rows = self.decided() if decided_view else self.waiting()
+        rows = self.submissions.decided() if decided_view else self.submissions.waiting()
         return render_template(self.index_template, rows=rows, decided_view=decided_view,
-                               decided_param=DECIDED_VIEW, department=self.department())
+                               decided_param=DECIDED_VIEW, department=self.department(),
+                               may_act=self.may_decide(current_staff()))
 
     def _detail(self, **kwargs):
-        row = self.row_or_404(kwargs[self.id_param])
+        row = self.submissions.row_or_404(kwargs[self.id_param])
         form = self.form()
-        accept, reject = form[self.accept], form["reject"]
-        if form.validate_on_submit() and (accept.data or reject.data):
-            try:
-                self.decide(row, bool(accept.data), form.comment.data,
-                            f"staff:{current_staff().login}")
-            except DeskError as exc:
-                if exc.field == "comment":
-                    form.comment.errors.append(exc.message)
-                else:
-                    flash(exc.message, "error")
-            else:
-                flash(str(self.accepted_message if accept.data else self.rejected_message),
-                      "success")
+        may_act = self.may_decide(current_staff())
+        status = 200
+        if form.validate_on_submit() and (form[self.accept].data or form.reject.data):
+            if not may_act:
+                flash(_("Decyzję podejmuje: %(department)s. Twój dział widzi tę sprawę "
+                        "tylko do wglądu.", department=self.department()), "error")
+                status = 403
+            elif self._decided(row, form):
                 return redirect(url_for(f"{self.name}.{self.index_endpoint}"))
         return render_template(self.detail_template, row=row, item=getattr(row, self.item),
-                               form=form, department=self.department(), **self.details(row))
+                               form=form, department=self.department(), may_act=may_act,
+                               **self.details(row)), status
+
+    def _decided(self, row, form) -> bool:
+        """Decide ``row`` as the form says; False (errors on the form or flashed) if refused."""
+        accept = bool(form[self.accept].data)
+        try:
+            self.decide(row, accept, form.comment.data, f"staff:{current_staff().login}")
+        except DeskError as exc:
+            if exc.field == "comment":
+                form.comment.errors.append(exc.message)
+            else:
+                flash(exc.message, "error")
+            return False
+        flash(str(self.accepted_message if accept else self.rejected_message), "success")
+        return True

@@ -12,7 +12,7 @@ from iok_saas.extensions import db
 from iok_saas.features import WorkQueue, features
 from iok_saas.tenancy import current_tenant
 
-from .desk import SUBMITTED
+from .desk import SUBMITTED, Submissions
 
 
 def waiting(model, since, *where, label: Any, endpoint: str, department: str | None = None,
@@ -38,12 +38,14 @@ def queues_for(member) -> list[WorkQueue]:
     return sorted(queues, key=rank)
 
 
-def submissions(model, *, tab: str, handled_by: str, label: Any,
+def submissions(waiting_at_desk: Submissions, *, tab: str, handled_by: str, label: Any,
                 endpoint: str) -> list[WorkQueue]:
     """The queue of a "resident submits, staff decides" desk, when the policy shows ``tab``;
     ``handled_by`` names the policy's ``handled_by`` entry for the deciding department."""
     policy = current_tenant.policy
     if not policy.shows(tab):
         return []
-    return [waiting(model, model.created_at, model.state == SUBMITTED, label=label,
-                    endpoint=endpoint, department=getattr(policy.handled_by, handled_by))]
+    model = waiting_at_desk.model
+    return [waiting(model, model.created_at, model.state == SUBMITTED, *waiting_at_desk.where,
+                    label=label, endpoint=endpoint,
+                    department=getattr(policy.handled_by, handled_by))]

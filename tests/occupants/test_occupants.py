@@ -187,3 +187,42 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
             services.decide(stale, False, "Za późno", "staff:drugi")
             db.session.commit()
     assert changes(res.unit_id)[-1].state == CONFIRMED
+
+
+def test_a_waiting_declaration_replaces_the_form_until_it_is_withdrawn(resident_client,
+                                                                        office_client):
+    client, res = resident_client(KU)
+    assert declare(client, res.unit_id, "3").status_code == 302
+    page = text(client.get("/konto/liczba-osob/"))
+    assert f'id="pending-{res.unit_id}"' in page and "Wycofaj deklarację" in page
+    assert "Zgłoś zmianę liczby osób" not in page  # no form that could only refuse
+    change_id = changes(res.unit_id)[-1].id
+
+    done = client.post(f"/konto/liczba-osob/{change_id}/wycofaj", follow_redirects=True)
+    assert "Deklaracja została wycofana" in text(done)
+    assert "Zgłoś zmianę liczby osób" in text(done) and "wycofana" in text(done)
+    assert changes(res.unit_id)[-1].state == "withdrawn"
+    with tenant_scope(tenant(KU)):
+        assert db.session.scalar(select(AuditEvent.actor).where(
+            AuditEvent.action == "occupants_change.withdrawn")) == f"resident:{res.login}"
+    # The staff desk no longer lists it as waiting; a new declaration can be filed.
+    assert f"/staff/liczba-osob/{change_id}\"" not in text(
+        office_client(KU).get("/staff/liczba-osob/"))
+    assert declare(client, res.unit_id, "4").status_code == 302
+
+
+def test_a_decided_declaration_cannot_be_withdrawn_nor_anothers(resident_client,
+                                                                 office_client):
+    client, res = resident_client(KU)
+    neighbour_client, neighbour = resident_client(KU, first="Ewa", last="Obca")
+    assert declare(neighbour_client, neighbour.unit_id, "2").status_code == 302
+    theirs = changes(neighbour.unit_id)[-1].id
+    assert client.post(f"/konto/liczba-osob/{theirs}/wycofaj").status_code == 404
+    assert changes(neighbour.unit_id)[-1].state == SUBMITTED
+
+    office_client(KU).post(f"/staff/liczba-osob/{theirs}",
+                           data={"confirm": "Potwierdź deklarację"})
+    late = neighbour_client.post(f"/konto/liczba-osob/{theirs}/wycofaj",
+                                 follow_redirects=True)
+    assert "nie można już wycofać" in text(late)
+    assert changes(neighbour.unit_id)[-1].state == CONFIRMED

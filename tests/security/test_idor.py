@@ -96,6 +96,8 @@ ROUTES: dict[str, Case] = {
     "documents.show": Case(RESIDENT, ZW, BR, _document),
     "documents.download": Case(RESIDENT, ZW, BR, _document_version),
     "voting.show": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
+    "occupants.withdraw": Case(RESIDENT, KU, ZW,
+                               lambda w, s: {"change_id": w.occupants_change(s)}, ("POST",)),
     "voting.cast": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}, ("POST",),
                         lambda ids: {"elector": "1", "choice": "for"}),
     # --- staff desks (every staff member of a tenant may see its rows: attackers are the

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from iok_saas.modules.portal import resident_units, tab_required, unit_or_404
 
 from . import services
-from .forms import DeclarationForm
+from .forms import DeclarationForm, WithdrawForm
 
 bp = Blueprint("occupants", __name__, template_folder="templates")
 
@@ -28,6 +28,9 @@ def index():
     units = resident_units()
     form = DeclarationForm()
     form.unit.choices = [SelectChoice(unit.id, unit.label) for unit in units]
+    # A unit with a declaration waiting takes no new one (it is shown, with its withdrawal):
+    # the form is offered while some unit has none.
+    open_units = [unit for unit in units if services.pending_of(unit.id) is None]
     form.effective_from.choices = [SelectChoice(day.isoformat(), services.month_label(day))
                                    for day in services.effective_months()]
     chosen = _chosen_unit(units)
@@ -49,7 +52,21 @@ def index():
     overview = [(unit, services.in_force(unit.id), services.upcoming(unit.id),
                  services.pending_of(unit.id), services.declarations(unit)) for unit in units]
     return render_template("occupants/index.html", form=form, overview=overview,
+                           open_units=open_units, withdraw_form=WithdrawForm(),
                            department=services.handling_department())
+
+
+@bp.post("/<int:change_id>/wycofaj")
+@tab_required("occupants")
+def withdraw(change_id: int):
+    if WithdrawForm().validate_on_submit():
+        try:
+            services.withdraw(current_user, change_id)
+        except services.OccupantsError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Deklaracja została wycofana. Możesz złożyć nową."), "success")
+    return redirect(url_for("occupants.index"))
 
 
 def _chosen_unit(units):

@@ -52,3 +52,7 @@ DecisionForm = decision_form(
     _l("Wymagany przy odrzuceniu; mieszkaniec zobaczy go przy deklaracji i w wiadomości "
        "e-mail."),
     "confirm", _l("Potwierdź deklarację"), _l("Odrzuć deklarację"))
+
+
+class WithdrawForm(BaseForm):
+    submit = SubmitField(_l("Wycofaj deklarację"))

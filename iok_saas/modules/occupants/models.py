@@ -12,7 +12,8 @@ from iok_saas.timeutil import utcnow
 SUBMITTED = "submitted"
 CONFIRMED = "confirmed"
 REJECTED = "rejected"
-STATES = (SUBMITTED, CONFIRMED, REJECTED)
+WITHDRAWN = "withdrawn"  # by the resident, before staff decided
+STATES = (SUBMITTED, CONFIRMED, REJECTED, WITHDRAWN)
 
 
 class OccupantsChange(TenantScoped, db.Model):

@@ -19,18 +19,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from iok_saas.domain import NotFound
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.held import HeldUnit
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.notifications.services import notify
-from iok_saas.modules.portal import desk
+from iok_saas.modules.portal import desk, resident_units
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import add_months
 from iok_saas.timeutil import warsaw_today as today
 
-from .models import CONFIRMED, REJECTED, SUBMITTED, OccupantsChange
+from .models import CONFIRMED, REJECTED, SUBMITTED, WITHDRAWN, OccupantsChange
 
 MIN_OCCUPANTS = 1
 MAX_OCCUPANTS = 20
@@ -38,7 +39,7 @@ MONTHS_AHEAD = 6
 NOTE_MAX = 500
 
 STATE_LABELS = {SUBMITTED: _l("oczekuje na decyzję"), CONFIRMED: _l("potwierdzona"),
-                REJECTED: _l("odrzucona")}
+                REJECTED: _l("odrzucona"), WITHDRAWN: _l("wycofana")}
 
 
 state_label = desk.state_labeller(STATE_LABELS)
@@ -91,6 +92,23 @@ def pending_of(unit_id: int) -> OccupantsChange | None:
 
 
 # --- resident declaration -------------------------------------------------------------------
+
+def withdraw(account: ResidentAccount, change_id: int) -> OccupantsChange:
+    """Withdraw a declaration still waiting for one of the resident's units (staged).
+
+    NotFound for any other id; OccupantsError when staff decided it first."""
+    held = {unit.id for unit in resident_units()}
+    change = db.session.scalar(select(OccupantsChange).where(OccupantsChange.id == change_id))
+    if change is None or change.unit_id not in held:
+        raise NotFound
+    actor = f"resident:{account.login}"
+    if not desk.claim(OccupantsChange, change, WITHDRAWN, actor, None):
+        raise OccupantsError(_("Tej deklaracji nie można już wycofać — spółdzielnia ją "
+                               "rozpatrzyła."))
+    record_event(actor, "occupants_change.withdrawn", change, before={"state": SUBMITTED},
+                 after={"state": WITHDRAWN})
+    return change
+
 
 def _already_pending() -> OccupantsError:
     return OccupantsError(_("Dla tego lokalu czeka już deklaracja na decyzję spółdzielni. "

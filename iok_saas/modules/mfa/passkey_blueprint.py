@@ -33,7 +33,7 @@ staff_sign_in_bp = Blueprint("passkeys_staff_sign_in", __name__, template_folder
 
 # Per blueprint: who is signed in, the layout, where "back" leads.
 OWNERS = {
-    "passkeys": (current_resident, "accounts/_layout.html", "mfa_account.index"),
+    "passkeys": (current_resident, "accounts/_layout.html", "security.index"),
     "passkeys_staff": (current_staff, "staff/_layout.html", "backoffice.index"),
     "passkeys_operator": (current_operator, "operator/_layout.html", "operator.index"),
 }

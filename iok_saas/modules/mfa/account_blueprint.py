@@ -28,6 +28,8 @@ def _offered():
 def index():
     return render_template("mfa/account.html", active=services.has_totp(current_user),
                            codes_left=services.recovery_codes_left(current_user),
+                           passkeys=len(services.passkeys_of(current_user)),
+                           passkeys_allowed=services.passkeys_allowed(current_user),
                            required=services.resident_setting() == services.REQUIRED,
                            confirm_form=ConfirmForm())
 

@@ -37,10 +37,10 @@ OWNERS = {
     "passkeys_staff": (current_staff, "staff/_layout.html", "backoffice.index"),
     "passkeys_operator": (current_operator, "operator/_layout.html", "operator.index"),
 }
-# Per sign-in blueprint: whose passkeys it accepts, where they land, the password page.
+# Per sign-in blueprint: whose passkeys it accepts, where they land.
 SIGN_INS = {
-    "passkeys_sign_in": (RESIDENT, "accounts.dashboard", "accounts.login"),
-    "passkeys_staff_sign_in": (STAFF, "backoffice.index", "staff.login"),
+    "passkeys_sign_in": (RESIDENT, "accounts.dashboard"),
+    "passkeys_staff_sign_in": (STAFF, "backoffice.index"),
 }
 
 
@@ -157,13 +157,10 @@ for owner_bp in (bp, staff_bp, operator_bp):
 
 # --- signing in with a passkey alone ---------------------------------------------------------
 
-def _offered():
+def _offered() -> None:
+    """404 where the policy does not offer it (checked in the view, after the limits)."""
     if not passkeys.passwordless_for(SIGN_INS[request.blueprint][0]):
         abort(404)
-
-
-sign_in_bp.before_request(_offered)
-staff_sign_in_bp.before_request(_offered)
 
 
 def _sign_in_key() -> str:
@@ -172,12 +169,14 @@ def _sign_in_key() -> str:
 
 @limiter.limit("30/minute", key_func=_sign_in_key)
 def sign_in_options():
+    _offered()
     return jsonify(json_text=passkeys.authentication_options())
 
 
 @limiter.limit("10/minute", key_func=_sign_in_key)
 def sign_in():
-    kind, landing, login_page = SIGN_INS[request.blueprint]
+    _offered()
+    kind, landing = SIGN_INS[request.blueprint]
     form = PasskeyAnswerForm()
     user = None
     if form.validate_on_submit():

@@ -177,11 +177,20 @@ def test_staff_may_meet_the_platform_floor_with_a_passkey_alone(office_client, h
     last = office.post(f"/staff/klucze-dostepu/{row_id}/usun",
                        data={"password": STAFF_PASSWORD})
     assert last.status_code == 422 and "jedyny drugi składnik" in last.get_data(as_text=True)
+    # With a second passkey the first may go; the member is told at their work address.
+    spare = SoftAuthenticator(ORIGIN)
+    assert _register(office, "/staff/klucze-dostepu", spare, "Klucz USB").status_code == 200
+    with tenant_scope(tenant(ZW)):
+        db.session.get(StaffMember, member_id).email = "ola@example.com"
+        db.session.commit()
+    assert office.post(f"/staff/klucze-dostepu/{row_id}/usun",
+                       data={"password": STAFF_PASSWORD}).status_code == 302
+    assert _mail(ZW, "passkey_removed") == ["ola@example.com"]
 
     again = host_client(f"{ZW}.localhost")
     response = _password(again, "ola", STAFF_PASSWORD, "/staff/logowanie")
     assert response.headers["Location"].endswith(STEP + "/")  # not the forced set-up
-    assert _answer_step(again, key).get_json()["redirect"].endswith("/staff/")
+    assert _answer_step(again, spare).get_json()["redirect"].endswith("/staff/")
     assert again.get("/staff/").status_code == 200
 
 

@@ -412,6 +412,9 @@ class SecondFactorRules:
     remember_device: timedelta | None
     """How long "remember this device" spares the second factor (None: never)."""
     recovery_codes: int
+    passkeys: str
+    """off: no passkeys; second_factor: a passkey instead of a code after the password;
+    passwordless: also signing in with a passkey alone (the login page offers it)."""
 
 
 @dataclass(frozen=True)

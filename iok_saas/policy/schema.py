@@ -96,6 +96,7 @@ FLOOR_RULES = ("min_length", "common_passwords", "login", "name", "cooperative_n
 SEQUENCE_LENGTH = (3, 8)
 """Range of ``password.forbid_sequences``: how long a forbidden sequence is."""
 SECOND_FACTOR_FOR_RESIDENTS = ("off", "optional", "required")
+PASSKEY_USES = ("off", "second_factor", "passwordless")
 BALANCE_AS_OF = ("login_day", "today")
 CONTACT_CHANNELS = ("in_person", "phone", "email", "written")
 BLOCK_TRIGGERS = (
@@ -743,6 +744,7 @@ class SecondFactorSchema(Schema):
     residents = choice(SECOND_FACTOR_FOR_RESIDENTS, required=True)
     remember_device = Duration(allow_none=True, required=True)
     recovery_codes = count(5, 20, required=True)
+    passkeys = choice(PASSKEY_USES, required=True)
 
 
 DOCUMENT_DEFAULTS = ("cooperative", "community")

@@ -24,12 +24,15 @@ TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login",
-                    "mfa.challenge", "mfa.enrol", "security.block_by_link"}
+                    "mfa.challenge", "mfa.enrol", "security.block_by_link",
+                    "mfa.passkey_options", "mfa.passkey_answer",
+                    "passkeys_sign_in.sign_in_options", "passkeys_sign_in.sign_in",
+                    "passkeys_staff_sign_in.sign_in_options", "passkeys_staff_sign_in.sign_in"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
-                       "mfa_account",
+                       "mfa_account", "passkeys",
                        "security"}
-ADMIN_BLUEPRINTS = {"operator", "mfa_operator"}
+ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator"}
 
 
 def _forms(world) -> dict:
@@ -125,8 +128,8 @@ def test_every_post_without_a_token_is_refused_and_changes_nothing(
             continue  # token-only; see test_the_api_ignores_cookie_sessions
         if blueprint in ADMIN_BLUEPRINTS:
             host, actor = "admin.localhost", ("operator", operator)
-            values = {name: "zielone-wzgorza" if name == "slug" else "suspend"
-                      for name in rule.arguments}
+            values = {name: "zielone-wzgorza" if name == "slug" else
+                      1 if name.endswith("_id") else "suspend" for name in rule.arguments}
         else:
             slug = ROUTES[endpoint].owner if endpoint in ROUTES \
                 else TENANT_OF_BLUEPRINT.get(blueprint, ZW)

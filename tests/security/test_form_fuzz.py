@@ -66,7 +66,10 @@ SIGNED_OUT = {"staff.login", "operator.login"}
 OPERATOR_TENANT = "brzeg"
 # Forms whose refusal is itself recorded: a rejected upload is kept as a rejected import run
 # with its audit row, so staff can see what was refused and why.
-RECORDS_REFUSAL = {"imports_staff.index": {"import_run", "audit_event"}}
+# A refused passkey answer still spends the challenge it answered (each works once).
+RECORDS_REFUSAL = {"imports_staff.index": {"import_run", "audit_event"},
+                   **{f"{bp}.add": {"passkey_challenge"}
+                      for bp in ("passkeys", "passkeys_staff", "passkeys_operator")}}
 # The API has its own fuzzers (test_fuzz_imports.py, test_schemathesis.py); static files
 # read no parameter.
 NOT_PAGES = {"api_v1", "static", "bootstrap"}

@@ -66,6 +66,47 @@ def _account(w, s):
     return {"account_id": w.resident_a(s)[1].account_id}
 
 
+def _passkey_row(slug, kind, user_id) -> int:
+    from iok_saas.extensions import db
+    from iok_saas.modules.mfa.models import Passkey
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+
+    with tenant_scope(tenant(slug)):
+        row = Passkey(user_kind=kind, user_id=user_id, name="Telefon",
+                      credential_id=f"{kind}-{user_id}".encode(), public_key=b"key",
+                      sign_count=0, transports=[])
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _passkey(w, s):
+    """Resident A's passkey."""
+    return {"passkey_id": w._once(("passkey", s), lambda: _passkey_row(
+        s, "resident", w.resident_a(s)[1].account_id))}
+
+
+def _staff_passkey(w, s):
+    """The passkey of the staff member behind ``w.staff(s)``."""
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.staff.models import StaffMember
+    from iok_saas.tenancy import tenant_scope
+
+    from ..factories import tenant
+
+    def make():
+        w.staff(s)
+        with tenant_scope(tenant(s)):
+            member_id = db.session.scalar(select(StaffMember.id).where(
+                StaffMember.login == "biuro"))
+        return _passkey_row(s, "staff", member_id)
+    return {"passkey_id": w._once(("staff_passkey", s), make)}
+
+
 def _document(w, s):
     return {"document_id": w.document(s)[0]}
 
@@ -93,6 +134,8 @@ ROUTES: dict[str, Case] = {
                                lambda w, s: {"announcement_id": w.announcement(s)}),
     "notices.show": Case(RESIDENT, ZW, KU, lambda w, s: {"notice_id": w.notice(s)}),
     "security.end_session": Case(RESIDENT, ZW, KU, _session, ("POST",)),
+    "passkeys.remove": Case(RESIDENT, ZW, KU, _passkey, ("GET", "POST"),
+                            lambda ids: {"password": "x"}),
     "documents.show": Case(RESIDENT, ZW, BR, _document),
     "documents.download": Case(RESIDENT, ZW, BR, _document_version),
     "voting.show": Case(RESIDENT, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]}),
@@ -141,6 +184,8 @@ ROUTES: dict[str, Case] = {
     "mfa_staff.reset": Case(STAFF, ZW, KU, _account, ("GET", "POST"),
                             lambda ids: {"request_note": "Zgubiony telefon",
                                          "document": "DO 1234567"}),
+    "passkeys_staff.remove": Case(STAFF, ZW, KU, _staff_passkey, ("GET", "POST"),
+                                  lambda ids: {"password": "x"}),
     "backoffice.task_done": Case(STAFF, ZW, KU, lambda w, s: {"task_id": w.task(s)}, ("POST",)),
     "documents_staff.detail": Case(
         STAFF, ZW, BR, _document, ("GET", "POST"),
@@ -176,6 +221,8 @@ NOT_SECRET = {
     "operator.first_admin": "tenant slug; operators only (admin host)",
     "operator.update_policy": "tenant slug; operators only (admin host)",
     "operator.change_status": "tenant slug and action; operators only (admin host)",
+    "passkeys_operator.remove": "an operator's own passkey; another operator's is a 404 "
+                                "(tests/auth/test_passkeys.py)",
     # Unguessable signed tokens (the secret is the token itself); cross-tenant use is
     # checked in test_tokens_do_not_cross_tenants below.
     "accounts.recover": "password recovery token",

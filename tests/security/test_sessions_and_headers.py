@@ -258,6 +258,11 @@ RATE_LIMITED = {  # (host, path, form, allowed per minute)
                              {"code": "000000"}, 10),
     "operator second step": ("admin.localhost", "/operator/drugi-krok/",
                              {"code": "000000"}, 10),
+    "second step with a passkey": (f"{GD}.localhost", "/logowanie/drugi-krok/klucz",
+                                   {"credential": "{}"}, 10),
+    # 10 a minute per address (whether or not the policy offers it there).
+    "passwordless sign-in": (f"{ZW}.localhost", "/logowanie/klucz-dostepu/",
+                             {"credential": "{}"}, 10),
     "password recovery": (f"{SI}.localhost", "/nie-pamietam-hasla",
                           {"login": "123456", "email": "nikt@example.com"}, 10),
     "enrolment form": (f"{ZW}.localhost", "/wniosek", {"first_name": "Ewa"}, 10),

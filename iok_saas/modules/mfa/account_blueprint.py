@@ -26,8 +26,10 @@ def _offered():
 @bp.get("/")
 @resident_required
 def index():
-    return render_template("mfa/account.html", active=services.has_factor(current_user),
+    return render_template("mfa/account.html", active=services.has_totp(current_user),
                            codes_left=services.recovery_codes_left(current_user),
+                           passkeys=len(services.passkeys_of(current_user)),
+                           passkeys_allowed=services.passkeys_allowed(current_user),
                            required=services.resident_setting() == services.REQUIRED,
                            confirm_form=ConfirmForm())
 
@@ -36,7 +38,7 @@ def index():
 @resident_required
 @limiter.limit("10/minute", methods=["POST"])
 def turn_on():
-    if services.has_factor(current_user):
+    if services.has_totp(current_user):
         return redirect(url_for(".index"))
     form = EnrolForm()
     enrolment = services.begin_enrolment(current_user, current_user.login)
@@ -58,7 +60,7 @@ def turn_on():
 @bp.post("/kody")
 @resident_required
 def recovery_codes():
-    if not ConfirmForm().validate_on_submit() or not services.has_factor(current_user):
+    if not ConfirmForm().validate_on_submit() or not services.has_totp(current_user):
         return redirect(url_for(".index"))
     codes = services.new_recovery_codes(current_user)
     db.session.commit()
@@ -81,7 +83,7 @@ def forget_devices():
 @resident_required
 @limiter.limit("10/minute", methods=["POST"])
 def turn_off():
-    if not services.has_factor(current_user):
+    if not services.has_totp(current_user):
         return redirect(url_for(".index"))
     if services.resident_setting() == services.REQUIRED:
         abort(404)

@@ -6,15 +6,24 @@ The same views serve two blueprints: ``mfa`` on tenant sites (residents, staff) 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from iok_saas.extensions import db, limiter
 
-from . import flow, services
-from .forms import CodeForm, EnrolForm
+from . import flow, passkeys, services
+from .forms import CodeForm, EnrolForm, PasskeyAnswerForm
 
 bp = Blueprint("mfa", __name__, template_folder="templates")
 operator_bp = Blueprint("mfa_operator", __name__, template_folder="templates")
@@ -57,6 +66,8 @@ def challenge():
         form.code.errors.append(_code_error(check))
         status = 422
     return render_template("mfa/challenge.html", form=form, layout=found.kind.layout,
+                           totp=services.has_totp(found.user),
+                           passkey=bool(services.passkeys_of(found.user)),
                            may_remember=may_remember,
                            remember_days=_days(services.remember_for(found.user))), status
 
@@ -104,6 +115,36 @@ def _account_label(user) -> str:
     return getattr(user, "login", None) or user.email
 
 
+@limiter.limit("30/minute")
+@limiter.limit("10/minute", key_func=_pending_key)
+def passkey_options():
+    found = flow.pending()
+    if found is None or not services.passkeys_of(found.user):
+        return jsonify(error=_("Zaloguj się ponownie.")), 409
+    return jsonify(json_text=passkeys.authentication_options(found.user))
+
+
+@limiter.limit("30/minute")
+@limiter.limit("10/minute", key_func=_pending_key)
+def passkey_answer():
+    """A passkey instead of a code: the real session starts when it verifies."""
+    found = flow.pending()
+    if found is None:
+        return jsonify(error=_("Zaloguj się ponownie.")), 409
+    form = PasskeyAnswerForm()
+    if not form.validate_on_submit():
+        return jsonify(error=_("Klucz dostępu nie potwierdził logowania.")), 422
+    outcome = passkeys.verify_second_step(found.user, form.credential.data)
+    if outcome.ok:
+        return flow.as_json(flow.finish(found))
+    db.session.commit()  # a failure counts towards the lock; the challenge is spent
+    if outcome.locked_until is not None:
+        return jsonify(error=_code_error(services.Check(False, outcome.locked_until))), 422
+    return jsonify(error=_("Klucz dostępu nie potwierdził logowania. Spróbuj ponownie.")), 422
+
+
 for blueprint in (bp, operator_bp):
     blueprint.add_url_rule("/", view_func=challenge, methods=["GET", "POST"])
     blueprint.add_url_rule("/konfiguracja", view_func=enrol, methods=["GET", "POST"])
+    blueprint.add_url_rule("/klucz/opcje", view_func=passkey_options, methods=["POST"])
+    blueprint.add_url_rule("/klucz", view_func=passkey_answer, methods=["POST"])

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from iok_saas.extensions import db
 from iok_saas.modules.security import services as security
 from iok_saas.tenancy import site_key
-from iok_saas.timeutil import utcnow
+from iok_saas.timeutil import as_utc, utcnow
 
 from . import services
 
@@ -107,3 +107,29 @@ def _finish(user, landing: str) -> Response:
     security.after_sign_in(user, response)
     db.session.commit()
     return response
+
+
+def user_of(kind: str, user_id: int):
+    """The user of a registered kind, if they exist and may sign in now."""
+    registered = _kinds.get(kind)
+    user = db.session.get(registered.model, user_id) if registered else None
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def sign_in_without_password(user, landing: str) -> Response | None:
+    """A passkey verified with its own PIN or fingerprint is both factors: the session
+    starts at once, unless the account is locked."""
+    until = getattr(user, "locked_until", None)
+    if until is not None and as_utc(until) > utcnow():
+        return None
+    return _finish(user, landing)
+
+
+def as_json(response: Response) -> Response:
+    """A sign-in's redirect as JSON for static/js/passkeys.js, keeping the cookies it sets."""
+    answer = jsonify(redirect=response.location)
+    for cookie in response.headers.getlist("Set-Cookie"):
+        answer.headers.add("Set-Cookie", cookie)
+    return answer

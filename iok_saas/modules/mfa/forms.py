@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from iok_saas.forms import BaseForm
@@ -43,3 +50,26 @@ class StaffResetForm(BaseForm):
     document = StringField(_l("Sprawdzony dokument tożsamości (rodzaj i numer)"),
                            validators=[Length(max=120)])
     submit = SubmitField(_l("Usuń drugi składnik mieszkańca"))
+
+
+class PasskeyForm(BaseForm):
+    """A passkey's name; the browser's answer travels with it as JSON text (from
+    static/js/passkeys.js)."""
+
+    name = StringField(_l("Nazwa klucza (np. „Telefon” albo „Laptop w domu”)"),
+                       validators=[DataRequired(), Length(max=60)],
+                       render_kw={"autocomplete": "off"})
+    credential = HiddenField(validators=[Length(max=8192)])
+    submit = SubmitField(_l("Dodaj klucz dostępu"))
+
+
+class PasskeyAnswerForm(BaseForm):
+    """A passkey's answer to a sign-in challenge (JSON text from static/js/passkeys.js)."""
+
+    credential = HiddenField(validators=[DataRequired(), Length(max=8192)])
+
+
+class PasskeyRemoveForm(BaseForm):
+    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Usuń klucz dostępu"))

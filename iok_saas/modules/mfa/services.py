@@ -2,7 +2,9 @@
 turning off and staff reset. Services stage changes; the view commits.
 
 Who needs one: operators and staff always (the platform floor); residents as the tenant's
-``second_factor.residents`` says.
+``second_factor.residents`` says. A factor is a confirmed authenticator app (TOTP) or a
+registered passkey where ``second_factor.passkeys`` allows them (the ceremonies themselves
+live in passkeys.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from iok_saas.tenancy import current_tenant, current_tenant_or_none
 from iok_saas.timeutil import as_utc, utcnow
 
 from . import totp
-from .models import FactorColumns, OperatorSecondFactor, SecondFactor, new_device_key
+from .models import (
+    FactorColumns,
+    OperatorPasskey,
+    OperatorSecondFactor,
+    Passkey,
+    PasskeyColumns,
+    SecondFactor,
+    new_device_key,
+)
 
 RESIDENT, STAFF, OPERATOR = "resident", "staff", "operator"
 OFF, OPTIONAL, REQUIRED = "off", "optional", "required"
@@ -59,9 +69,35 @@ def _factor_or_new(user) -> FactorColumns:
     return row
 
 
-def has_factor(user) -> bool:
+def has_totp(user) -> bool:
     row = factor_of(user)
     return row is not None and row.active
+
+
+def has_factor(user) -> bool:
+    """A confirmed authenticator app, or a passkey usable here."""
+    return has_totp(user) or bool(passkeys_of(user))
+
+
+def passkeys_allowed(user) -> bool:
+    """Operators always; tenant users unless the policy turns passkeys off (and residents
+    only where they may have a second factor at all)."""
+    if kind_of(user) == OPERATOR:
+        return True
+    if current_tenant.policy.second_factor.passkeys == OFF:
+        return False
+    return kind_of(user) != RESIDENT or resident_setting() != OFF
+
+
+def passkeys_of(user) -> list[PasskeyColumns]:
+    """``user``'s passkeys, oldest first; none where the policy does not allow them."""
+    if not passkeys_allowed(user):
+        return []
+    if kind_of(user) == OPERATOR:
+        query = select(OperatorPasskey).where(OperatorPasskey.operator_id == user.id)
+        return list(db.session.scalars(query.order_by(OperatorPasskey.id)))
+    query = select(Passkey).where(Passkey.user_kind == kind_of(user), Passkey.user_id == user.id)
+    return list(db.session.scalars(query.order_by(Passkey.id)))
 
 
 def resident_setting() -> str:
@@ -112,7 +148,7 @@ def confirm_enrolment(user, code: str, now: datetime | None = None) -> list[str]
     if step is None:
         return None
     codes = _activate(row, row.pending_secret, step)
-    _audit(user, "second_factor.enrol")
+    audit(user, "second_factor.enrol")
     if kind_of(user) == RESIDENT:
         security.tell(user, "second_factor_enabled")
     return codes
@@ -141,7 +177,7 @@ def new_recovery_codes(user) -> list[str]:
         raise FactorError("no second factor")
     codes = totp.new_recovery_codes(recovery_code_count())
     row.recovery_hashes = [totp.hash_recovery_code(code) for code in codes]
-    _audit(user, "second_factor.recovery_codes")
+    audit(user, "second_factor.recovery_codes")
     if kind_of(user) == RESIDENT:
         security.tell(user, "second_factor_recovery_codes")
     return codes
@@ -190,6 +226,26 @@ def _try_code(row: FactorColumns, code: str, now: datetime) -> Check:
         return Check(ok=False)
     row.recovery_hashes = [stored for stored in row.recovery_hashes if stored != used]
     return Check(ok=True, recovery_used=True, codes_left=len(row.recovery_hashes))
+
+
+def locked_until(user, now: datetime | None = None) -> datetime | None:
+    """When the second step opens again for ``user`` (None: it is open)."""
+    row = factor_of(user)
+    if row is None or not row.locked_until or as_utc(row.locked_until) <= (now or utcnow()):
+        return None
+    return as_utc(row.locked_until)
+
+
+def note_failure(user, now: datetime | None = None) -> Check:
+    """A failed second step other than a code (a passkey that did not verify): it counts
+    towards the same lock."""
+    return _failed(user, _factor_or_new(user), now or utcnow())
+
+
+def note_success(user) -> None:
+    row = factor_of(user)
+    if row is not None:
+        row.failures, row.locked_until = 0, None
 
 
 def _failed(user, row: FactorColumns, now: datetime) -> Check:
@@ -255,7 +311,7 @@ def forget_devices(user) -> None:
     row = factor_of(user)
     if row is not None:
         row.device_key = new_device_key()
-        _audit(user, "second_factor.forget_devices")
+        audit(user, "second_factor.forget_devices")
 
 
 # --- turning off and resetting ---------------------------------------------------------------
@@ -270,7 +326,7 @@ def turn_off(account, password_ok: bool, code: str) -> None:
     if not verify(account, code).ok:
         raise FactorError("code")
     _remove(account)
-    _audit(account, "second_factor.disable")
+    audit(account, "second_factor.disable")
     security.tell(account, "second_factor_disabled")
 
 
@@ -292,9 +348,11 @@ def reset_by_staff(account, member, request_note: str, document: str) -> None:
         raise FactorError("department")
     if reset_needs_document() and not document.strip():
         raise FactorError("document")
-    if factor_of(account) is None:
+    if factor_of(account) is None and not passkeys_of(account):
         raise FactorError("no second factor")
     _remove(account)
+    for passkey in passkeys_of(account):
+        db.session.delete(passkey)
     record_event(f"staff:{member.login}", "second_factor.reset", account,
                  after={"request": request_note.strip(), "document": document.strip()})
     security.tell(account, "second_factor_reset")
@@ -306,9 +364,10 @@ def _remove(user) -> None:
         db.session.delete(row)
 
 
-def _audit(user, action: str) -> None:
+def audit(user, action: str, **after) -> None:
+    """An audit event about ``user``'s own factors (platform-wide for operators)."""
     if kind_of(user) == OPERATOR:
         record_platform_event(Actor(label=f"operator:{user.email}", operator_id=user.id),
-                              action)
+                              action, after=after or None)
         return
-    record_event(f"{kind_of(user)}:{user.login}", action, user)
+    record_event(f"{kind_of(user)}:{user.login}", action, user, after=after or None)

@@ -17,11 +17,11 @@ from datetime import date
 from html import unescape
 
 from flask import Flask, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from iok_saas.extensions import db
 from iok_saas.features import ALWAYS
-from iok_saas.modules.accounts.models import ACTIVE, ResidentAccount
+from iok_saas.modules.accounts.models import ACTIVE, AccountBlock, ResidentAccount
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.enrolment.models import Application
@@ -332,11 +332,13 @@ def check_passwords(c: Checker) -> None:
             f"the current password as the new one: {sorted(password_errors(refused))}"
     again = _change(client, resident.password, previous)
     history = c.policy.password.history
-    if history:
-        assert password_errors(again) == {oracle.history_message(history)}, \
-            f"reusing the previous password (history {history}): " \
-            f"{sorted(password_errors(again))}"
-    elif not oracle.expected_messages(c.policy, previous, who):
+    expected = oracle.expected_messages(c.policy, previous, who)
+    expected |= {oracle.history_message(history)} if history else set()
+    if expected:
+        assert password_errors(again) == expected, \
+            f"reusing the previous password (history {history}): the page says " \
+            f"{sorted(password_errors(again))}, the policy promises {sorted(expected)}"
+    else:
         assert again.status_code == 302, _page_problem("history 0 refused a reuse", again)
 
 
@@ -391,7 +393,8 @@ def _shape_and_context(policy: Policy, who, minimum: int):
                         if not m.startswith("Hasło musi"))
         if broken:
             yield broken[0], (lambda pw, piece=piece: pw[: max(len(pw) - len(piece), 0)] + piece)
-    common = next(w for w in sorted(oracle.COMMON) if w.isalpha() and len(w) >= minimum)
+    words = sorted((w for w in oracle.COMMON if w.isalpha()), key=len)
+    common = next((w for w in words if len(w) >= minimum), words[-1])
     message = "Hasło jest zbyt popularne i łatwe do odgadnięcia — wybierz inne."
     if message in probe(policy, common, who):
         yield message, (lambda _pw, common=common: common)
@@ -440,7 +443,19 @@ def _lock(c: Checker, client, resident: Resident, threshold: int, until_unlocked
         f"wrong password {threshold} (the threshold) did not lock: expected {expected!r}"
     refused = c.log_in(client, resident.login, resident.password)
     assert refused.status_code != 302, "the right password opened a locked account"
+    if until_unlocked:
+        c.log_in(client, resident.login, "zle-po-blokadzie")
+        _blocked_once(c, resident)
     return locked
+
+
+def _blocked_once(c: Checker, resident: Resident) -> None:
+    """Guessing on at a blocked account does not block it again (nor mail the resident
+    again)."""
+    with tenant_scope(c.snapshot()):
+        blocks = db.session.scalar(select(func.count(AccountBlock.id)).where(
+            AccountBlock.account_id == resident.account_id, AccountBlock.lifted_at.is_(None)))
+    assert blocks == 1, f"a wrong password on a blocked account left {blocks} open blocks"
 
 
 def _unlock_by_link(c: Checker, client, resident: Resident, threshold: int) -> None:

@@ -177,7 +177,8 @@ def policies() -> st.SearchStrategy[dict]:
 
 
 def to_yaml(policy: dict) -> str:
-    return yaml.safe_dump(policy, allow_unicode=True, sort_keys=False, width=100)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(policy, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 # --- the cross-field rules -------------------------------------------------------------------

@@ -11,6 +11,7 @@ first housing row; tests/conftest.py fails the running test with it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import traceback
 from pathlib import Path
@@ -64,17 +65,23 @@ def _note_write(conn, cursor, sql, parameters, context, executemany) -> None:
         watch = _state(conn)
         tenant = current_tenant_or_none()
         watch["tenants"].add(tenant.id if tenant is not None else None)
-        watch.setdefault("origin", f"{type(statement).__name__.upper()} {name} from {_origin()}")
+        if "origin" not in watch:  # the first housing row's writer names the transaction
+            watch["origin"] = f"{type(statement).__name__.upper()} {name} from {_origin()}"
 
 
 def _state(conn) -> dict:
     return conn.info.setdefault(_WATCH, {"tenants": set(), "stamped": False})
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolved(filename: str) -> Path:
+    return Path(filename).resolve()
+
+
 def _origin() -> str:
     """The innermost application frame (else test frame) that led to the statement."""
-    frames = [f for f in traceback.extract_stack()[:-3] if Path(f.filename).resolve() != _HERE]
-    mine = ([f for f in frames if Path(f.filename).resolve().is_relative_to(_APP)]
+    frames = [f for f in traceback.extract_stack()[:-3] if _resolved(f.filename) != _HERE]
+    mine = ([f for f in frames if _resolved(f.filename).is_relative_to(_APP)]
             or [f for f in frames if "/tests/" in f.filename] or frames)
     frame = mine[-1]
     return f"{frame.filename}:{frame.lineno} ({frame.name})"

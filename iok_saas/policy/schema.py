@@ -78,6 +78,9 @@ ENROLMENT_STEPS = (
     "in_person_pickup",
     "manager_creates",
 )
+ACCOUNT_STEPS = {"staff_review", "in_person_pickup", "schedule_pickup"}
+"""An application procedure needs one of these: staff_review creates the account, and
+in_person_pickup (which schedule_pickup leads to) creates it at the pickup."""
 ENROLMENT_CHANNELS = ("electronic", "paper", "email_scan", "in_person")
 STEP_CHANNELS = {
     "electronic_form": ("electronic",),
@@ -548,6 +551,10 @@ def _step_order_problems(steps: list[str]) -> list[Problem]:
     if "in_person_pickup" in steps and steps[-1] != "in_person_pickup":
         problems.append((("steps", steps.index("in_person_pickup")),
                          "in_person_pickup hands over the credentials and must be the last step."))
+    if not set(steps) & ACCOUNT_STEPS:
+        problems.append((("steps",), "no step creates the account: add staff_review (staff "
+                         "create it after checking the data) or in_person_pickup (it is "
+                         "created when the credentials are collected)."))
     return problems
 
 

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from iok_saas.extensions import db
+from iok_saas.modules.accounts.models import AccountBlock
 from iok_saas.modules.audit.services import Actor
 from iok_saas.modules.tenants.models import Tenant
 from iok_saas.modules.tenants.services import update_policy
+from iok_saas.tenancy import tenant_scope
 
 from ..backoffice.conftest import make_person
-from ..factories import RESIDENT_PASSWORD, active_resident
+from ..factories import RESIDENT_PASSWORD, active_resident, tenant
 from .test_email_recovery import mail_address
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -80,6 +82,21 @@ def test_self_service_unlock_by_email_link_keeps_the_password(synced, host_clien
     assert client.post(path, data={"submit": "1"}).status_code == 410   # used once
     assert log_in(client, person.login, "zle").status_code == 200        # counter restarted
     assert log_in(client, person.login, RESIDENT_PASSWORD).status_code == 302   # unchanged
+
+
+def test_guessing_on_at_a_blocked_account_does_not_block_it_again(synced, host_client):
+    # Found by tests/conformance: each further wrong password added another open block
+    # (and e-mail); the newest one's unblock methods then applied to the older block.
+    edit_policy("kuzniki", "{trigger: failed_logins, threshold: 5, within: 15m, lock_for: 30m}",
+                "{trigger: failed_logins, threshold: 2, lock_for: until_unlocked}")
+    person = active_resident("kuzniki")
+    client = host_client("kuzniki.localhost")
+    for _ in range(4):
+        log_in(client, person.login, "zle")
+    with tenant_scope(tenant("kuzniki")):
+        blocks = db.session.scalars(select(AccountBlock).where(
+            AccountBlock.account_id == person.account_id)).all()
+    assert [b.lifted_at for b in blocks] == [None]
 
 
 def test_a_lock_ending_another_day_gives_the_date(synced, host_client):

@@ -10,6 +10,7 @@ from types import MappingProxyType
 import pytest
 from pypdf import PdfReader
 
+from iok_saas.modules.auth.password_check import PlatformFloor, describe_rules
 from iok_saas.modules.letters import (
     CredentialsEntry,
     Letterhead,
@@ -17,6 +18,7 @@ from iok_saas.modules.letters import (
     credentials_letters_pdf,
     letterhead_from_tenant,
 )
+from iok_saas.policy import compile_policy
 from iok_saas.tenancy import TenantSnapshot
 
 ISSUED_AT = datetime.datetime(2025, 11, 21, 13, 5, tzinfo=datetime.UTC)  # 14:05 in Warsaw
@@ -121,6 +123,28 @@ def test_a_long_policy_is_set_compactly_on_the_same_single_page():
     flowing = " ".join(pages[0].split())  # line breaks and no-break spaces as plain spaces
     assert "3/4, Brzeg oraz 4 kolejne" in flowing  # units past the fourth are counted, not listed
     assert "3/5" not in flowing
+
+
+def test_the_longest_password_rules_a_policy_can_have_fit_beside_many_units(repo_root):
+    # Found by tests/conformance: a valid policy using every password rule had no letter,
+    # so no path could hand its residents their credentials.
+    text = (repo_root / "policies/base.yaml").read_text(encoding="utf-8")
+    for old, new in (("digits: 0, uppercase: 0, lowercase: 0, special: 0",
+                      "digits: 5, uppercase: 2, lowercase: 2, special: 2"),
+                     ("at_least: 0", "at_least: 3"),
+                     ("max_repeated_run: null", "max_repeated_run: 2"),
+                     ("repeated_case_sensitive: true", "repeated_case_sensitive: false"),
+                     ("forbid_sequences: null", "forbid_sequences: 4"),
+                     ('forbidden_characters: ""', 'forbidden_characters: "!#"'),
+                     ("history: 3", "history: 18")):
+        text = text.replace(old, new)
+    policy = compile_policy(text, "policies/longest.yaml", repo_root / "policies")
+    rules = describe_rules(policy.password, PlatformFloor())
+    crowded = dataclasses.replace(ENTRIES[1], units=tuple(f"ul. Lipowa 3/{n}, Brzeg"
+                                                          for n in range(1, 9)))
+    pages = _pages_text(credentials_letters_pdf(LETTERHEAD, [crowded], rules, ISSUED_AT))
+    assert len(pages) == 1 and len(rules) == 15
+    assert rules[-1] in " ".join(pages[0].split())
 
 
 def test_content_that_cannot_fit_is_refused_rather_than_overprinted():

@@ -257,6 +257,16 @@ def test_enrolment_step_order(presets, steps, expected):
     assert any(m.startswith(f"{SOURCE}:4: {expected}") for m in messages), messages
 
 
+@pytest.mark.parametrize("steps", ["[electronic_form]", "[electronic_form, confirm_email]",
+                                   "[paper_application, notify_account_ready]"])
+def test_an_application_procedure_must_create_the_account(presets, steps):
+    # Found by tests/conformance: such a procedure completed applications without an account.
+    text = f"extends: base\nenrolment:\n  channels: [electronic, paper]\n  steps: {steps}\n"
+    assert f"{SOURCE}:4: enrolment.steps: no step creates the account: add staff_review " \
+           "(staff create it after checking the data) or in_person_pickup (it is created " \
+           "when the credentials are collected)." in errors(text, presets)
+
+
 def test_enrolment_channels_must_match_the_filing_steps(presets):
     text = ("extends: base\nenrolment:\n  steps: [electronic_form, staff_review]\n"
             "  channels: [paper]\n")
@@ -267,7 +277,7 @@ def test_enrolment_channels_must_match_the_filing_steps(presets):
 
 
 def test_enrolment_step_needs_its_notification(presets):
-    text = ("extends: base\nenrolment:\n  steps: [electronic_form, confirm_email]\n"
+    text = ("extends: base\nenrolment:\n  steps: [electronic_form, confirm_email, staff_review]\n"
             "  channels: [electronic]\nnotifications:\n  email_confirmation: false\n")
     assert errors(text, presets) == [
         f"{SOURCE}:6: notifications.email_confirmation: must be true: enrolment step "

@@ -192,7 +192,7 @@ def issue_credentials(account: ResidentAccount, actor: str, reason: str,
 def authenticate(login: str, password: str, client: str | None) -> LoginResult:
     account = find_by_login(login)
     check = check_password(account, RESIDENT, login.strip(), password, client)
-    if check.lock_until_unlocked:
+    if check.lock_until_unlocked and account.state != BLOCKED:
         _block(account, "failed_logins", None, "too many failed logins", "system")
     if check.locked_until:
         return LoginResult(LoginOutcome.LOCKED, account, check.locked_until,

@@ -122,6 +122,7 @@ class _Density:
 DENSITIES = (
     _Density(body_size=9.5, body_line=4.6, heading_size=10.5, heading_line=6.0, section_gap=3.0),
     _Density(body_size=8.5, body_line=3.9, heading_size=9.5, heading_line=5.0, section_gap=1.8),
+    _Density(body_size=8.0, body_line=3.4, heading_size=9.0, heading_line=4.4, section_gap=1.2),
 )
 
 

@@ -495,6 +495,28 @@ class PickupSchema(Schema):
     sign_application = Flag(required=True)
 
 
+ACTIVATION_VALID = (timedelta(days=1), timedelta(days=365))
+"""Range of ``enrolment.activation_codes.valid``."""
+
+
+class ActivationCodesSchema(CheckedSchema):
+    """One-time activation codes printed for residents: registration without a visit."""
+
+    enabled = Flag(load_default=False)
+    valid = Duration(load_default=lambda: timedelta(days=60))
+    max_attempts = count(1, 20, load_default=5)
+
+    def problems(self, data: dict) -> list[Problem]:
+        low, high = ACTIVATION_VALID
+        if low <= data["valid"] <= high:
+            return []
+        return [(("valid",), "must be between 1d and 365d.")]
+
+
+def _activation_defaults() -> dict:
+    return ActivationCodesSchema().load({})
+
+
 class EnrolmentSchema(CheckedSchema):
     steps = choice_list(ENROLMENT_STEPS, min_items=1, required=True)
     channels = choice_list(ENROLMENT_CHANNELS, required=True)
@@ -504,6 +526,7 @@ class EnrolmentSchema(CheckedSchema):
     review = fields.Nested(ReviewSchema, required=True)
     pickup = fields.Nested(PickupSchema, required=True)
     accept_regulations_at_filing = Flag(required=True)
+    activation_codes = fields.Nested(ActivationCodesSchema, load_default=_activation_defaults)
 
     def problems(self, data: dict) -> list[Problem]:
         steps = data["steps"]
@@ -849,6 +872,9 @@ def _enrolment_link_problems(data: dict) -> list[Problem]:
     if "phone" in enrolment["notify_by"] and notifications["phone_fallback"] is None:
         problems.append((("notifications", "phone_fallback"), "enrolment.notify_by includes "
                          "phone: name the department that makes the calls."))
+    if enrolment["activation_codes"]["enabled"] and not notifications["email_confirmation"]:
+        problems.append((("notifications", "email_confirmation"), "must be true: "
+                         "enrolment.activation_codes confirms the resident's e-mail address."))
     if "schedule_pickup" in steps and not notifications["pickup_scheduled"]:
         problems.append((("notifications", "pickup_scheduled"), "must be true: enrolment step "
                          "schedule_pickup e-mails the pickup's time and place."))

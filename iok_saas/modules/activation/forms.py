@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, RadioField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from iok_saas.forms import BaseForm
@@ -38,7 +38,8 @@ class ConfirmForm(BaseForm):
 class IssueForm(BaseForm):
     """The holders chosen arrive as checkboxes named ``holder`` (read by the view)."""
 
-    format = RadioField(_l("Plik do druku"), choices=[("pdf", "PDF"), ("csv", "CSV")],
+    format = RadioField(_l("Plik do druku"), choices=[SelectChoice("pdf", "PDF"),
+                                                            SelectChoice("csv", "CSV")],
                         default="pdf", validators=[DataRequired()])
     submit = SubmitField(_l("Wygeneruj kody dla zaznaczonych"))
     everyone = SubmitField(_l("Wygeneruj dla wszystkich bez konta"))

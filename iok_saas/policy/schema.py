@@ -499,18 +499,13 @@ ACTIVATION_VALID = (timedelta(days=1), timedelta(days=365))
 """Range of ``enrolment.activation_codes.valid``."""
 
 
-class ActivationCodesSchema(CheckedSchema):
+class ActivationCodesSchema(Schema):
     """One-time activation codes printed for residents: registration without a visit."""
 
     enabled = Flag(load_default=False)
-    valid = Duration(load_default=lambda: timedelta(days=60))
+    valid = Duration(load_default=lambda: timedelta(days=60), validate=validate.Range(
+        *ACTIVATION_VALID, error="Must be between 1d and 365d."))
     max_attempts = count(1, 20, load_default=5)
-
-    def problems(self, data: dict) -> list[Problem]:
-        low, high = ACTIVATION_VALID
-        if low <= data["valid"] <= high:
-            return []
-        return [(("valid",), "must be between 1d and 365d.")]
 
 
 def _activation_defaults() -> dict:

@@ -16,7 +16,14 @@ from sqlalchemy import select
 
 from .extensions import db
 from .features import load_features
-from .modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, AccountBlock, ResidentAccount
+from .modules.accounts.models import (
+    ACTIVE,
+    BLOCKED,
+    MUST_CHANGE,
+    PENDING,
+    AccountBlock,
+    ResidentAccount,
+)
 from .modules.accounts.services import new_login
 from .modules.activation.demo import demo_lines as activation_demo_lines
 from .modules.audit.services import Actor
@@ -224,5 +231,6 @@ def _state_label(state: str) -> str:
         ACTIVE: "active",
         MUST_CHANGE: "first login: must change password",
         BLOCKED: "blocked (staff must unblock)",
+        PENDING: "pending (e.g. e-mail not confirmed yet)",
         "locked": "locked for an hour (failed logins)",
     }[state]

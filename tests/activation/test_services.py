@@ -203,3 +203,18 @@ def test_a_new_code_replaces_the_holders_earlier_one_and_staff_can_revoke():
         with pytest.raises(services.ActivationError):
             services.revoke(revoked.id, "staff:test")
         assert services.revoke(10 ** 6, "staff:test") is None
+
+
+def test_the_personal_data_export_lists_the_codes_but_never_the_code():
+    from iok_saas.modules.contact.export import personal_data
+
+    holder = make_holder()
+    plain = issue(holder)
+    with tenant_scope(tenant(KU)):
+        account = services.register(registration(plain, holder))
+        db.session.commit()
+        exported = personal_data(account, fmt="json")
+        (row,) = exported.data["activation_codes"]
+        assert row["state"] == USED and row["hint"] == f"…{plain[-4:]}"
+        assert plain not in str(exported.data)
+        assert any(e["action"] == "activation.redeem" for e in exported.data["audit_events"])

@@ -10,6 +10,7 @@ FEATURE = Feature(
     desks=(Tab("enrolment.activation_codes.enabled", "activation_staff.index",
                _l("Kody aktywacyjne"), order=80),),
     models=".models",
+    personal_data=".export:sections",
     demo=".demo:seed_demo",
     demo_order=80,
 )

@@ -218,3 +218,23 @@ def test_the_personal_data_export_lists_the_codes_but_never_the_code():
         assert row["state"] == USED and row["hint"] == f"…{plain[-4:]}"
         assert plain not in str(exported.data)
         assert any(e["action"] == "activation.redeem" for e in exported.data["audit_events"])
+
+
+def test_without_imported_notices_the_scheduled_charges_are_the_amount():
+    from decimal import Decimal
+
+    from iok_saas.modules.ledger.models import ChargeSchedule
+
+    holder = make_holder(notice=False, first="Ewa", last="Kos")
+    with tenant_scope(tenant(KU)):
+        db.session.add_all([
+            ChargeSchedule(external_id=f"AC-S{holder.unit_id}-{n}", unit_id=holder.unit_id,
+                           component=None, title=title, amount=Decimal(amount),
+                           valid_from=date(2020, 1, 1), valid_to=valid_to)
+            for n, (title, amount, valid_to) in enumerate((
+                ("Eksploatacja", "300.10", None), ("Woda", "50.05", None),
+                ("Dawna stawka", "999.00", date(2021, 1, 1))))])
+        db.session.commit()
+        (plain,) = [c.code for c in services.issue([holder.key], "staff:test")]
+        db.session.commit()
+        assert services.register(registration(plain, holder, amount="350,15"))

@@ -162,17 +162,33 @@ def parse_amount(text: str) -> Decimal | None:
 def last_notice_amount(unit_id: int) -> Decimal | None:
     """The total of the unit's latest charge notice; where the tenant imports no notices,
     the charges scheduled today (what the paper notice states)."""
-    notice_id = db.session.scalar(select(ChargeNotice.id).where(ChargeNotice.unit_id == unit_id)
-                                  .order_by(ChargeNotice.period.desc()).limit(1))
-    if notice_id is not None:
-        amounts = db.session.scalars(select(ChargeNoticeLine.amount).where(
-            ChargeNoticeLine.notice_id == notice_id))
-        return sum(amounts, Decimal("0.00"))
+    return notice_amounts([unit_id]).get(unit_id)
+
+
+def notice_amounts(unit_ids: list[int]) -> dict[int, Decimal]:
+    """last_notice_amount for many units in four statements (amounts added as Decimal)."""
+    latest: dict[int, int] = {}
+    for unit_id, notice_id in db.session.execute(
+            select(ChargeNotice.unit_id, ChargeNotice.id)
+            .where(ChargeNotice.unit_id.in_(unit_ids)).order_by(ChargeNotice.period)):
+        latest[unit_id] = notice_id
+    totals = _totals(select(ChargeNoticeLine.notice_id, ChargeNoticeLine.amount)
+                     .where(ChargeNoticeLine.notice_id.in_(latest.values())))
+    found = {unit_id: totals.get(notice_id, Decimal("0.00"))
+             for unit_id, notice_id in latest.items()}
     today = warsaw_today()
-    amounts = list(db.session.scalars(select(ChargeSchedule.amount).where(
-        ChargeSchedule.unit_id == unit_id, ChargeSchedule.valid_from <= today,
-        (ChargeSchedule.valid_to.is_(None)) | (ChargeSchedule.valid_to >= today))))
-    return sum(amounts, Decimal("0.00")) if amounts else None
+    scheduled = _totals(select(ChargeSchedule.unit_id, ChargeSchedule.amount).where(
+        ChargeSchedule.unit_id.in_(set(unit_ids) - set(found)),
+        ChargeSchedule.valid_from <= today,
+        (ChargeSchedule.valid_to.is_(None)) | (ChargeSchedule.valid_to >= today)))
+    return {**scheduled, **found}
+
+
+def _totals(query) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for key, amount in db.session.execute(query):
+        totals[key] = totals.get(key, Decimal("0.00")) + amount
+    return totals
 
 
 # --- who may get a code -----------------------------------------------------------------------
@@ -195,13 +211,11 @@ def holders() -> list[Holder]:
     active = {(c.unit_id, c.person_id): c for c in db.session.scalars(
         select(ActivationCode).where(ActivationCode.state == ACTIVE))
         if c.shown_state == ACTIVE}
-    seen: dict[tuple[int, int], Holder] = {}
-    for title in _eligible_titles():
-        pair = (title.unit_id, title.person_id)
-        if title.person_id in with_account or pair in seen:
-            continue
-        seen[pair] = Holder(title.unit, title.person, last_notice_amount(title.unit_id),
-                            active.get(pair))
+    titles = {(t.unit_id, t.person_id): t for t in _eligible_titles()
+              if t.person_id not in with_account}
+    amounts = notice_amounts(sorted({unit_id for unit_id, _ in titles}))
+    seen = {pair: Holder(t.unit, t.person, amounts.get(t.unit_id), active.get(pair))
+            for pair, t in titles.items()}
     return sorted(seen.values(), key=lambda h: (h.unit.label, h.person.last_name))
 
 

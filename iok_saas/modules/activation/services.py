@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 from iok_saas.extensions import db
 from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import ACTIVE as ACCOUNT_ACTIVE
-from iok_saas.modules.accounts.models import ResidentAccount
+from iok_saas.modules.accounts.models import PENDING, ResidentAccount
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.auth.password_check import PlatformFloor, check_new_password
 from iok_saas.modules.auth.passwords import hash_password
@@ -336,9 +336,9 @@ def register(data: Registration) -> ResidentAccount:
 
 
 def _checked_code(data: Registration) -> ActivationCode:
+    # Locked for the transaction (PostgreSQL): two tabs sending one code redeem it once.
     code = db.session.scalar(select(ActivationCode).where(
-        ActivationCode.code_hash == hash_code(data.code)).options(
-        joinedload(ActivationCode.unit), joinedload(ActivationCode.person)))
+        ActivationCode.code_hash == hash_code(data.code)).with_for_update(of=ActivationCode))
     if code is None:
         raise ActivationError("refused")
     if code.state == LOCKED:
@@ -399,7 +399,8 @@ def confirm_email(token: str) -> ResidentAccount:
     person = code.person
     before = {"state": account.state, "email": person.email}
     person.email = code.email
-    account.state = ACCOUNT_ACTIVE
+    if account.state == PENDING:  # a block staff placed meanwhile stays
+        account.state = ACCOUNT_ACTIVE
     code.email_confirmed_at = utcnow()
     code.link_nonce = None
     actor = f"resident:{account.login}"

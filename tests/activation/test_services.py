@@ -62,6 +62,8 @@ def test_the_code_registers_its_holder_and_the_link_opens_the_account():
     message = last_mail_to("halina@example.com")
     assert account.login in message.text_body
     token = link_token(message)
+    with tenant_scope(tenant("zielone-wzgorza")), pytest.raises(tokens.LinkError):
+        services.confirm_email(token)  # the link names its tenant
     with tenant_scope(tenant(KU)):
         opened = services.confirm_email(token)
         db.session.commit()

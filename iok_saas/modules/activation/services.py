@@ -219,11 +219,6 @@ def holders() -> list[Holder]:
     return sorted(seen.values(), key=lambda h: (h.unit.label, h.person.last_name))
 
 
-def holder_for(unit_id: int, person_id: int) -> Holder | None:
-    return next((h for h in holders() if (h.unit.id, h.person.id) == (unit_id, person_id)),
-                None)
-
-
 # --- staff: issue, list, revoke ---------------------------------------------------------------
 
 def issue(keys: list[str], actor: str) -> list[IssuedCode]:

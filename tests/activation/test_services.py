@@ -240,3 +240,12 @@ def test_without_imported_notices_the_scheduled_charges_are_the_amount():
         (plain,) = [c.code for c in services.issue([holder.key], "staff:test")]
         db.session.commit()
         assert services.register(registration(plain, holder, amount="350,15"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("368,56", "368.56"), ("1 234,50 zł", "1234.50"), ("368.56 PLN", "368.56"),
+    ("", None), ("dużo", None), ("NaN", None), ("-Infinity", None), ("1e999999", None)])
+def test_amounts_as_residents_type_them(text, expected):
+    from decimal import Decimal
+
+    assert services.parse_amount(text) == (Decimal(expected) if expected else None)

@@ -154,9 +154,9 @@ def parse_amount(text: str) -> Decimal | None:
     cleaned = re.sub(r"(zł|pln|\s)", "", (text or "").lower()).replace(",", ".")
     try:
         amount = Decimal(cleaned)
-    except InvalidOperation:
+        return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+    except InvalidOperation:  # not a number, or too large to hold grosze
         return None
-    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
 
 
 def last_notice_amount(unit_id: int) -> Decimal | None:

@@ -42,7 +42,7 @@ class IssueForm(BaseForm):
                                                             SelectChoice("csv", "CSV")],
                         default="pdf", validators=[DataRequired()])
     submit = SubmitField(_l("Wygeneruj kody dla zaznaczonych"))
-    everyone = SubmitField(_l("Wygeneruj dla wszystkich bez konta"))
+    everyone = SubmitField(_l("Wygeneruj dla wszystkich bez konta i bez aktywnego kodu"))
 
 
 class RevokeForm(BaseForm):

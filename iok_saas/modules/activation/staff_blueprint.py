@@ -43,8 +43,9 @@ def issue():
     form = IssueForm()
     if not form.validate_on_submit():
         return _index(form, 400)
-    keys = [h.key for h in services.holders()] if form.everyone.data \
-        else request.form.getlist("holder")
+    # "Everyone" spares the codes already printed: only holders without an active one.
+    keys = [h.key for h in services.holders() if h.active_code is None] \
+        if form.everyone.data else request.form.getlist("holder")
     try:
         issued = services.issue(keys, _actor())
     except services.ActivationError as exc:

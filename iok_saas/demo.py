@@ -16,8 +16,16 @@ from sqlalchemy import select
 
 from .extensions import db
 from .features import load_features
-from .modules.accounts.models import ACTIVE, BLOCKED, MUST_CHANGE, AccountBlock, ResidentAccount
+from .modules.accounts.models import (
+    ACTIVE,
+    BLOCKED,
+    MUST_CHANGE,
+    PENDING,
+    AccountBlock,
+    ResidentAccount,
+)
 from .modules.accounts.services import new_login
+from .modules.activation.demo import demo_lines as activation_demo_lines
 from .modules.audit.services import Actor
 from .modules.auth.passwords import hash_password
 from .modules.enrolment.services import ApplicantData, submit
@@ -192,6 +200,8 @@ def urls() -> None:
         for login, name, state in _demo_logins(tenant):
             password = INITIAL_PASSWORD if state == MUST_CHANGE else RESIDENT_PASSWORD
             click.echo(f"    resident {login:10} {name:24} {_state_label(state):38} {password}")
+        for line in activation_demo_lines(tenant):
+            click.echo(f"    {line}")
     base = current_app.config["IOK_BASE_DOMAIN"]
     click.echo(f"\n  Unknown host (platform 404): {site_url(f'nowhere.{base}', 'site.start')}\n")
 
@@ -221,5 +231,6 @@ def _state_label(state: str) -> str:
         ACTIVE: "active",
         MUST_CHANGE: "first login: must change password",
         BLOCKED: "blocked (staff must unblock)",
+        PENDING: "pending (e.g. e-mail not confirmed yet)",
         "locked": "locked for an hour (failed logins)",
     }[state]

@@ -40,7 +40,9 @@ class Mount:
 class Tab:
     """A resident tab or staff desk shown when the tenant's policy shows ``key``.
 
-    ``key`` is a policy tab name; a desk whose key is ``always`` is shown to every tenant."""
+    ``key`` is a policy tab name; a desk whose key is ``always`` is shown to every tenant,
+    one whose key is a dotted policy switch (``enrolment.activation_codes.enabled``) where
+    that switch is on."""
 
     key: str
     endpoint: str

@@ -108,3 +108,18 @@ def test_every_tab_each_tenant_shows_has_demo_data(synced, host_client):
             page = client.get(path, follow_redirects=True)
             assert page.status_code == 200, (slug, tab.key)
             assert evidence[tab.key] in page.get_data(as_text=True), (slug, tab.key)
+
+
+def test_the_printed_activation_code_registers_its_demo_resident(synced, host_client):
+    """Kuźniki's policy enables activation codes: `demo urls` prints a working one."""
+    assert run(synced, "demo", "load").exit_code == 0
+    printed = run(synced, "demo", "urls").output
+    found = re.search(r"code (\S+)  flat (\S+)  amount (\S+)", printed)
+    assert found, printed
+    code, flat, amount = found.groups()
+    client = host_client("kuzniki.localhost")
+    answer = client.post("/aktywacja", data={
+        "code": code, "flat_number": flat, "amount": amount, "email": "marek@example.com",
+        "new": "Sosna-2026-Polana", "repeat": "Sosna-2026-Polana"})
+    assert answer.headers["Location"].endswith("/aktywacja/wyslano")
+    assert "activation code" not in run(synced, "demo", "urls").output  # used now

@@ -238,6 +238,15 @@ class PickupRules:
 
 
 @dataclass(frozen=True)
+class ActivationCodeRules:
+    enabled: bool
+    valid: timedelta
+    """How long a printed code stays usable."""
+    max_attempts: int
+    """Wrong flat numbers or amounts entered with a code before it is refused for good."""
+
+
+@dataclass(frozen=True)
 class EnrolmentRules:
     steps: tuple[str, ...]
     """Ordered steps; leading filing steps are alternatives the applicant picks from."""
@@ -248,6 +257,7 @@ class EnrolmentRules:
     review: ReviewRules
     pickup: PickupRules
     accept_regulations_at_filing: bool
+    activation_codes: ActivationCodeRules
 
     @property
     def manager_creates(self) -> bool:
@@ -523,6 +533,15 @@ class Policy:
             raise ValueError(f"unknown tab {tab!r}; known: {', '.join(known_tabs())}")
         return tab in self.tabs
 
+    def switch(self, path: str) -> bool:
+        """A switch by its dotted key path, e.g. ``enrolment.activation_codes.enabled``."""
+        value = self._data
+        for key in path.split("."):
+            value = value[key]
+        if not isinstance(value, bool):
+            raise ValueError(f"{path} is not a switch of the policy language")
+        return value
+
     def notifies(self, kind: str) -> bool:
         if kind not in NOTIFICATIONS:
             raise ValueError(f"unknown notification {kind!r}; known: {', '.join(NOTIFICATIONS)}")
@@ -596,6 +615,7 @@ def _enrolment(data: dict) -> EnrolmentRules:
         review=ReviewRules(**data["review"]),
         pickup=PickupRules(**dict(data["pickup"], places=tuple(data["pickup"]["places"]))),
         accept_regulations_at_filing=data["accept_regulations_at_filing"],
+        activation_codes=ActivationCodeRules(**data["activation_codes"]),
     )
 
 

@@ -499,6 +499,23 @@ class PickupSchema(Schema):
     sign_application = Flag(required=True)
 
 
+ACTIVATION_VALID = (timedelta(days=1), timedelta(days=365))
+"""Range of ``enrolment.activation_codes.valid``."""
+
+
+class ActivationCodesSchema(Schema):
+    """One-time activation codes printed for residents: registration without a visit."""
+
+    enabled = Flag(load_default=False)
+    valid = Duration(load_default=lambda: timedelta(days=60), validate=validate.Range(
+        *ACTIVATION_VALID, error="Must be between 1d and 365d."))
+    max_attempts = count(1, 20, load_default=5)
+
+
+def _activation_defaults() -> dict:
+    return ActivationCodesSchema().load({})
+
+
 class EnrolmentSchema(CheckedSchema):
     steps = choice_list(ENROLMENT_STEPS, min_items=1, required=True)
     channels = choice_list(ENROLMENT_CHANNELS, required=True)
@@ -508,6 +525,7 @@ class EnrolmentSchema(CheckedSchema):
     review = fields.Nested(ReviewSchema, required=True)
     pickup = fields.Nested(PickupSchema, required=True)
     accept_regulations_at_filing = Flag(required=True)
+    activation_codes = fields.Nested(ActivationCodesSchema, load_default=_activation_defaults)
 
     def problems(self, data: dict) -> list[Problem]:
         steps = data["steps"]
@@ -858,6 +876,9 @@ def _enrolment_link_problems(data: dict) -> list[Problem]:
     if "phone" in enrolment["notify_by"] and notifications["phone_fallback"] is None:
         problems.append((("notifications", "phone_fallback"), "enrolment.notify_by includes "
                          "phone: name the department that makes the calls."))
+    if enrolment["activation_codes"]["enabled"] and not notifications["email_confirmation"]:
+        problems.append((("notifications", "email_confirmation"), "must be true: "
+                         "enrolment.activation_codes confirms the resident's e-mail address."))
     if "schedule_pickup" in steps and not notifications["pickup_scheduled"]:
         problems.append((("notifications", "pickup_scheduled"), "must be true: enrolment step "
                          "schedule_pickup e-mails the pickup's time and place."))

@@ -201,6 +201,27 @@ def test_pickup_scheduling_step_rules(presets):
         "schedule_pickup e-mails the pickup's time and place."]
 
 
+def test_activation_codes_section(presets):
+    """Optional and off by default; when on, its ranges hold and it needs the e-mail
+    confirmation message (the registration confirms the resident's address)."""
+    rules = compile_policy("extends: base\n", SOURCE, presets).enrolment.activation_codes
+    assert (rules.enabled, rules.valid.days, rules.max_attempts) == (False, 60, 5)
+    text = "enrolment:\n  activation_codes: {enabled: true, valid: 400d, max_attempts: 0}\n"
+    assert errors("extends: base\n" + text, presets) == [
+        f"{SOURCE}:3: enrolment.activation_codes.valid: Must be between 1d and 365d.",
+        f"{SOURCE}:3: enrolment.activation_codes.max_attempts: Must be greater than or equal "
+        "to 1 and less than or equal to 20."]
+    text = ("enrolment:\n  activation_codes: {enabled: true}\n"
+            "notifications: {email_confirmation: false}\n")
+    assert errors("extends: base\n" + text, presets) == [
+        f"{SOURCE}:4: notifications.email_confirmation: must be true: "
+        "enrolment.activation_codes confirms the resident's e-mail address."]
+    policy = compile_policy("extends: base\nenrolment:\n  activation_codes:\n"
+                            "    enabled: true\n    valid: 30d\n", SOURCE, presets)
+    assert policy.switch("enrolment.activation_codes.enabled")
+    assert policy.enrolment.activation_codes.valid.days == 30
+
+
 def test_error_in_the_parent_names_the_parent(presets):
     base = presets / "base.yaml"
     base.write_text(base.read_text().replace("history: 3", "history: three"))

@@ -20,14 +20,16 @@ from .test_idor import KU, ROUTES, SI, ZW
 
 # Which tenant each blueprint's POSTs are sent to (one whose policy shows the feature).
 TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
-                       "contact_staff": SI, "notices": KU, "notices_staff": KU}
+                       "contact_staff": SI, "notices": KU, "notices_staff": KU,
+                       "activation": KU, "activation_staff": KU}
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login",
                     "mfa.challenge", "mfa.enrol", "security.block_by_link",
                     "mfa.passkey_options", "mfa.passkey_answer",
                     "passkeys_sign_in.sign_in_options", "passkeys_sign_in.sign_in",
-                    "passkeys_staff_sign_in.sign_in_options", "passkeys_staff_sign_in.sign_in"}
+                    "passkeys_staff_sign_in.sign_in_options", "passkeys_staff_sign_in.sign_in",
+                    "activation.register", "activation.confirm"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
                        "mfa_account", "passkeys",
@@ -58,6 +60,10 @@ def _forms(world) -> dict:
         "enrolment.apply": {"first_name": "Ewa", "last_name": "Nowa", "street": "ul. Lipowa",
                             "building_number": "3", "city": "Miasto", "email": "ewa@example.com",
                             "accept_regulations": "y"},
+        "activation.register": {"code": "ABCD-EFGH-JKLM", "flat_number": "12",
+                                "amount": "368,56", "email": "ewa@example.com",
+                                "new": "Sosna-2026-Polana", "repeat": "Sosna-2026-Polana"},
+        "activation_staff.issue": {"format": "csv", "everyone": "y"},
         "announcements_staff.new": {"title": "Nowe", "body": "Treść",
                                     "publish_at": "2025-01-01T10:00"},
         "imports_staff.tokens": {"name": "Obcy token"},

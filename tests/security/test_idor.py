@@ -62,6 +62,25 @@ def _session(w, s):
     return {"handle": session_handle(sid)}
 
 
+def _activation_code(w, s):
+    """An active activation code of tenant ``s`` (its staff desk lists and revokes it)."""
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.activation.models import ActivationCode
+    from iok_saas.tenancy import tenant_scope
+
+    from ..activation.helpers import issue, make_holder
+    from ..factories import tenant
+
+    def make():
+        issue(make_holder(s), s)
+        with tenant_scope(tenant(s)):
+            return db.session.scalar(select(ActivationCode.id).order_by(
+                ActivationCode.id.desc()))
+    return {"code_id": w._once(("activation_code", s), make)}
+
+
 def _account(w, s):
     return {"account_id": w.resident_a(s)[1].account_id}
 
@@ -200,6 +219,7 @@ ROUTES: dict[str, Case] = {
                                ("POST",), lambda ids: {"elector": "1", "choice": "for"}),
     "voting_staff.close": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
                                ("POST",)),
+    "activation_staff.revoke": Case(STAFF, KU, ZW, _activation_code, ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
                                 ("POST",)),
@@ -230,6 +250,8 @@ NOT_SECRET = {
     "security.block_by_link": "signed account-blocking link token from a security e-mail",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
+    "activation.confirm": "activation e-mail confirmation link token (tenant-bound: "
+                          "tests/activation/test_services.py)",
     # Public documents are public; any other id (another audience, another tenant) is a
     # 404 there, see tests/documents/test_documents.py::test_audiences_owners_members_and_public.
     "documents_public.show": "a public document's id (public pages)",

@@ -267,6 +267,7 @@ RATE_LIMITED = {  # (host, path, form, allowed per minute)
                           {"login": "123456", "email": "nikt@example.com"}, 10),
     "enrolment form": (f"{ZW}.localhost", "/wniosek", {"first_name": "Ewa"}, 10),
     "revocation form": (f"{ZW}.localhost", "/wniosek/rezygnacja", {"reason": "x"}, 10),
+    "activation code": (f"{KU}.localhost", "/aktywacja", {"code": "ABCD-EFGH-JKLM"}, 10),
 }
 
 

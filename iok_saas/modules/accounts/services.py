@@ -143,18 +143,19 @@ def person_eligible(person: Person) -> bool:
                for title in titles)
 
 
-def create_account(person: Person, actor: str) -> ResidentAccount:
+def create_account(person: Person, actor: str, login: str | None = None) -> ResidentAccount:
     """A pending account for ``person`` (one per person per tenant).
 
     Every path that creates an account comes here, so the policy's ``eligible`` titles are
-    enforced for all of them (enrolment, the back office, the manager's batch)."""
+    enforced for all of them (enrolment, the back office, the manager's batch, activation
+    codes). ``login``: one the caller drew from new_login() (checked a password against)."""
     existing = db.session.scalar(select(ResidentAccount).where(
         ResidentAccount.person_id == person.id))
     if existing is not None:
         raise AccountError("account_exists", existing.login)
     if not person_eligible(person):
         raise AccountError("not_eligible")
-    account = ResidentAccount(login=new_login(), person_id=person.id, state=PENDING)
+    account = ResidentAccount(login=login or new_login(), person_id=person.id, state=PENDING)
     db.session.add(account)
     db.session.flush()
     record_event(actor, "account.create", account, after=_view(account))

@@ -30,6 +30,8 @@ def _shown(key: str) -> bool:
     policy = current_tenant.policy
     if key == "home":
         return "home" in policy.navigation
+    if "." in key:  # a desk shown where a policy switch is on
+        return policy.switch(key)
     return key == ALWAYS or policy.shows(key)
 
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from iok_saas.forms import BaseForm
+
+FILL_IN = _l("Uzupełnij to pole.")
+
+
+class RegisterForm(BaseForm):
+    code = StringField(_l("Kod aktywacyjny"), validators=[DataRequired(FILL_IN), Length(max=40)],
+                       description=_l("Z pisma od zarządcy, np. ABCD-EFGH-JKLM."),
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    flat_number = StringField(_l("Numer lokalu"), validators=[DataRequired(FILL_IN),
+                                                              Length(max=20)],
+                              render_kw={"autocomplete": "off"})
+    amount = StringField(_l("Kwota z ostatniego zawiadomienia o opłatach (zł)"),
+                         validators=[DataRequired(FILL_IN), Length(max=30)],
+                         description=_l("Łączna kwota miesięcznych opłat, np. 512,40."),
+                         render_kw={"autocomplete": "off", "inputmode": "decimal"})
+    email = EmailField(_l("Adres e-mail"), validators=[
+        DataRequired(FILL_IN), Email(_l("Podaj poprawny adres e-mail.")), Length(max=254)],
+        render_kw={"autocomplete": "email"})
+    new = PasswordField(_l("Hasło"), validators=[DataRequired(FILL_IN), Length(max=200)],
+                        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("Powtórz hasło"), validators=[
+        DataRequired(FILL_IN), EqualTo("new", message=_l("Hasła nie są takie same."))],
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Załóż konto"))
+
+
+class ConfirmForm(BaseForm):
+    submit = SubmitField(_l("Potwierdzam adres e-mail"))
+
+
+class IssueForm(BaseForm):
+    """The holders chosen arrive as checkboxes named ``holder`` (read by the view)."""
+
+    format = RadioField(_l("Plik do druku"), choices=[SelectChoice("pdf", "PDF"),
+                                                            SelectChoice("csv", "CSV")],
+                        default="pdf", validators=[DataRequired()])
+    submit = SubmitField(_l("Wygeneruj kody dla zaznaczonych"))
+    everyone = SubmitField(_l("Wygeneruj dla wszystkich bez konta i bez aktywnego kodu"))
+
+
+class RevokeForm(BaseForm):
+    submit = SubmitField(_l("Unieważnij"))

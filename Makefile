@@ -22,11 +22,10 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel compile --statistics -d iok_saas/translations 2>&1 | tail -n 1
 
 demo: install
-	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) db upgrade
+	IOK_PUBLIC_PORT=$(DEMO_PORT) IOK_MIGRATIONS_QUIET=1 $(FLASK) db upgrade
 	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) tenants sync
 	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) demo load
-	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) demo urls
-	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) run --host 127.0.0.1 --port $(DEMO_PORT)
+	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) demo serve --port $(DEMO_PORT)
 
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ newcomer can log in; real accounts only ever get random one-time passwords.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -234,3 +235,24 @@ def _state_label(state: str) -> str:
         PENDING: "pending (e.g. e-mail not confirmed yet)",
         "locked": "locked for an hour (failed logins)",
     }[state]
+
+
+@demo_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the demo on the development server; the URLs and logins are printed last, so
+    they stay on screen (request lines are not logged; errors still are)."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, current_app._get_current_object(), threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server.log_startup()
+    click.get_current_context().invoke(urls)
+    click.echo(f"Serving on http://{host}:{port}/ — stop with Ctrl+C. Resident logins are "
+               "drawn anew by every `flask demo load`; `flask --app iok_saas demo urls` prints "
+               "them again.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")

@@ -1,6 +1,7 @@
 """Alembic environment: runs inside the Flask app, on the app's engine and metadata."""
 
 import logging
+import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -13,6 +14,8 @@ config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 log = logging.getLogger("alembic.env")
+if os.environ.get("IOK_MIGRATIONS_QUIET"):  # `make demo`: one line per migration is noise
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 database = current_app.extensions["migrate"].db
 migrate_options = current_app.extensions["migrate"].configure_args

@@ -208,3 +208,13 @@ def test_a_staff_session_does_not_open_resident_pages(office_client):
     assert office.get("/staff/").status_code == 200
     page = office.get("/konto")
     assert page.status_code == 302 and page.headers["Location"].startswith("/logowanie")
+
+
+def test_a_mismatched_repeat_also_names_the_rules_the_new_password_breaks(zielone):
+    client, _, login, password = zielone
+    log_in(client, login, password)
+    page = client.post("/pierwsze-logowanie", data={
+        "pw-current": password, "pw-new": "abcdef", "pw-repeat": "abcdeg", "pw-submit": "1"})
+    text = page.get_data(as_text=True)
+    assert "Hasła nie są takie same." in text
+    assert "co najmniej 1 cyfrę" in text  # said now, not after the repeat is fixed

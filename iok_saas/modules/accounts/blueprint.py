@@ -114,6 +114,8 @@ def first_login():
         if not errors:
             flash(_("Hasło zostało zmienione."), "success")
             return redirect(url_for("accounts.first_login"))
+    elif "password" in steps and password_form.submit.data:
+        errors = _rules_broken_too(account, password_form)
     elif steps == ["regulations"] and regulations_form.submit.data \
             and regulations_form.validate():
         services.accept_regulations(account)
@@ -122,6 +124,14 @@ def first_login():
     return render_template("accounts/first_login.html", steps=steps, errors=errors,
                            password_form=password_form, regulations_form=regulations_form,
                            rules=services.password_rules_text())
+
+
+def _rules_broken_too(account, form: PasswordChangeForm) -> list[str]:
+    """A form refused for another reason (the repeat differs, a field is empty) still names
+    every rule of the tenant the new password breaks, so the next try can fix it all."""
+    if form.new.data and not form.new.errors:
+        return services.password_problems(account, form.new.data)
+    return []
 
 
 def _change_password(account, form: PasswordChangeForm) -> list[str]:
@@ -155,6 +165,8 @@ def change_password():
             flash(_("Hasło zostało zmienione. Inne sesje tego konta zostały zakończone."),
                   "success")
             return redirect(url_for("accounts.dashboard"))
+    elif form.is_submitted():
+        errors = _rules_broken_too(current_user, form)
     return render_template("accounts/change_password.html", form=form, errors=errors,
                            rules=services.password_rules_text())
 

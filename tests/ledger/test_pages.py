@@ -361,3 +361,23 @@ def test_the_balance_day_is_the_login_day_where_the_policy_says(resident_client,
     expected = (started if from_login else later).astimezone(WARSAW).date()
     page = _plain(_text(client.get(f"/konto/saldo/?unit={resident.unit_id}")))
     assert f"Saldo na dzień {expected:%d.%m.%Y}" in page
+
+
+def test_the_months_table_closes_at_the_headline_balance(resident_client):
+    """Brzeg counts this month's charges before they are due: they are a marked row of the
+    month's table, so the closing balance and the headline are one figure, one sign."""
+    client, resident = resident_client("brzeg")
+    today = _today()
+    entries("brzeg", resident.unit_id, (today, "payment", "-1199.21", "Wpłata"))
+    schedule("brzeg", resident.unit_id, "434.64", "Opłaty bieżące", "rent")  # not posted yet
+    page = _text(client.get("/konto/saldo/"))
+    text = _plain(page)
+    assert "-764,57 zł nadpłata" in text or "−764,57 zł nadpłata" in text
+    scheduled = page.split("data-scheduled")[1].split("</tr>")[0]
+    assert "przed terminem płatności" in scheduled and "434,64" in scheduled
+    closing = _plain(page.split("Razem / saldo zamknięcia")[1].split("</tr>")[0])
+    assert "764,57" in closing
+    disclaimer = " ".join(tenant("brzeg").policy.notices.balance_disclaimer.split())
+    assert text.count(disclaimer) == 1
+    csv_text = client.get("/konto/saldo/wyciag.csv").get_data(as_text=True)
+    assert "434,64" in csv_text and "-764,57" in csv_text

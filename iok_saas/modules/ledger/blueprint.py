@@ -115,7 +115,8 @@ def index():
     first_month, last_month = _months()
     page = services.overview(unit.id, first_month, last_month, _as_of(),
                              rules.simulate_current_month)
-    statement, balance = page.statement, page.balance
+    balance = page.balance
+    statement = services.with_scheduled(page.statement, balance)
     locale = str(get_locale())
     query = {"unit": unit.id}
     if rules.choose_month:
@@ -167,7 +168,8 @@ def _download_name(unit, first_month, last_month, extension: str) -> str:
 def statement_csv():
     unit = _chosen_unit()
     first_month, last_month = _months()
-    statement = services.statement(unit.id, first_month, last_month)
+    statement = services.with_scheduled(
+        services.statement(unit.id, first_month, last_month), _balance(unit))
     body = services.statement_csv(statement, unit.label)
     name = _download_name(unit, first_month, last_month, "csv")
     return Response(body, mimetype="text/csv", headers={
@@ -179,8 +181,9 @@ def statement_csv():
 def statement_pdf_download():
     unit = _chosen_unit()
     first_month, last_month = _months()
-    statement = services.statement(unit.id, first_month, last_month)
     balance = _balance(unit)
+    statement = services.with_scheduled(
+        services.statement(unit.id, first_month, last_month), balance)
     body = statement_pdf(current_tenant, unit, statement, balance,
                          _period_label(first_month, last_month), _payment(unit, balance),
                          issued_at=utcnow())

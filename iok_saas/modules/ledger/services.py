@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -154,6 +154,7 @@ class Line:
     title: str
     amount: Decimal  # signed: positive adds to the amount due
     balance: Decimal  # the running balance after this line
+    scheduled: bool = False  # this month's charges the balance counts before their due date
 
     @property
     def kind_label(self) -> str:
@@ -189,6 +190,21 @@ class Statement:
     @property
     def total_credit(self) -> Decimal:
         return sum((line.credit or ZERO for line in self.lines), ZERO)
+
+
+SCHEDULED_TITLE = _l("Opłaty za bieżący miesiąc (przed terminem płatności)")
+
+
+def with_scheduled(stmt: Statement, balance: Balance) -> Statement:
+    """The statement plus one line, marked as scheduled, for the current month's charges that
+    the balance already counts (policy ``simulate_current_month``): a statement that ends this
+    month then closes at the balance the page's headline shows."""
+    if not (balance.simulated and balance.scheduled) \
+            or stmt.last_month != month_start(balance.as_of):
+        return stmt
+    line = Line(balance.as_of, stmt.last_month, CHARGE, None, str(SCHEDULED_TITLE),
+                balance.scheduled, stmt.closing + balance.scheduled, scheduled=True)
+    return replace(stmt, lines=(*stmt.lines, line))
 
 
 def _line_columns(unit_id: int, first_month: date, last_month: date):

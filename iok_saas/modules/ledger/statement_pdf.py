@@ -33,7 +33,7 @@ def statement_pdf(tenant, unit, statement: Statement, balance: Balance, period_l
                        (_("Tytuł przelewu"), payment["title"])]
 
     balance_pairs = [(_("Saldo na dzień %(date)s", date=_date(balance.as_of)),
-                      f"{_money(abs(balance.total))} ({balance_wording(balance)})")]
+                      f"{_money(balance.total)} ({balance_wording(balance)})")]
     for label, amount in (balance.components(rules.components) if rules.components else []):
         balance_pairs.append((_("w tym %(component)s", component=label), _money(amount)))
     balance_notes = list(disclaimer) + lag
@@ -56,7 +56,8 @@ def statement_pdf(tenant, unit, statement: Statement, balance: Balance, period_l
     sections = [
         PdfSection(_("Lokal"), pairs=unit_pairs),
         PdfSection(_("Saldo"), pairs=balance_pairs, paragraphs=balance_notes),
-        PdfSection(_("Operacje"), table=table, paragraphs=disclaimer),
+        PdfSection(_("Operacje"), table=table,
+                   paragraphs=[_("Saldo ujemne to nadpłata.")]),
     ]
     return document_pdf(letterhead_from_tenant(tenant), _("Wyciąg z konta lokalu"), sections,
                         issued_at=issued_at)

@@ -10,7 +10,7 @@ from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
 from iok_saas.modules.auth.guards import current_resident, resident_required
 from iok_saas.modules.auth.sessions import end_current_session
 from iok_saas.modules.mfa.flow import after_password
-from iok_saas.modules.portal import home_panels, resident_tabs, resident_units
+from iok_saas.modules.portal import home_panels, resident_tabs, resident_units, shown_units
 from iok_saas.modules.security.services import note_wrong_password
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
@@ -135,10 +135,11 @@ def _change_password(account, form: PasswordChangeForm) -> list[str]:
 @bp.get("/konto")
 @resident_required
 def dashboard():
-    """The resident's start page: the Home panels where the policy has a Home page, else the
-    units and the tenant's tabs; the account's security and personal-data links always."""
+    """The resident's start page: the Home panels (of the chosen flat) where the policy has
+    a Home page, else the units and the tenant's tabs; the account's security and
+    personal-data links always."""
     units = resident_units()
-    panels = home_panels(current_user.person_id, units) \
+    panels = home_panels(current_user.person_id, shown_units()) \
         if "home" in current_tenant.policy.navigation else None
     return render_template("accounts/dashboard.html", account=current_user, units=units,
                            panels=panels, tabs=resident_tabs())

@@ -24,11 +24,12 @@ TENANT_OF_BLUEPRINT = {"occupants": KU, "occupants_staff": KU, "contact": SI,
 PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.recover",
                     "enrolment.apply", "enrolment.correct", "enrolment.confirm",
                     "enrolment.revocation", "staff.login", "operator.login",
-                    "mfa.challenge", "mfa.enrol", "security.block_by_link"}
+                    "mfa.challenge", "mfa.enrol", "security.block_by_link",
+                    "accounts.confirm_email_change"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
                        "mfa_account",
-                       "security"}
+                       "security", "portal"}
 ADMIN_BLUEPRINTS = {"operator", "mfa_operator"}
 
 
@@ -43,6 +44,9 @@ def _forms(world) -> dict:
         "accounts.change_password": {"current": RESIDENT_PASSWORD, "new": "Nowe-Haslo-2099!",
                                      "repeat": "Nowe-Haslo-2099!"},
         "accounts.self_block": {"confirm": "y", "password": RESIDENT_PASSWORD},
+        "accounts.change_email": {"new_email": "inny@example.org",
+                                  "password": RESIDENT_PASSWORD},
+        "portal.switch_unit": {"unit": world.resident_a(ZW)[1].unit_id},
         "faults.new": {"unit_id": world.resident_a(ZW)[1].unit_id, "category": "plumbing",
                        "place": "flat", "description": "Cieknie kran w łazience."},
         "meters.submit": {"meter": world.meter(ZW), "read_on": "2026-01-02", "value": "11,5",

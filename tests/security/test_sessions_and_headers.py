@@ -262,6 +262,7 @@ RATE_LIMITED = {  # (host, path, form, allowed per minute)
                           {"login": "123456", "email": "nikt@example.com"}, 10),
     "enrolment form": (f"{ZW}.localhost", "/wniosek", {"first_name": "Ewa"}, 10),
     "revocation form": (f"{ZW}.localhost", "/wniosek/rezygnacja", {"reason": "x"}, 10),
+    "e-mail change link": (f"{ZW}.localhost", "/konto/email/nieznany-odnosnik", {}, 10),
 }
 
 

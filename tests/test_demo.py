@@ -107,3 +107,15 @@ def test_every_tab_a_tenant_shows_has_demo_data(synced, host_client, slug):
         page = client.get(path, follow_redirects=True)
         assert page.status_code == 200, (slug, tab.key)
         assert evidence[tab.key] in page.get_data(as_text=True), (slug, tab.key)
+
+
+def test_the_demo_has_a_resident_with_two_flats_and_says_so(synced, host_client):
+    assert run(synced, "demo", "load").exit_code == 0
+    printed = run(synced, "demo", "urls").output
+    section = printed.split("Zielone Wzgórza", 1)[1].split("\n\n")[0]
+    login = re.search(r"resident (\d+)\s+Magdalena Kurowska\s+active, 2 flats", section)[1]
+    client = host_client("zielone-wzgorza.localhost")
+    client.post("/logowanie", data={"login": login, "password": RESIDENT_PASSWORD})
+    page = client.get("/konto/wodomierze/").get_data(as_text=True)
+    switcher = page.split('id="unit-switcher"')[1].split("</form>")[0]
+    assert "ul. Klonowa 8/7" in switcher and "ul. Lipowa 3/16" in switcher

@@ -90,6 +90,10 @@ def test_the_new_address_confirms_by_link_and_the_old_one_is_told(synced, host_c
             AuditEvent.subject_type == "ResidentAccount",
             AuditEvent.subject_id == resident.account_id)).all()
     assert "account.email_change_requested" in actions and "account.email_changed" in actions
+    # The resident's copy of their data lists the change (never the link's token).
+    [row] = client.get("/konto/dane/eksport.json").get_json()["email_changes"]
+    assert row["old_email"] == old and row["new_email"] == NEW and row["confirmed_at"]
+    assert "token_hash" not in row
 
 
 def test_a_wrong_password_or_the_same_address_sends_nothing(synced, host_client):

@@ -176,3 +176,26 @@ def test_the_service_stages_and_checks_the_password(synced):
         assert change.new_email == NEW and len(change.token_hash) == 64
         assert email_change.waiting_change(account) is change
         db.session.rollback()
+
+
+def test_the_request_form_is_rate_limited_per_account(synced, database_url, tmp_path):
+    """Ten requests an hour per account (each one e-mails two addresses); the eleventh is
+    the Polish 429 page."""
+    from iok_saas import create_app
+
+    resident = active_resident(ZW)
+    limited = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                          "WTF_CSRF_ENABLED": False, "IOK_VAR_DIR": tmp_path,
+                          "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": True,
+                          "IOK_TENANT_CACHE_SECONDS": 3600})
+    client = limited.test_client()
+    base = {"base_url": f"http://{ZW}.localhost"}
+    client.post("/logowanie", data={"login": resident.login, "password": RESIDENT_PASSWORD},
+                **base)
+    codes = [client.post("/konto/email", data={"new_email": NEW, "password": "zle"},
+                         **base).status_code for _ in range(11)]
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+    with limited.app_context():
+        from iok_saas.extensions import db as limited_db
+        limited_db.session.remove()
+        limited_db.engine.dispose()

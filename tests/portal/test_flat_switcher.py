@@ -148,3 +148,15 @@ def test_the_chosen_flat_services(synced, app):
         assert chosen_unit().id == second.unit_id
         forget_unit()
         assert chosen_unit() is None and len(resident_units()) == 2
+
+
+def test_the_reading_form_offers_the_chosen_flats_meters(synced, host_client):
+    client, owner, second = _two_flats(host_client)
+    client.post(SWITCH, data={"unit": second.unit_id, "back": "meters.index"})
+    form = client.get("/konto/wodomierze/odczyt").get_data(as_text=True)
+    assert "WM-DRUGI" in form and "WM-PIERWSZY" not in form
+    first_meter = make_meter(ZW, owner.unit_id, serial="WM-TRZECI")
+    # A link to a meter of the other flat switches to that flat.
+    form = client.get(f"/konto/wodomierze/odczyt?licznik={first_meter}").get_data(as_text=True)
+    assert "WM-TRZECI" in form and "WM-DRUGI" not in form
+    assert _selected(form) == str(owner.unit_id)

@@ -54,7 +54,7 @@ def _submission_shown() -> bool:
 @bp.route("/odczyt", methods=["GET", "POST"])
 @tab_required("meter_submission")
 def submit():
-    pairs = services.resident_meters(for_submission=True)
+    pairs = _shown_pairs(services.resident_meters(for_submission=True))
     form = ReadingForm()
     form.meter.choices = [SelectChoice(meter.id, _meter_choice(unit, meter))
                           for unit, meter in pairs]
@@ -81,6 +81,17 @@ def submit():
     return render_template("meters/submit.html", form=form, warning=warning, chosen=chosen,
                            last=last, pending=pending, has_meters=bool(pairs),
                            department=services.handling_department())
+
+
+def _shown_pairs(pairs):
+    """The chosen flat's meters; a meter of another of the resident's flats named by the
+    request (a link from the meters page) switches to that flat first."""
+    raw = request.form.get("meter") if request.method == "POST" else request.args.get("licznik")
+    named = next((unit for unit, meter in pairs if str(meter.id) == raw), None)
+    if named is not None:
+        remember_unit(named.id)
+    shown = {unit.id for unit in shown_units()}
+    return [(unit, meter) for unit, meter in pairs if unit.id in shown]
 
 
 def _meter_choice(unit, meter) -> str:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from .extensions import db
 from .features import load_features
@@ -74,6 +74,9 @@ RESIDENTS = (
     DemoResident("Tomasz", "Jabłoński", "ul. Klonowa", "8", "5", "locked"),
     DemoResident("Magdalena", "Kurowska", "ul. Klonowa", "8", "7", ACTIVE),
 )
+# One person, two flats in two associations (the flat switcher): Magdalena Kurowska also
+# owns a flat in ul. Lipowa 3. (first name, street, building, flat)
+SECOND_FLAT = ("Magdalena", "ul. Lipowa", "3", "16")
 
 
 @demo_cli.command("load")
@@ -149,7 +152,21 @@ def _load_residents(tenant: TenantSnapshot) -> None:
                              unit_id=unit.id, kind="owner", valid_from=date(2019, 5, 1)))
         if demo.state != "applicant":
             _demo_account(tenant, person, demo.state)
+    _second_flat(associations, city, len(RESIDENTS) + 2)
     note_housing_changed()
+
+
+def _second_flat(associations: dict[str, Association], city: str, index: int) -> None:
+    first_name, street, building, flat = SECOND_FLAT
+    person = db.session.scalar(select(Person).where(
+        Person.external_id.like(f"{DEMO_PREFIX}P%"), Person.first_name == first_name))
+    unit = Unit(external_id=f"{DEMO_PREFIX}U{index}", association=associations[street],
+                street=street, building_number=building, unit_number=flat, city=city,
+                bank_account=f"{index:02d}" + "1020" * 6)
+    db.session.add(unit)
+    db.session.flush()
+    db.session.add(Title(external_id=f"{DEMO_PREFIX}T{index}", person_id=person.id,
+                         unit_id=unit.id, kind="owner", valid_from=date(2021, 9, 1)))
 
 
 def _demo_account(tenant: TenantSnapshot, person: Person, state: str) -> None:
@@ -198,9 +215,10 @@ def urls() -> None:
         click.echo(f"    staff: {site_url(tenant.canonical_host, 'staff.login')}  "
                    f"logins admin / pracownik, password {STAFF_PASSWORD}")
         click.echo(f"      {_second_factor(STAFF_TOTP_SECRET)}")
-        for login, name, state in _demo_logins(tenant):
+        for login, name, state, flats in _demo_logins(tenant):
             password = INITIAL_PASSWORD if state == MUST_CHANGE else RESIDENT_PASSWORD
-            click.echo(f"    resident {login:10} {name:24} {_state_label(state):38} {password}")
+            label = _state_label(state) + (f", {flats} flats (switcher)" if flats > 1 else "")
+            click.echo(f"    resident {login:10} {name:24} {label:38} {password}")
         for line in activation_demo_lines(tenant):
             click.echo(f"    {line}")
     base = current_app.config["IOK_BASE_DOMAIN"]
@@ -215,16 +233,20 @@ def _second_factor(secret: str) -> str:
             f"(code now: {code}; or: oathtool --totp -b {secret})")
 
 
-def _demo_logins(tenant: TenantSnapshot) -> list[tuple[str, str, str]]:
+def _demo_logins(tenant: TenantSnapshot) -> list[tuple[str, str, str, int]]:
+    """(login, name, state, number of flats) of every demo resident."""
+    flats = (select(func.count(distinct(Title.unit_id)))
+             .where(Title.person_id == Person.id, Title.current_on(warsaw_today()))
+             .scalar_subquery())
     with tenant_scope(tenant):
         rows = db.session.execute(
             select(ResidentAccount.login, Person.first_name, Person.last_name,
-                   ResidentAccount.state, ResidentAccount.locked_until)
+                   ResidentAccount.state, ResidentAccount.locked_until, flats)
             .join(Person, Person.id == ResidentAccount.person_id)
             .where(Person.external_id.like(f"{DEMO_PREFIX}%"))
             .order_by(Person.external_id)).all()
-    return [(login, f"{first} {last}", "locked" if locked else state)
-            for login, first, last, state, locked in rows]
+    return [(login, f"{first} {last}", "locked" if locked else state, count)
+            for login, first, last, state, locked, count in rows]
 
 
 def _state_label(state: str) -> str:

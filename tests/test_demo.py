@@ -110,8 +110,9 @@ def test_every_tab_each_tenant_shows_has_demo_data(synced, host_client):
             assert evidence[tab.key] in page.get_data(as_text=True), (slug, tab.key)
 
 
-def test_the_printed_activation_code_registers_its_demo_resident(synced, host_client):
-    """Kuźniki's policy enables activation codes: `demo urls` prints a working one."""
+def test_the_printed_activation_code_and_two_flat_resident_work(synced, host_client):
+    """Kuźniki's policy enables activation codes: `demo urls` prints a working one; a
+    Zielone Wzgórza resident with two flats is printed as such and gets the switcher."""
     assert run(synced, "demo", "load").exit_code == 0
     printed = run(synced, "demo", "urls").output
     found = re.search(r"code (\S+)  flat (\S+)  amount (\S+)", printed)
@@ -123,3 +124,11 @@ def test_the_printed_activation_code_registers_its_demo_resident(synced, host_cl
         "new": "Sosna-2026-Polana", "repeat": "Sosna-2026-Polana"})
     assert answer.headers["Location"].endswith("/aktywacja/wyslano")
     assert "activation code" not in run(synced, "demo", "urls").output  # used now
+
+    section = printed.split("Zielone Wzgórza", 1)[1].split("\n\n")[0]
+    login = re.search(r"resident (\d+)\s+Magdalena Kurowska\s+active, 2 flats", section)[1]
+    client = host_client("zielone-wzgorza.localhost")
+    client.post("/logowanie", data={"login": login, "password": RESIDENT_PASSWORD})
+    page = client.get("/konto/wodomierze/").get_data(as_text=True)
+    switcher = page.split('id="unit-switcher"')[1].split("</form>")[0]
+    assert "ul. Klonowa 8/7" in switcher and "ul. Lipowa 3/16" in switcher

@@ -29,11 +29,12 @@ PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.reco
                     "mfa.passkey_options", "mfa.passkey_answer",
                     "passkeys_sign_in.sign_in_options", "passkeys_sign_in.sign_in",
                     "passkeys_staff_sign_in.sign_in_options", "passkeys_staff_sign_in.sign_in",
-                    "activation.register", "activation.confirm"}
+                    "activation.register", "activation.confirm",
+                    "accounts.confirm_email_change"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
                        "mfa_account", "passkeys",
-                       "security"}
+                       "security", "portal"}
 ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator"}
 
 
@@ -48,6 +49,9 @@ def _forms(world) -> dict:
         "accounts.change_password": {"current": RESIDENT_PASSWORD, "new": "Nowe-Haslo-2099!",
                                      "repeat": "Nowe-Haslo-2099!"},
         "accounts.self_block": {"confirm": "y", "password": RESIDENT_PASSWORD},
+        "accounts.change_email": {"new_email": "inny@example.org",
+                                  "password": RESIDENT_PASSWORD},
+        "portal.switch_unit": {"unit": world.resident_a(ZW)[1].unit_id},
         "faults.new": {"unit_id": world.resident_a(ZW)[1].unit_id, "category": "plumbing",
                        "place": "flat", "description": "Cieknie kran w łazience."},
         "meters.submit": {"meter": world.meter(ZW), "read_on": "2026-01-02", "value": "11,5",

@@ -248,6 +248,8 @@ NOT_SECRET = {
     "accounts.recover": "password recovery token",
     "accounts.unlock": "unlock link token (tenant-bound: tests/accounts/test_policy_v2.py)",
     "security.block_by_link": "signed account-blocking link token from a security e-mail",
+    "accounts.confirm_email_change": "e-mail change link token (random, stored hashed; "
+                                     "tests/accounts/test_email_change.py)",
     "enrolment.correct": "application correction link token",
     "enrolment.confirm": "e-mail confirmation link token",
     "activation.confirm": "activation e-mail confirmation link token (tenant-bound: "
@@ -276,6 +278,8 @@ QUERY_IDS = {
     "ledger.statement_pdf_download?unit": (ZW, KU, "GET",
                                            lambda w, r: ({"unit": r.unit_id}, {})),
     "ledger.payment_qr?unit": (ZW, KU, "GET", lambda w, r: ({"unit": r.unit_id}, {})),
+    # The flat switcher: only a flat the resident holds a title to can be chosen.
+    "portal.switch_unit[unit]": (ZW, KU, "POST", lambda w, r: ({}, {"unit": r.unit_id})),
     "faults.new[unit_id]": (ZW, KU, "POST", lambda w, r: ({}, {
         "unit_id": r.unit_id, "category": "plumbing", "place": "flat",
         "description": "Cieknie kran w łazience."})),

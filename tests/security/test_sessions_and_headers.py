@@ -268,6 +268,7 @@ RATE_LIMITED = {  # (host, path, form, allowed per minute)
     "enrolment form": (f"{ZW}.localhost", "/wniosek", {"first_name": "Ewa"}, 10),
     "revocation form": (f"{ZW}.localhost", "/wniosek/rezygnacja", {"reason": "x"}, 10),
     "activation code": (f"{KU}.localhost", "/aktywacja", {"code": "ABCD-EFGH-JKLM"}, 10),
+    "e-mail change link": (f"{ZW}.localhost", "/konto/email/nieznany-odnosnik", {}, 10),
 }
 
 

@@ -10,13 +10,22 @@ from iok_saas.modules.auth.forms import LoginForm, PasswordChangeForm
 from iok_saas.modules.auth.guards import current_resident, resident_required
 from iok_saas.modules.auth.sessions import end_current_session
 from iok_saas.modules.mfa.flow import after_password
-from iok_saas.modules.portal import home_panels, resident_tabs, resident_units
+from iok_saas.modules.portal import home_panels, resident_tabs, resident_units, shown_units
 from iok_saas.modules.security.services import note_wrong_password
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow
 
 from . import services
+from .email_change import (
+    EmailChangeError,
+    change_for_link,
+    confirm_change,
+    request_change,
+    waiting_change,
+)
 from .forms import (
+    ConfirmEmailChangeForm,
+    EmailChangeForm,
     NewPasswordForm,
     RecoveryRequestForm,
     RegulationsForm,
@@ -145,10 +154,11 @@ def _change_password(account, form: PasswordChangeForm) -> list[str]:
 @bp.get("/konto")
 @resident_required
 def dashboard():
-    """The resident's start page: the Home panels where the policy has a Home page, else the
-    units and the tenant's tabs; the account's security and personal-data links always."""
+    """The resident's start page: the Home panels (of the chosen flat) where the policy has
+    a Home page, else the units and the tenant's tabs; the account's security and
+    personal-data links always."""
     units = resident_units()
-    panels = home_panels(current_user.person_id, units) \
+    panels = home_panels(current_user.person_id, shown_units()) \
         if "home" in current_tenant.policy.navigation else None
     return render_template("accounts/dashboard.html", account=current_user, units=units,
                            panels=panels, tabs=resident_tabs())
@@ -169,6 +179,57 @@ def change_password():
         errors = _rules_broken_too(current_user, form)
     return render_template("accounts/change_password.html", form=form, errors=errors,
                            rules=services.password_rules_text())
+
+
+def _account_key() -> str:
+    return f"{current_tenant.id}:{current_user.get_id()}"
+
+
+@bp.route("/konto/email", methods=["GET", "POST"])
+@resident_required
+@limiter.limit("10/hour", methods=["POST"], key_func=_account_key)
+def change_email():
+    """Ask for a new e-mail address: the current password again; the link goes to the new
+    address, the old one is told."""
+    account = current_user._get_current_object()
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            request_change(account, form.password.data, form.new_email.data)
+        except EmailChangeError as exc:
+            _email_change_error(form, exc.code)
+        else:
+            flash(_("Wysłaliśmy odnośnik na adres %(email)s. Adres zmieni się, gdy go "
+                    "otworzysz.", email=form.new_email.data), "success")
+            return redirect(url_for("security.index"))
+    return render_template("accounts/change_email.html", form=form, account=account,
+                           waiting=waiting_change(account)), 422 if form.errors else 200
+
+
+def _email_change_error(form: EmailChangeForm, code: str) -> None:
+    if code == "password":
+        form.password.errors.append(_("Obecne hasło jest nieprawidłowe."))
+    else:
+        form.new_email.errors.append(_("To jest Twój obecny adres e-mail."))
+
+
+@bp.route("/konto/email/<token>", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def confirm_email_change(token: str):
+    """The link from the new address's e-mail; works signed in or not. Opening it only
+    shows what will change (mail scanners open links too); the button changes it."""
+    try:
+        change, account = change_for_link(token)
+    except EmailChangeError:
+        return render_template("accounts/email_change_invalid.html"), 410
+    form = ConfirmEmailChangeForm()
+    if form.validate_on_submit():
+        confirm_change(change, account)
+        flash(_("Adres e-mail został zmieniony na %(email)s.", email=change.new_email),
+              "success")
+        signed_in = current_resident() is not None
+        return redirect(url_for("security.index" if signed_in else "accounts.login"))
+    return render_template("accounts/confirm_email_change.html", form=form, change=change)
 
 
 @bp.route("/konto/zablokuj", methods=["GET", "POST"])

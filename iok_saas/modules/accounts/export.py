@@ -1,4 +1,4 @@
-"""The account's blocks in a resident's personal-data export."""
+"""The account's blocks and e-mail address changes in a resident's personal-data export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from iok_saas.extensions import db
 from iok_saas.features import ExportSection
 
 from .labels import CHANNEL_LABELS, TRIGGER_LABELS, UNBLOCK_LABELS
-from .models import AccountBlock
+from .models import AccountBlock, EmailChange
 
 
 def sections(account, _person) -> list[ExportSection]:
@@ -23,4 +23,22 @@ def sections(account, _person) -> list[ExportSection]:
     return [ExportSection("blocks", _l("Blokady konta"), rows, order=21,
                           vocabularies={"trigger": TRIGGER_LABELS, "channel": CHANNEL_LABELS,
                                         "lift_method": UNBLOCK_LABELS},
-                          audit_subjects=(("ResidentAccount", (account.id,)),))]
+                          audit_subjects=(("ResidentAccount", (account.id,)),)),
+            _email_changes(account)]
+
+
+EMAIL_CHANGE_LABELS = {
+    "requested_at": _l("Prośba z dnia"), "old_email": _l("Poprzedni adres"),
+    "new_email": _l("Nowy adres"), "expires_at": _l("Odnośnik ważny do"),
+    "confirmed_at": _l("Potwierdzono"), "voided_at": _l("Unieważniono"),
+}
+
+
+def _email_changes(account) -> ExportSection:
+    """Every request to change the address (never the link's token)."""
+    rows = [{key: getattr(change, key) for key in EMAIL_CHANGE_LABELS}
+            for change in db.session.scalars(select(EmailChange)
+                                             .where(EmailChange.account_id == account.id)
+                                             .order_by(EmailChange.id))]
+    return ExportSection("email_changes", _l("Zmiany adresu e-mail"), rows,
+                         labels=EMAIL_CHANGE_LABELS, order=22)

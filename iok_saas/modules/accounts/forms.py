@@ -47,3 +47,16 @@ class NewPasswordForm(BaseForm):
 
 class UnlockForm(BaseForm):
     submit = SubmitField(_l("Odblokuj konto"))
+
+
+class EmailChangeForm(BaseForm):
+    new_email = EmailField(_l("Nowy adres e-mail"), filters=[lambda v: v.strip() if v else v],
+                           validators=[DataRequired(), Email(), Length(max=254)],
+                           render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Obecne hasło"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Wyślij odnośnik potwierdzający"))
+
+
+class ConfirmEmailChangeForm(BaseForm):
+    submit = SubmitField(_l("Potwierdź nowy adres"))

@@ -71,3 +71,21 @@ class AccountBlock(TenantScoped, db.Model):
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(200))
     lift_method: Mapped[str | None] = mapped_column(String(40))
+
+
+class EmailChange(TenantScoped, db.Model):
+    """A resident's request to use a new e-mail address. Nothing changes until the link sent
+    to the new address is opened: the link's token is kept only as its SHA-256, works once
+    and expires; a newer request, a changed address or a block voids it."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    old_email: Mapped[str | None] = mapped_column(String(254))
+    new_email: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]

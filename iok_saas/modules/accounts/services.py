@@ -12,7 +12,7 @@ from enum import Enum
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, with_expression
 
 from iok_saas.extensions import db
@@ -41,6 +41,7 @@ from .models import (
     PENDING,
     REVOKED,
     AccountBlock,
+    EmailChange,
     ResidentAccount,
 )
 from .wording import CHANNELS_FOR_RESIDENTS
@@ -373,11 +374,21 @@ def _block(account: ResidentAccount, trigger: str, channel: str | None, reason: 
                          reason=reason, blocked_by=actor)
     db.session.add(entry)
     end_sessions(RESIDENT, account.id, "blocked")
+    void_email_changes(account)
     record_event(actor, "account.block", account, before=before,
                  after={**_view(account), "trigger": trigger, "channel": channel,
                         "reason": reason})
     _notify(account, "account_blocked", reason=reason)
     return entry
+
+
+def void_email_changes(account: ResidentAccount) -> None:
+    """Every e-mail change of the account still waiting for its link stops working."""
+    db.session.execute(
+        update(EmailChange)
+        .where(EmailChange.account_id == account.id, EmailChange.confirmed_at.is_(None),
+               EmailChange.voided_at.is_(None))
+        .values(voided_at=utcnow()), execution_options={"synchronize_session": False})
 
 
 def open_block(account: ResidentAccount) -> AccountBlock | None:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.modules.portal import resident_units, shown_units, tab_required
 
 from . import services
 from .forms import EmailOptInForm
@@ -19,7 +19,7 @@ bp = Blueprint("announcements", __name__, template_folder="templates")
 def index():
     form = EmailOptInForm(wanted=current_user.email_announcements)
     return render_template("announcements/index.html",
-                           announcements=services.visible_to(resident_units()), form=form,
+                           announcements=services.visible_to(shown_units()), form=form,
                            email=current_user.person.email)
 
 

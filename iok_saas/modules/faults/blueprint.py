@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.modules.portal import chosen_unit, resident_units, shown_units, tab_required
 
 from . import services
 from .forms import FaultForm
@@ -24,7 +24,7 @@ def _vocabulary() -> dict:
 @bp.get("/")
 @tab_required("faults")
 def index():
-    units = resident_units()
+    units = shown_units()
     reports = services.resident_reports(current_user, units)
     return render_template("faults/index.html", reports=reports, units=units,
                            unit_by_id={unit.id: unit for unit in units})
@@ -36,6 +36,9 @@ def new():
     units = resident_units()
     form = FaultForm()
     form.unit_id.choices = [SelectChoice(unit.id, unit.label) for unit in units]
+    chosen = chosen_unit()
+    if not form.is_submitted() and chosen is not None:
+        form.unit_id.data = chosen.id
     photo_error = None
     if units and form.validate_on_submit():
         unit = next((u for u in units if u.id == form.unit_id.data), None)

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from iok_saas.i18n import translated
 from iok_saas.modules.auth.sessions import session_started
-from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.modules.portal import chosen_unit, remember_unit, resident_units, tab_required
 from iok_saas.tenancy import current_tenant
 from iok_saas.timeutil import utcnow, warsaw_today
 
@@ -27,17 +27,25 @@ NO_STORE = {"Cache-Control": "private, no-store"}  # personal financial data
 
 
 def _choice() -> services.Choice:
-    """The resident's units (theirs only) and what they picked; another's id is a 404."""
+    """The resident's units (theirs only) and what they picked; another's id is a 404.
+    Nothing picked on the page: the flat chosen in the switcher, if any; a flat picked
+    here becomes the switcher's choice."""
     units = resident_units()
     associations = None
     if current_tenant.policy.ledger.choose_association:
         associations = {unit.association_id: unit.association for unit in units}
+    association_id = request.args.get("association", type=int)
+    unit_id = request.args.get("unit", type=int)
+    chosen = chosen_unit()
+    if association_id is None and unit_id is None and chosen is not None:
+        unit_id = chosen.id
     try:
-        return services.choose_unit(units, associations,
-                                    request.args.get("association", type=int),
-                                    request.args.get("unit", type=int))
+        choice = services.choose_unit(units, associations, association_id, unit_id)
     except services.NotYours:
         abort(404)
+    if choice.unit is not None:
+        remember_unit(choice.unit.id)
+    return choice
 
 
 def _chosen_unit():

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from iok_saas.modules.portal import resident_units, tab_required, unit_or_404
+from iok_saas.modules.portal import remember_unit, shown_units, tab_required
 from iok_saas.tenancy import current_tenant
 
 from . import services
@@ -25,12 +25,12 @@ def _vocabulary() -> dict:
 @bp.get("/")
 @tab_required("water_meters")
 def index():
-    """Every unit's meters with their reading history and a consumption chart;
-    ``?lokal=<id>`` narrows the page to one of the resident's units."""
+    """The chosen flat's meters with their reading history and a consumption chart;
+    ``?lokal=<id>`` (one of the resident's units) switches to that flat."""
     unit_id = request.args.get("lokal", type=int)
     if "lokal" in request.args and unit_id is None:
         abort(404)
-    units = [unit_or_404(unit_id)] if unit_id is not None else resident_units()
+    units = [remember_unit(unit_id)] if unit_id is not None else shown_units()
     return render_template("meters/index.html", units=[
         (unit, [(meter, services.history(meter), services.chart(meter))
                 for meter in services.meters_of(unit)])
@@ -41,7 +41,7 @@ def index():
 @tab_required("water_meters")
 def meter(meter_id: int):
     meter = services.resident_meter_or_404(meter_id)
-    unit = unit_or_404(meter.unit_id)
+    unit = remember_unit(meter.unit_id)
     return render_template("meters/meter.html", unit=unit, meter=meter,
                            rows=services.history(meter), chart=services.chart(meter),
                            may_submit=_submission_shown())
@@ -54,7 +54,7 @@ def _submission_shown() -> bool:
 @bp.route("/odczyt", methods=["GET", "POST"])
 @tab_required("meter_submission")
 def submit():
-    pairs = services.resident_meters(for_submission=True)
+    pairs = _shown_pairs(services.resident_meters(for_submission=True))
     form = ReadingForm()
     form.meter.choices = [SelectChoice(meter.id, _meter_choice(unit, meter))
                           for unit, meter in pairs]
@@ -81,6 +81,17 @@ def submit():
     return render_template("meters/submit.html", form=form, warning=warning, chosen=chosen,
                            last=last, pending=pending, has_meters=bool(pairs),
                            department=services.handling_department())
+
+
+def _shown_pairs(pairs):
+    """The chosen flat's meters; a meter of another of the resident's flats named by the
+    request (a link from the meters page) switches to that flat first."""
+    raw = request.form.get("meter") if request.method == "POST" else request.args.get("licznik")
+    named = next((unit for unit, meter in pairs if str(meter.id) == raw), None)
+    if named is not None:
+        remember_unit(named.id)
+    shown = {unit.id for unit in shown_units()}
+    return [(unit, meter) for unit, meter in pairs if unit.id in shown]
 
 
 def _meter_choice(unit, meter) -> str:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from iok_saas.extensions import db
-from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.modules.portal import resident_units, shown_units, tab_required
 from iok_saas.tenancy import current_tenant
 
 from . import services
@@ -62,7 +62,7 @@ def show(notice_id: int):
 
 
 def _page(give: ConsentForm, withdraw: WithdrawForm):
-    units = resident_units()
+    units = shown_units()
     notices = services.published_notices([unit.id for unit in units])
     totals = services.totals(n.id for listed in notices.values() for n in listed)
     rules = current_tenant.policy.charge_notices

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from iok_saas.modules.portal import resident_units, tab_required, unit_or_404
+from iok_saas.modules.portal import remember_unit, shown_units, tab_required
 
 from . import services
 from .forms import DeclarationForm, WithdrawForm
@@ -25,7 +25,7 @@ def _vocabulary() -> dict:
 @bp.route("/", methods=["GET", "POST"])
 @tab_required("occupants")
 def index():
-    units = resident_units()
+    units = shown_units()
     form = DeclarationForm()
     form.unit.choices = [SelectChoice(unit.id, unit.label) for unit in units]
     # A unit with a declaration waiting takes no new one (it is shown, with its withdrawal):
@@ -70,12 +70,13 @@ def withdraw(change_id: int):
 
 
 def _chosen_unit(units):
-    """The unit named by the form (POST) or ``?lokal=`` (GET); not the resident's: 404."""
+    """The unit named by the form (POST) or ``?lokal=`` (GET), which becomes the chosen
+    flat; not the resident's: 404. Nothing named: the chosen flat."""
     raw = request.form.get("unit") if request.method == "POST" else request.args.get("lokal")
     if raw in (None, ""):
         return units[0] if len(units) == 1 else None
     try:
-        return unit_or_404(int(raw))
+        return remember_unit(int(raw))
     except ValueError:
         abort(404)
 

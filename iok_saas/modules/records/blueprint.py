@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from iok_saas.modules.portal import resident_units, tab_required
+from iok_saas.modules.portal import shown_units, tab_required
 
 from . import services
 
@@ -28,18 +28,18 @@ def membership():
 @tab_required("court_cases")
 def court_cases():
     return render_template("records/court_cases.html",
-                           groups=services.court_cases(resident_units()))
+                           groups=services.court_cases(shown_units()))
 
 
 @bp.get("/koszty-gruntu")
 @tab_required("land_costs")
 def land_costs():
     return render_template("records/land_costs.html",
-                           groups=services.land_costs(resident_units()))
+                           groups=services.land_costs(shown_units()))
 
 
 @bp.get("/uslugi", endpoint="services")
 @tab_required("services")
 def services_page():
     return render_template("records/services.html",
-                           groups=services.service_charges(resident_units()))
+                           groups=services.service_charges(shown_units()))

@@ -191,12 +191,14 @@ def account_id_for_block_link(token: str) -> int | None:
     return data.get("a") if isinstance(data.get("a"), int) else None
 
 
-def tell(account, kind: str, **context) -> None:
+def tell(account, kind: str, *, to_email: str | None = None, **context) -> None:
     """A security e-mail to a resident (always sent: it is not a policy notification),
-    with the block link where the policy allows it."""
+    with the block link where the policy allows it; to the account's address, or to
+    ``to_email`` (the address an e-mail change just replaced)."""
     person = account.person
-    if not person.email:
+    address = to_email or person.email
+    if not address:
         return
     subject, text = render_notification(kind, to_name=person.full_name,
                                         block_link=block_link(account), **context)
-    queue_email(kind, person.email, person.full_name, subject, text)
+    queue_email(kind, address, person.full_name, subject, text)

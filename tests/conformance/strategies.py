@@ -125,6 +125,10 @@ def _by_type(field: fields.Field, path: Path) -> st.SearchStrategy:
     if isinstance(field, S.Flag):
         return st.booleans()
     if isinstance(field, S.Duration):
+        span = _validator(field, validate.Range)
+        if span is not None:  # whole days inside the field's range
+            return st.integers(max(span.min.days, 1), min(span.max.days, 90)).map(
+                lambda days: f"{days}d")
         return st.one_of(durations(), st.just(S.UNTIL_UNLOCKED)) if field.until_unlocked \
             else durations()
     if isinstance(field, S.Department):
@@ -275,6 +279,8 @@ def _notifications(policy: dict) -> None:
     for step, kind in links.items():
         if step in enrolment["steps"]:
             notifications[kind] = True
+    if (enrolment.get("activation_codes") or {}).get("enabled"):
+        notifications["email_confirmation"] = True  # the code's registration confirms it
     if "phone" in enrolment["notify_by"] and not notifications.get("phone_fallback"):
         notifications["phone_fallback"] = DEPARTMENTS[0]
 

@@ -41,7 +41,7 @@ def seeded(slug: str) -> dict:
                 "components": set(db.session.scalars(select(ChargeSchedule.component))),
                 "runs": [tuple(r) for r in db.session.execute(
                     select(ImportRun.source, ImportRun.status))],
-                **{m.__name__: count(m) for m in (LedgerEntry, ChargeSchedule, Meter,
+                **{m.__name__: count(m) for m in (Unit, LedgerEntry, ChargeSchedule, Meter,
                                                   MeterReading, Membership, CourtCase,
                                                   LandCost, ServiceCharge)}}
 
@@ -56,21 +56,23 @@ def test_siarkowiec_gets_every_record_it_shows(synced, ctx):
     assert data["kinds"] == {"charge", "payment", "correction", "interest"}
     assert data["components"] == {"eksploatacja", "fundusz remontowy", "woda",
                                   "wywóz odpadów"}
-    assert data["ChargeSchedule"] == 6 * 4
-    assert data["Meter"] == 12 and data["MeterReading"] == 12 * 24
-    assert data["Membership"] == 6 and data["CourtCase"] == 2  # one open, one settled
+    units = data["Unit"]  # the demo's flats (one resident holds two)
+    assert data["ChargeSchedule"] == units * 4
+    assert data["Meter"] == units * 2 and data["MeterReading"] == units * 2 * 24
+    assert data["Membership"] == 6  # one per demo person; a person with two flats has one
+    assert data["CourtCase"] == 2  # one open, one settled
     assert data["ServiceCharge"] == 2 and data["LandCost"] == 0
 
 
 def test_each_policy_decides_what_is_seeded(synced, ctx):
     gdynia = seeded("gdynia")
-    assert gdynia["LandCost"] == 6 and gdynia["Membership"] == 0
+    assert gdynia["LandCost"] == gdynia["Unit"] and gdynia["Membership"] == 0
     assert gdynia["CourtCase"] == 2 and gdynia["ServiceCharge"] == 2
     kuzniki = seeded("kuzniki")
-    assert kuzniki["LedgerEntry"] > 6 * 24 * 4 and kuzniki["Meter"] == 0
+    assert kuzniki["LedgerEntry"] > kuzniki["Unit"] * 24 * 4 and kuzniki["Meter"] == 0
     zielone = seeded("zielone-wzgorza")
     assert zielone["components"] == {"rent", "loan"}
-    assert zielone["MeterReading"] == 12 * 24
+    assert zielone["MeterReading"] == zielone["Unit"] * 2 * 24
 
 
 def test_readings_grow_month_by_month(synced, ctx):

@@ -230,7 +230,7 @@ def _residents_and_seeders(extra_residents: int, report: DataReport) -> None:
 
 
 def _add_residents(tenant, count: int, shared_hash: str) -> None:
-    """``count`` more demo-like residents (DEMO-U7…), each with an active account, on the
+    """``count`` more demo-like residents (DEMO-U100…), each with an active account, on the
     first demo association, so that the import seeder gives them ledgers and meters."""
     from sqlalchemy import select
 
@@ -247,10 +247,10 @@ def _add_residents(tenant, count: int, shared_hash: str) -> None:
     city = association.city
     regulations = (tenant.info("regulations") or {}).get("version")
     for k in range(count):
-        index = 7 + k  # the demo loader uses 1-6
+        index = 100 + k  # past every number the demo loader uses
         unit = Unit(external_id=f"DEMO-U{index}", association=association,
                     street="ul. Lipowa", building_number="3", unit_number=str(20 + k),
-                    city=city, bank_account=f"{index:02d}" + "1020" * 6)
+                    city=city, bank_account=f"{index % 100:02d}" + "1020" * 6)
         person = Person(external_id=f"DEMO-P{index}", first_name="Mieszkaniec",
                         last_name=f"Obciążeniowy {k + 1}",
                         email=f"mieszkaniec{k + 1}.{tenant.slug}@example.com")

@@ -97,7 +97,7 @@ REQUEST_TIMEOUT = 20.0  # generous: the machine is shared
 READY_SECONDS = 60
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 LOGIN_PROBE_SECONDS = 2.0
-STAFF_REDIRECT = re.compile(r"/staff/usterki/\d+$")
+STAFF_REDIRECT = re.compile(r"^(https?://[^/]+)?/staff/usterki/\d+$")
 SWEEP_SECONDS = "2"
 SWEEP_GRACE_SECONDS = "5"
 LEASE_SECONDS = "15"
@@ -236,6 +236,24 @@ def _cookie_of(response) -> str | None:
     return None
 
 
+def _second_step(app, host: str, cookie: str) -> str:
+    """Staff must pass the second factor: the demo staff's authenticator code (each tenant's
+    admin is another member, so one code serves each once)."""
+    from iok_saas.demo import STAFF_TOTP_SECRET
+    from iok_saas.modules.mfa import totp
+    from iok_saas.timeutil import utcnow
+
+    code = totp.code_for_step(STAFF_TOTP_SECRET, totp.step_at(utcnow()))
+    response = app.test_client(use_cookies=False).post(
+        "/logowanie/drugi-krok/", base_url=f"http://{host}", headers={"Cookie": cookie},
+        data={"code": code})
+    signed_in = _cookie_of(response) or cookie
+    if response.status_code != 302 or not response.headers["Location"].endswith("/staff/"):
+        raise BenchError(f"staff second step at {host} answered {response.status_code} "
+                         f"({response.headers.get('Location')})")
+    return signed_in
+
+
 def sign_in(app_url: str, residents: list[Resident], password: str, staff_password: str,
             base_domain: str) -> dict[str, str]:
     """Residents and each STAFF_TENANTS admin sign in through the real forms, in-process
@@ -263,7 +281,7 @@ def sign_in(app_url: str, residents: list[Resident], password: str, staff_passwo
         cookie = _cookie_of(response)
         if response.status_code != 302 or cookie is None:
             raise BenchError(f"staff login at {host} answered {response.status_code}")
-        staff[host] = cookie
+        staff[host] = _second_step(app, host, cookie)
     with app.app_context():
         db.engine.dispose()
     return staff

@@ -194,6 +194,7 @@ ROUTES: dict[str, Case] = {
                                           "block-reason": "Na prośbę właściciela"}),
     "backoffice.unblock": Case(STAFF, ZW, KU, _person, ("POST",),
                                lambda ids: {"unblock-evidence": "L-1"}),
+    "backoffice.lift_lock": Case(STAFF, ZW, KU, _person, ("POST",)),
     "backoffice.reset": Case(STAFF, ZW, KU, _person, ("POST",),
                              lambda ids: {"reset-request_note": "telefon",
                                           "reset-identity_checked": "y"}),

@@ -442,6 +442,22 @@ def unblock(account: ResidentAccount, staff, evidence: str = "",
     return issue_credentials(account, actor, f"unblock:{method}", unblocking=True)
 
 
+def lift_timed_lock(account: ResidentAccount, staff) -> None:
+    """End a timed lock after failed sign-ins before it expires (the resident phoned the
+    office and proved who they are); the deciding department only, as for blocks."""
+    if not may_decide_blocks(staff.department):
+        raise AccountError("not_allowed", _policy().blocking.decided_by)
+    if not timed_lock_running(account):
+        raise AccountError("not_locked")
+    actor = f"staff:{staff.login}"
+    before = {"locked_until": account.locked_until.isoformat()}
+    _reset_failures(account)
+    record_event(actor, "account.lock_lifted", account, before=before,
+                 after={"locked_until": None})
+    _notify(account, "account_unblocked", new_credentials=False,
+            link=tenant_url("accounts.login"))
+
+
 def _lift_block(account: ResidentAccount, actor: str, method: str) -> None:
     """End the block (and any timed lock) without new credentials; the password stays."""
     entry = open_block(account)
@@ -461,6 +477,10 @@ def locked_out(account: ResidentAccount) -> bool:
     if account.state == BLOCKED:
         entry = open_block(account)
         return entry is not None and entry.trigger == "failed_logins"
+    return timed_lock_running(account)
+
+
+def timed_lock_running(account: ResidentAccount) -> bool:
     return bool(account.locked_until) and as_utc(account.locked_until) > utcnow()
 
 

@@ -146,6 +146,7 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
         "unblock_form": _unblock_form(account, formdata=None),
         "reset_form": _reset_form(formdata=None),
         "revoke_form": F.RevokeForm(formdata=None, prefix="revoke"),
+        "lift_lock_form": F.LiftLockForm(formdata=None, prefix="lift"),
     }
     blank.update(bound)
     state = account.state if account else None
@@ -168,6 +169,7 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
             "unblock": state == BLOCKED,
             "reset": state in RESET_STATES and bool(policy.recovery.staff_methods),
             "revoke": account is not None and state != REVOKED,
+            "lift_lock": account is not None and accounts.timed_lock_running(account),
         },
         "error": error,
         **blank,
@@ -274,6 +276,24 @@ def unblock(person_id: int):
     if issued is not None:
         return _letters_response([issued], f"dane-dostepowe-{issued.login}.pdf", person)
     flash(_("Konto %(login)s zostało odblokowane.", login=account.login), "success")
+    return redirect(url_for("backoffice.person", person_id=person.id))
+
+
+@bp.post("/osoby/<int:person_id>/wstrzymanie")
+def lift_lock(person_id: int):
+    person = _person_or_404(person_id)
+    account, page = _account_or_error(person)
+    if page:
+        return page
+    form = F.LiftLockForm(prefix="lift")
+    if not form.validate_on_submit():
+        return _person_page(person, 422, lift_lock_form=form)
+    try:
+        accounts.lift_timed_lock(account, current_staff())
+    except AccountError as exc:
+        status = 403 if exc.code == "not_allowed" else 409
+        return _person_page(person, status, _error_text(exc))
+    flash(_("Logowanie na konto %(login)s jest znów możliwe.", login=account.login), "success")
     return redirect(url_for("backoffice.person", person_id=person.id))
 
 

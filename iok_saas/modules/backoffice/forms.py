@@ -70,6 +70,10 @@ class ResetForm(BaseForm):
     submit = SubmitField(_l("Wydaj nowe dane dostępowe (PDF)"))
 
 
+class LiftLockForm(BaseForm):
+    submit = SubmitField(_l("Zdejmij wstrzymanie teraz"))
+
+
 class RevokeForm(BaseForm):
     reason = TextAreaField(_l("Powód usunięcia dostępu"),
                            validators=[DataRequired(REQUIRED_REASON),
@@ -113,6 +117,7 @@ ACTION_LABELS = {
     "account.credentials": _l("Wydanie danych dostępowych"),
     "account.block": _l("Blokada"),
     "account.unblock": _l("Odblokowanie"),
+    "account.lock_lifted": _l("Zdjęcie czasowego wstrzymania logowania"),
     "account.revoke": _l("Usunięcie dostępu"),
     "account.password": _l("Zmiana hasła przez mieszkańca"),
     "account.regulations": _l("Akceptacja regulaminu"),
@@ -126,6 +131,7 @@ ACCOUNT_ERRORS = {
                       "Twój dział nie może tego zrobić."),
     "already_blocked": _l("To konto jest już zablokowane albo dostęp do niego usunięto."),
     "not_blocked": _l("To konto nie jest zablokowane."),
+    "not_locked": _l("Logowanie na to konto nie jest wstrzymane."),
     "document_mismatch": _l("Numer dokumentu nie zgadza się z numerem ostatniego pisma "
                             "z danymi dostępowymi tego konta."),
     "revoked": _l("Dostęp do tego konta usunięto na stałe — nie można wydać nowych danych."),

@@ -7,7 +7,7 @@ FLASK  := $(VENV)/bin/flask --app iok_saas
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
 DEMO_PORT ?= 5000
 
-.PHONY: install demo test lint translations i18n-update clean
+.PHONY: install demo test lint screenshots translations i18n-update clean
 
 install: $(STAMP) translations
 
@@ -34,6 +34,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(FLASK) policy check
+
+# The README's pictures, taken by the browser tests (Chromium + axe-core: `cd tests/browser && npm ci`).
+screenshots: install
+	IOK_GALLERY_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -m browser tests/browser/test_gallery.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

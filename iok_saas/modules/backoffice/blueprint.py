@@ -177,6 +177,13 @@ def _person_page(person: Person, status: int = 200, error: str | None = None, **
     return render_template("backoffice/person.html", **context), status
 
 
+def _refused(person: Person, exc: AccountError, **bound):
+    """The person page again with why the account service refused: 403 when the staff
+    member's department may not decide, else 409 (the account's state forbids it)."""
+    status = 403 if exc.code == "not_allowed" else 409
+    return _person_page(person, status, _error_text(exc), **bound)
+
+
 def _lost_channels() -> str:
     rule = current_tenant.policy.blocking.rule("reported_lost")
     channels = [c for c in CONTACT_CHANNELS if rule and c in rule.channels]
@@ -243,8 +250,7 @@ def block(person_id: int):
         accounts.block(account, form.trigger.data, form.channel.data or None,
                        form.reason.data.strip(), current_staff())
     except AccountError as exc:
-        status = 403 if exc.code == "not_allowed" else 409
-        return _person_page(person, status, _error_text(exc), block_form=form)
+        return _refused(person, exc, block_form=form)
     flash(_("Konto %(login)s zostało zablokowane; sesje mieszkańca zakończono.",
             login=account.login), "success")
     return redirect(url_for("backoffice.person", person_id=person.id))
@@ -269,10 +275,9 @@ def unblock(person_id: int):
     try:
         issued = accounts.unblock(account, current_staff(), evidence, method)
     except AccountError as exc:
-        status = 403 if exc.code == "not_allowed" else 409
         if exc.code == "document_mismatch":
             form.evidence.errors.append(_error_text(exc))
-        return _person_page(person, status, _error_text(exc), unblock_form=form)
+        return _refused(person, exc, unblock_form=form)
     if issued is not None:
         return _letters_response([issued], f"dane-dostepowe-{issued.login}.pdf", person)
     flash(_("Konto %(login)s zostało odblokowane.", login=account.login), "success")
@@ -291,8 +296,7 @@ def lift_lock(person_id: int):
     try:
         accounts.lift_timed_lock(account, current_staff())
     except AccountError as exc:
-        status = 403 if exc.code == "not_allowed" else 409
-        return _person_page(person, status, _error_text(exc))
+        return _refused(person, exc)
     flash(_("Logowanie na konto %(login)s jest znów możliwe.", login=account.login), "success")
     return redirect(url_for("backoffice.person", person_id=person.id))
 

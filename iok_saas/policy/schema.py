@@ -387,9 +387,13 @@ class FloorWaivers(fields.Nested):
         return super()._deserialize(value, attr, data, partial=False, **kwargs)
 
 
+LONGEST_PASSWORD = 1024
+"""The most any policy's ``max_length`` may allow; every password field takes this much."""
+
+
 class PasswordSchema(CheckedSchema):
     min_length = count(1, 128, required=True)
-    max_length = count(1, 1024, required=True)
+    max_length = count(1, LONGEST_PASSWORD, required=True)
     require = fields.Nested(ClassCountsSchema, required=True)
     classes = fields.Nested(ClassMixSchema, required=True)
     max_repeated_run = count(1, allow_none=True, load_default=None)

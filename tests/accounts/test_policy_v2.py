@@ -200,3 +200,19 @@ def test_an_unlock_link_does_not_cross_tenants(synced, host_client, mail):
     path = link_in(mail.wait_for(2)[-1], "odblokuj")
     assert host_client("gdynia.localhost").get(path).status_code == 410
     assert client.get(path).status_code == 200
+
+
+def test_a_policy_allowing_long_passwords_is_honoured_by_every_password_form(synced,
+                                                                            host_client):
+    edit_policy("gdynia", "  min_length: 6 ", "  max_length: 400\n  min_length: 6 ")
+    long_password = "Dluga-2026-" + "fraza" * 60                      # 311 characters
+    person = active_resident("gdynia")
+    client = host_client("gdynia.localhost")
+    assert log_in(client, person.login, RESIDENT_PASSWORD).status_code == 302
+    assert change_password(client, RESIDENT_PASSWORD, long_password).status_code == 302
+
+    again = host_client("gdynia.localhost")
+    assert log_in(again, person.login, long_password).status_code == 302
+    too_long = change_password(again, long_password, long_password + "x" * 90)
+    assert too_long.status_code == 200
+    assert "400" in too_long.get_data(as_text=True)                   # the policy's limit named

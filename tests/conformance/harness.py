@@ -39,7 +39,7 @@ from iok_saas.modules.portal.tabs import resident_tabs, staff_desks
 from iok_saas.modules.tenants.manifest import manifest_from_form
 from iok_saas.modules.tenants.services import create_tenant
 from iok_saas.policy.model import Policy
-from iok_saas.policy.schema import STEP_CHANNELS, UNBLOCK_METHODS
+from iok_saas.policy.schema import LONGEST_PASSWORD, STEP_CHANNELS, UNBLOCK_METHODS
 from iok_saas.tenancy import directory, tenant_scope
 from iok_saas.timeutil import utcnow
 
@@ -378,7 +378,7 @@ def _breaking_rules(policy: Policy, who) -> list:
     if minimum > 1:
         wanted.append((oracle.count_message("min_length", minimum),
                        lambda pw: pw[:minimum - 1]))
-    if rules.max_length < 200:
+    if rules.max_length < LONGEST_PASSWORD:      # a longer one the form itself refuses
         wanted.append((oracle.count_message("max_length", rules.max_length),
                        lambda pw: pw + "k" * (rules.max_length + 1 - len(pw))))
     for cls in oracle.CLASS_POOLS:

@@ -12,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from iok_saas.forms import BaseForm
+from iok_saas.policy.schema import LONGEST_PASSWORD
 
 
 class RegulationsForm(BaseForm):
@@ -37,7 +38,7 @@ class RecoveryRequestForm(BaseForm):
 
 
 class NewPasswordForm(BaseForm):
-    new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=200)],
+    new = PasswordField(_l("Nowe hasło"), validators=[DataRequired(), Length(max=LONGEST_PASSWORD)],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("Powtórz nowe hasło"), validators=[
         DataRequired(), EqualTo("new", message=_l("Hasła nie są takie same."))],
@@ -53,7 +54,8 @@ class EmailChangeForm(BaseForm):
     new_email = EmailField(_l("Nowy adres e-mail"), filters=[lambda v: v.strip() if v else v],
                            validators=[DataRequired(), Email(), Length(max=254)],
                            render_kw={"autocomplete": "email"})
-    password = PasswordField(_l("Obecne hasło"), validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(_l("Obecne hasło"),
+                             validators=[DataRequired(), Length(max=LONGEST_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Wyślij odnośnik potwierdzający"))
 

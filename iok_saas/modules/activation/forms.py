@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringF
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from iok_saas.forms import BaseForm
+from iok_saas.policy.schema import LONGEST_PASSWORD
 
 FILL_IN = _l("Uzupełnij to pole.")
 
@@ -23,7 +24,8 @@ class RegisterForm(BaseForm):
     email = EmailField(_l("Adres e-mail"), validators=[
         DataRequired(FILL_IN), Email(_l("Podaj poprawny adres e-mail.")), Length(max=254)],
         render_kw={"autocomplete": "email"})
-    new = PasswordField(_l("Hasło"), validators=[DataRequired(FILL_IN), Length(max=200)],
+    new = PasswordField(_l("Hasło"),
+                        validators=[DataRequired(FILL_IN), Length(max=LONGEST_PASSWORD)],
                         render_kw={"autocomplete": "new-password"})
     repeat = PasswordField(_l("Powtórz hasło"), validators=[
         DataRequired(FILL_IN), EqualTo("new", message=_l("Hasła nie są takie same."))],

@@ -12,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from iok_saas.forms import BaseForm
+from iok_saas.policy.schema import LONGEST_PASSWORD
 
 
 def _code_field(label):
@@ -34,7 +35,7 @@ class EnrolForm(BaseForm):
 class ReauthForm(BaseForm):
     """Turning the factor off: the password and a current code again."""
 
-    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=LONGEST_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
     code = _code_field(_l("Kod z aplikacji lub kod zapasowy"))
     submit = SubmitField(_l("Wyłącz drugi składnik"))
@@ -70,6 +71,6 @@ class PasskeyAnswerForm(BaseForm):
 
 
 class PasskeyRemoveForm(BaseForm):
-    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(_l("Hasło"), validators=[DataRequired(), Length(max=LONGEST_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Usuń klucz dostępu"))

@@ -14,6 +14,7 @@ from iok_saas.modules.activation import services
 from iok_saas.modules.housing.models import Association, Person, Title, Unit
 from iok_saas.modules.notifications.models import OutboxMessage
 from iok_saas.tenancy import tenant_scope
+from iok_saas.timeutil import warsaw_today
 
 from ..factories import tenant
 from ..notices.helpers import TOTAL, import_notices
@@ -54,8 +55,8 @@ def make_holder(slug: str = KU, *, kind: str = "owner", valid_to: date | None = 
                              kind=kind, valid_from=date(2020, 1, 1), valid_to=valid_to))
         db.session.commit()
         holder = Holder(unit.id, person.id, str(40 + n), str(n))
-    if notice:
-        import_notices(slug, [holder.unit_id])
+    if notice:                      # the notice in force this month
+        import_notices(slug, [holder.unit_id], warsaw_today().replace(day=1))
     return holder
 
 

@@ -123,3 +123,16 @@ def test_staff_revoke_a_code_and_it_is_audited(office_client, host_client):
     assert [e.actor for e in events] == ["staff:biuro"]
     refused = host_client(f"{KU}.localhost").post("/aktywacja", data=form_for(plain, holder))
     assert "nie jest już ważny" in page(refused)
+
+
+def test_an_amount_that_is_no_number_is_a_typo_not_a_wrong_try(host_client):
+    holder = make_holder()
+    plain = issue(holder)
+    browser = host_client(f"{KU}.localhost")
+    typo = browser.post("/aktywacja", data=form_for(plain, holder, amount="368,5O"))
+    assert typo.status_code == 422
+    assert "Wpisz kwotę liczbą, np. 512,40." in page(typo)
+    with tenant_scope(tenant(KU)):
+        row = db.session.scalar(select(ActivationCode).where(
+            ActivationCode.unit_id == holder.unit_id))
+        assert row.failed_attempts == 0

@@ -244,8 +244,31 @@ def test_without_imported_notices_the_scheduled_charges_are_the_amount():
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("368,56", "368.56"), ("1 234,50 zł", "1234.50"), ("368.56 PLN", "368.56"),
+    ("1.234,50", "1234.50"),
     ("", None), ("dużo", None), ("NaN", None), ("-Infinity", None), ("1e999999", None)])
 def test_amounts_as_residents_type_them(text, expected):
     from decimal import Decimal
 
     assert services.parse_amount(text) == (Decimal(expected) if expected else None)
+
+
+def test_next_months_notice_is_the_amount_only_once_it_is_published():
+    from decimal import Decimal
+
+    from iok_saas.modules.notices.models import ChargeNoticeLine
+    from iok_saas.timeutil import warsaw_today
+
+    from ..notices.helpers import import_notices, publish
+
+    holder = make_holder()
+    next_month = (warsaw_today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    [notice_id] = import_notices(KU, [holder.unit_id], next_month)
+    with tenant_scope(tenant(KU)):
+        line = db.session.scalars(select(ChargeNoticeLine)
+                                  .where(ChargeNoticeLine.notice_id == notice_id)).first()
+        line.amount += Decimal("10.00")
+        db.session.commit()
+        assert services.last_notice_amount(holder.unit_id) == Decimal("368.56")
+    publish(KU, next_month)
+    with tenant_scope(tenant(KU)):
+        assert services.last_notice_amount(holder.unit_id) == Decimal("378.56")

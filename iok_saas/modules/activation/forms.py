@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from iok_saas.forms import BaseForm
 from iok_saas.policy.schema import LONGEST_PASSWORD
@@ -31,6 +31,14 @@ class RegisterForm(BaseForm):
         DataRequired(FILL_IN), EqualTo("new", message=_l("Hasła nie są takie same."))],
         render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Załóż konto"))
+
+    def validate_amount(self, field) -> None:
+        """A typo in the amount reveals nothing about the code: say so, without counting
+        it as a wrong try."""
+        from .services import parse_amount
+
+        if field.data and parse_amount(field.data) is None:
+            raise ValidationError(_l("Wpisz kwotę liczbą, np. 512,40."))
 
 
 class ConfirmForm(BaseForm):

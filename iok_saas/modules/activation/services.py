@@ -150,8 +150,11 @@ def flat_matches(unit: Unit, entered: str) -> bool:
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """'1 234,56 zł', '1234.56' -> Decimal('1234.56'); None when it is no amount."""
-    cleaned = re.sub(r"(zł|pln|\s)", "", (text or "").lower()).replace(",", ".")
+    """'1 234,56 zł', '1.234,56', '1234.56' -> Decimal('1234.56'); None when it is no
+    amount."""
+    cleaned = re.sub(r"(zł|pln|\s)", "", (text or "").lower())
+    if "," in cleaned:          # a decimal comma: dots are thousands separators then
+        cleaned = cleaned.replace(".", "").replace(",", ".")
     try:
         amount = Decimal(cleaned)
         return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
@@ -160,23 +163,28 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def last_notice_amount(unit_id: int) -> Decimal | None:
-    """The total of the unit's latest charge notice; where the tenant imports no notices,
+    """The total of the unit's latest charge notice the resident can hold: published, or in
+    force this month (next month's, imported early, is not in their hands yet; a correction
+    of a period replaces it). Where the tenant imports no notices,
     the charges scheduled today (what the paper notice states)."""
     return notice_amounts([unit_id]).get(unit_id)
 
 
 def notice_amounts(unit_ids: list[int]) -> dict[int, Decimal]:
     """last_notice_amount for many units in four statements (amounts added as Decimal)."""
+    today = warsaw_today()
+    this_month = today.replace(day=1)
     latest: dict[int, int] = {}
     for unit_id, notice_id in db.session.execute(
             select(ChargeNotice.unit_id, ChargeNotice.id)
-            .where(ChargeNotice.unit_id.in_(unit_ids)).order_by(ChargeNotice.period)):
+            .where(ChargeNotice.unit_id.in_(unit_ids),
+                   ChargeNotice.published_at.is_not(None) | (ChargeNotice.period <= this_month))
+            .order_by(ChargeNotice.period, ChargeNotice.id)):
         latest[unit_id] = notice_id
     totals = _totals(select(ChargeNoticeLine.notice_id, ChargeNoticeLine.amount)
                      .where(ChargeNoticeLine.notice_id.in_(latest.values())))
     found = {unit_id: totals.get(notice_id, Decimal("0.00"))
              for unit_id, notice_id in latest.items()}
-    today = warsaw_today()
     scheduled = _totals(select(ChargeSchedule.unit_id, ChargeSchedule.amount).where(
         ChargeSchedule.unit_id.in_(set(unit_ids) - set(found)),
         ChargeSchedule.valid_from <= today,

@@ -99,6 +99,24 @@ def test_guessing_on_at_a_blocked_account_does_not_block_it_again(synced, host_c
     assert [b.lifted_at for b in blocks] == [None]
 
 
+def test_guessing_at_an_account_the_office_blocked_offers_that_blocks_way_out(
+        synced, host_client, office_client):
+    edit_policy("kuzniki", "{trigger: failed_logins, threshold: 5, within: 15m, lock_for: 30m}",
+                "{trigger: failed_logins, threshold: 2, lock_for: until_unlocked, "
+                "unblock: [email_link]}")
+    edit_policy("kuzniki", "blocking:\n", "blocking:\n  unlock_link: {valid: 1h, "
+                "new_password: false}\n")
+    person = active_resident("kuzniki", email="ola.bor@example.com")
+    board = office_client("kuzniki", "z.prezes", "board")
+    assert board.post(f"/staff/osoby/{person.person_id}/blokada", data={
+        "block-trigger": "misuse", "block-reason": "Naruszenie regulaminu"}).status_code == 302
+    client = host_client("kuzniki.localhost")
+    log_in(client, person.login, "zle")
+    page = log_in(client, person.login, "zle").get_data(as_text=True)
+    assert "Konto jest zablokowane." in page
+    assert 'href="/odblokuj"' not in page      # the e-mail link cannot lift the office's block
+
+
 def test_a_lock_ending_another_day_gives_the_date(synced, host_client):
     edit_policy("kuzniki", "threshold: 5, within: 15m, lock_for: 30m",
                 "threshold: 2, within: 15m, lock_for: 3d")

@@ -196,12 +196,13 @@ def authenticate(login: str, password: str, client: str | None) -> LoginResult:
     check = check_password(account, RESIDENT, login.strip(), password, client)
     if check.lock_until_unlocked and account.state != BLOCKED:
         _block(account, "failed_logins", None, "too many failed logins", "system")
-    if check.locked_until:
-        return LoginResult(LoginOutcome.LOCKED, account, check.locked_until,
-                           _policy().blocking.unblock_methods("failed_logins"))
-    if check.lock_until_unlocked:
-        return LoginResult(LoginOutcome.BLOCKED, account,
-                           unblock_methods=_policy().blocking.unblock_methods("failed_logins"))
+    if check.locked_until or check.lock_until_unlocked:
+        # An account the office blocked stays under its own block's rule, whatever is guessed.
+        methods = (unblock_methods(account) if account.state == BLOCKED
+                   else _policy().blocking.unblock_methods("failed_logins"))
+        if check.locked_until:
+            return LoginResult(LoginOutcome.LOCKED, account, check.locked_until, methods)
+        return LoginResult(LoginOutcome.BLOCKED, account, unblock_methods=methods)
     if not check.ok:
         return LoginResult(LoginOutcome.INVALID)
     outcome = _state_outcome(account)

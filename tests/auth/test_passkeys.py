@@ -97,6 +97,7 @@ def test_a_resident_registers_a_passkey_and_confirms_sign_in_with_it(resident_cl
     assert _password(other, resident.login).headers["Location"].endswith(STEP + "/")
     step_page = other.get(STEP + "/").get_data(as_text=True)
     assert "Użyj klucza dostępu" in step_page and 'name="code"' not in step_page
+    assert "Ta przeglądarka nie obsługuje kluczy dostępu" in step_page   # until JS hides it
     assert other.get("/konto").status_code == 302
     signed_in = _answer_step(other, key)
     assert signed_in.status_code == 200, signed_in.get_data(as_text=True)
@@ -108,6 +109,21 @@ def test_a_resident_registers_a_passkey_and_confirms_sign_in_with_it(resident_cl
         actions = set(db.session.scalars(select(AuditEvent.action).where(
             AuditEvent.subject_id == resident.account_id)))
     assert {"passkey.register", "passkey.second_step"} <= actions
+
+
+class BrokenKeyAuthenticator(SoftAuthenticator):
+    """An authenticator whose public key is no COSE key at all."""
+
+    def _cose_key(self) -> bytes:
+        return b"\xa1\x01\x63abc"
+
+
+def test_a_malformed_authenticator_answer_is_refused_in_polish(resident_client):
+    client, resident = resident_client(ZW)
+    refused = _register(client, MINE, BrokenKeyAuthenticator(ORIGIN))
+    assert refused.status_code == 422
+    assert "Nie udało się dodać klucza" in refused.get_json()["error"]
+    assert _passkeys(ZW, "resident", resident.account_id) == []
 
 
 def test_a_challenge_is_answered_once_and_only_from_the_tenant_origin(resident_client,
@@ -178,11 +194,12 @@ def test_staff_may_meet_the_platform_floor_with_a_passkey_alone(office_client, h
                        data={"password": STAFF_PASSWORD})
     assert last.status_code == 422 and "jedyny drugi składnik" in last.get_data(as_text=True)
     # With a second passkey the first may go; the member is told at their work address.
-    spare = SoftAuthenticator(ORIGIN)
-    assert _register(office, "/staff/klucze-dostepu", spare, "Klucz USB").status_code == 200
     with tenant_scope(tenant(ZW)):
         db.session.get(StaffMember, member_id).email = "ola@example.com"
         db.session.commit()
+    spare = SoftAuthenticator(ORIGIN)
+    assert _register(office, "/staff/klucze-dostepu", spare, "Klucz USB").status_code == 200
+    assert _mail(ZW, "passkey_added") == ["ola@example.com"]     # a new key is news first
     assert office.post(f"/staff/klucze-dostepu/{row_id}/usun",
                        data={"password": STAFF_PASSWORD}).status_code == 302
     assert _mail(ZW, "passkey_removed") == ["ola@example.com"]

@@ -63,6 +63,7 @@ def test_a_resident_adds_a_passkey_and_signs_in_with_it(live_server, visitor):
     page.click("main form [type=submit]")
     page.wait_for_url(base + "/logowanie/drugi-krok/")
     v.check(page, "drugi-krok-klucz")
+    assert page.locator("#passkey-unsupported").is_hidden()   # shown only without WebAuthn
     page.click("#use-passkey button")
     page.wait_for_url(base + "/konto")
 

@@ -27,11 +27,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import bytes_to_base64url, parse_authentication_credential_json
-from webauthn.helpers.exceptions import (
-    InvalidAuthenticationResponse,
-    InvalidJSONStructure,
-    InvalidRegistrationResponse,
-)
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -63,6 +59,12 @@ class PasskeyError(Exception):
 
 
 # --- the relying party and the challenges ----------------------------------------------------
+
+# What py_webauthn's parsing and verifying raise on an answer a browser would never send: its
+# own errors, and plain KeyError/TypeError/IndexError from a COSE key or CBOR map that lacks
+# a field (seen: a key without "alg"). All mean "refused", never a 500.
+MALFORMED = (WebAuthnException, ValueError, KeyError, TypeError, IndexError)
+
 
 def _rp_id() -> str:
     return urlsplit(request.host_url).hostname or ""
@@ -154,7 +156,7 @@ def register(user, name: str, credential: str) -> PasskeyColumns:
         verified = verify_registration_response(
             credential=credential, expected_challenge=expected,
             expected_rp_id=_rp_id(), expected_origin=_origin())
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("invalid") from exc
     if _find(verified.credential_id, services.kind_of(user)) is not None:
         raise PasskeyError("known")
@@ -164,8 +166,7 @@ def register(user, name: str, credential: str) -> PasskeyColumns:
     row.transports, row.created_at = _transports(credential), utcnow()
     db.session.add(row)
     services.audit(user, "passkey.register", name=row.name)
-    if services.kind_of(user) == RESIDENT:
-        security.tell(user, "passkey_added", passkey=row.name)
+    _tell(user, "passkey_added", row.name)
     return row
 
 
@@ -238,7 +239,7 @@ def passwordless_user(credential: str, kind: str) -> tuple[str, int]:
 def _credential_id(credential: str) -> bytes:
     try:
         return parse_authentication_credential_json(credential).raw_id
-    except (InvalidJSONStructure, InvalidAuthenticationResponse, ValueError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("invalid") from exc
 
 
@@ -256,7 +257,7 @@ def _check(credential: str, expected: bytes, rows: list[PasskeyColumns],
             credential_public_key=bytes(row.public_key),
             credential_current_sign_count=row.sign_count or 0,
             require_user_verification=needs_verified)
-    except (InvalidAuthenticationResponse, InvalidJSONStructure, ValueError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("invalid") from exc
     row.sign_count, row.last_used_at = verified.new_sign_count, utcnow()
     return row
@@ -290,15 +291,18 @@ def remove(user, passkey_id: int, password_ok: bool) -> str:
         raise PasskeyError("last factor")
     db.session.delete(row)
     services.audit(user, "passkey.remove", name=row.name)
-    _tell_removed(user, row.name)
+    _tell(user, "passkey_removed", row.name)
     return row.name
 
 
-def _tell_removed(user, name: str) -> None:
+def _tell(user, event: str, name: str) -> None:
+    """A passkey added or removed: the owner is told by e-mail (a new one matters most: it
+    would let whoever holds a stolen session come back). Operators have no tenant outbox;
+    the platform audit records their changes."""
     kind = services.kind_of(user)
     if kind == RESIDENT:
-        security.tell(user, "passkey_removed", passkey=name)
+        security.tell(user, event, passkey=name)
     elif kind != OPERATOR and user.email:
-        subject, text = render_notification("passkey_removed", to_name=user.full_name,
+        subject, text = render_notification(event, to_name=user.full_name,
                                              block_link=None, passkey=name)
-        queue_email("passkey_removed", user.email, user.full_name, subject, text)
+        queue_email(event, user.email, user.full_name, subject, text)

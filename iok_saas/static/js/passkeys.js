@@ -2,7 +2,9 @@
 // The form's data-options URL gives the ceremony's options (JSON text from py_webauthn,
 // binary values in base64url); the authenticator's answer is posted as JSON to the form's
 // action, which answers {redirect} or {error}. Sections marked data-passkey-supported stay
-// hidden in browsers without WebAuthn.
+// hidden in browsers without WebAuthn, and those marked data-passkey-unsupported are hidden
+// in browsers with it. Messages shown are the server's (Polish) or the form's data-* texts,
+// never a browser's own (English) error text.
 (function () {
   "use strict";
 
@@ -63,6 +65,21 @@
     });
   }
 
+  function refusal(text) {
+    var error = new Error(text || "");
+    error.fromServer = true;
+    return error;
+  }
+
+  function message(form, error) {
+    if (error && error.fromServer) { return error.message; }
+    if (error && error.name === "NotAllowedError") { return form.dataset.cancelled; }
+    if (error && error.name === "InvalidStateError" && form.dataset.known) {
+      return form.dataset.known;      // this authenticator already holds a key of this account
+    }
+    return form.dataset.failed;
+  }
+
   function run(form, event) {
     event.preventDefault();
     var kind = form.dataset.passkey;
@@ -76,7 +93,7 @@
     button.disabled = true;
     status.textContent = "";
     post(form.dataset.options, token).then(function (reply) {
-      if (!reply.json_text) { throw new Error(reply.error || ""); }
+      if (!reply.json_text) { throw refusal(reply.error); }
       var options = JSON.parse(reply.json_text);
       return kind === "create"
         ? navigator.credentials.create(creationOptions(options))
@@ -89,13 +106,16 @@
     }).then(function (reply) {
       if (reply.redirect) { window.location.assign(reply.redirect); } else { fail(reply.error); }
     }).catch(function (error) {
-      fail(error && error.name === "NotAllowedError" ? form.dataset.cancelled : error.message);
+      fail(message(form, error));
     });
   }
 
   if (!window.PublicKeyCredential) { return; }
   document.querySelectorAll("[data-passkey-supported]").forEach(function (section) {
     section.hidden = false;
+  });
+  document.querySelectorAll("[data-passkey-unsupported]").forEach(function (note) {
+    note.hidden = true;
   });
   document.querySelectorAll("form[data-passkey]").forEach(function (form) {
     form.addEventListener("submit", function (event) { run(form, event); });

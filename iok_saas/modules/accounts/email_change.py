@@ -88,7 +88,10 @@ def waiting_change(account: ResidentAccount) -> EmailChange | None:
                                   EmailChange.confirmed_at.is_(None),
                                   EmailChange.voided_at.is_(None))
         .order_by(EmailChange.id.desc()).limit(1))
-    return change if change is not None and as_utc(change.expires_at) > utcnow() else None
+    if change is None or as_utc(change.expires_at) <= utcnow() \
+            or not _same(account.person.email, change.old_email):
+        return None       # expired, or the office changed the address since: the link is dead
+    return change
 
 
 def change_for_link(token: str) -> tuple[EmailChange, ResidentAccount]:

@@ -27,15 +27,15 @@ def _vocabulary() -> dict:
 def index():
     units = shown_units()
     form = DeclarationForm()
-    form.unit.choices = [SelectChoice(unit.id, unit.label) for unit in units]
     # A unit with a declaration waiting takes no new one (it is shown, with its withdrawal):
-    # the form is offered while some unit has none.
+    # the form is offered, for the other units, while some unit has none.
     open_units = [unit for unit in units if services.pending_of(unit.id) is None]
+    form.unit.choices = [SelectChoice(unit.id, unit.label) for unit in open_units]
     form.effective_from.choices = [SelectChoice(day.isoformat(), services.month_label(day))
                                    for day in services.effective_months()]
     chosen = _chosen_unit(units)
     if request.method == "GET":
-        if chosen is not None:
+        if chosen in open_units:
             form.unit.data = chosen.id
         if not form.effective_from.data:
             form.effective_from.data = services.effective_months()[1].isoformat()

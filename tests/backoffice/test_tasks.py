@@ -52,6 +52,12 @@ def test_other_departments_neither_see_nor_close_it(staff_client):
                  if d["key"] != fallback)
     office = staff_client("siarkowiec", "inny.dzial", other, role="staff")
     assert "Jerzy Telefoniczny" not in office.get("/staff/zadania").get_data(as_text=True)
+    # The start page counts the other department's queue and its link shows it, read-only.
+    start = office.get("/staff/").get_data(as_text=True)
+    assert f"/staff/zadania?dzial={fallback}" in start
+    theirs = office.get(f"/staff/zadania?dzial={fallback}").get_data(as_text=True)
+    assert "Jerzy Telefoniczny" in theirs and "Zamyka je" in theirs
+    assert "/wykonane" not in theirs
     with tenant_scope(tenant("siarkowiec")):
         task_id = db.session.scalar(select(StaffTask.id))
     office.post(f"/staff/zadania/{task_id}/wykonane")

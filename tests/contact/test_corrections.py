@@ -246,7 +246,7 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client, 
         assert stale.correction.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.DecisionError, match="już rozpatrzona"):
             services.decide(stale, False, "Za późno", "staff:drugi")
-            db.session.commit()
+        db.session.rollback()       # the refused request ends; it had staged nothing
     [correction] = corrections("siarkowiec", resident.person_id)
     assert correction.state == DONE and correction.decided_by == "staff:biuro"
     assert person("siarkowiec", resident.person_id).phone == "600 222 333"

@@ -298,7 +298,7 @@ def test_simultaneous_decisions_and_double_submits(resident_client, office_clien
         assert stale.reading.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.ReadingError, match="już rozpatrzony"):
             services.decide(stale, False, "Za późno", "staff:drugi")
-            db.session.commit()
+        db.session.rollback()       # the refused request ends; it had staged nothing
     assert readings(ZW, meter_id)[-1].state == ACCEPTED
 
     # Two waiting readings of one meter cannot both be stored, whatever the timing.

@@ -185,7 +185,7 @@ def test_simultaneous_decisions_leave_the_first(resident_client, office_client):
         assert stale.change.state == SUBMITTED  # this session has not seen the decision
         with pytest.raises(services.OccupantsError, match="już rozpatrzona"):
             services.decide(stale, False, "Za późno", "staff:drugi")
-            db.session.commit()
+        db.session.rollback()       # the refused request ends; it had staged nothing
     assert changes(res.unit_id)[-1].state == CONFIRMED
 
 

@@ -437,11 +437,16 @@ def _create_batch(persons: list[Person], form: F.BatchForm):
 
 @bp.get("/zadania")
 def tasks():
-    """Calls to make and other work the platform queued for the staff's department."""
+    """Calls to make and other work the platform queued: the member's department's (an
+    administrator's: every one), or the department ``?dzial=`` names (the start page's
+    queue links), which only that department or an administrator may mark done."""
     member = current_staff()
-    return render_template("backoffice/tasks.html",
-                           tasks=notifications.open_tasks(None if member.is_admin
-                                                          else member.department))
+    chosen = request.args.get("dzial") or None
+    if chosen is None and not member.is_admin:
+        chosen = member.department
+    return render_template("backoffice/tasks.html", department=chosen,
+                           tasks=notifications.open_tasks(chosen),
+                           may_complete=lambda task: notifications.may_complete(task, member))
 
 
 @bp.post("/zadania/<int:task_id>/wykonane")

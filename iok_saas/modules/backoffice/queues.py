@@ -15,5 +15,6 @@ def work_queues() -> list:
     departments = db.session.scalars(select(StaffTask.department).where(OPEN).distinct())
     return [waiting(StaffTask, StaffTask.created_at, OPEN, StaffTask.department == department,
                     label=_l("Zadania biura (telefony do mieszkańców)"),
-                    endpoint="backoffice.tasks", department=department)
+                    endpoint="backoffice.tasks", department=department,
+                    args={"dzial": department})
             for department in sorted(departments)]

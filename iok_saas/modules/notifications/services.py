@@ -114,13 +114,15 @@ def open_tasks(department: str | None) -> list[StaffTask]:
     return list(db.session.scalars(query))
 
 
+def may_complete(task: StaffTask, staff) -> bool:
+    return staff.is_admin or staff.department == task.department
+
+
 def complete_task(task_id: int, staff) -> bool:
     """Mark a task done; only its department (or an administrator) may. False = not allowed
     or already done."""
     task = db.session.get(StaffTask, task_id)
-    if task is None or task.done_at is not None:
-        return False
-    if not (staff.is_admin or staff.department == task.department):
+    if task is None or task.done_at is not None or not may_complete(task, staff):
         return False
     task.done_at, task.done_by = utcnow(), f"staff:{staff.login}"
     return True

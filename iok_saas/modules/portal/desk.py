@@ -132,10 +132,10 @@ class Submissions:
 
     def claim(self, item, accept: bool, comment: str | None, actor: str) -> None:
         """Record the decision on ``item`` if it still waits (:func:`claim`); when another
-        decision came first, roll this one back and refuse."""
+        decision came first, refuse. A feature's ``decide`` claims before it stages anything
+        else, so a refusal leaves nothing staged for the request to commit."""
         outcome = self.accepted if accept else self.rejected
         if not claim(self.model, item, outcome, actor, comment):
-            db.session.rollback()
             raise self.error(str(self.already_decided))
 
 

@@ -223,10 +223,12 @@ def test_api_loads_pdfs_all_or_nothing(resident_client, host_client):
     assert api.post("/api/v1/notices/pdfs?period=2027-01",
                     data=a_zip({name: a_pdf("API")})).status_code == 401
     response = api.post("/api/v1/notices/pdfs?period=2027-01", headers=auth,
-                        data=a_zip({name: a_pdf("API"), "NIE-MA.pdf": b"nie pdf"}))
+                        data=a_zip({name: a_pdf("API"), "NIE-MA.pdf": a_pdf("x"),
+                                    "ZLY.pdf": b"nie pdf"}))
     assert response.status_code == 422
     problems = {p["file"]: p["message"] for p in response.get_json()["problems"]}
     assert "Nie ma lokalu" in problems["NIE-MA.pdf"] and notices(KU) == 0
+    assert problems["ZLY.pdf"] == "To nie jest plik PDF."
     response = api.post("/api/v1/notices/pdfs?period=2027-1", headers=auth,
                         data=a_zip({name: a_pdf("API")}))
     assert response.status_code == 422 and notices(KU) == 0

@@ -219,6 +219,8 @@ ROUTES: dict[str, Case] = {
                                ("POST",), lambda ids: {"elector": "1", "choice": "for"}),
     "voting_staff.close": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
                                ("POST",)),
+    "voting_staff.scan": Case(STAFF, BR, ZW, lambda w, s: dict(zip(
+        ("vote_id", "event_id"), w.paper_scan(s), strict=True))),
     "activation_staff.revoke": Case(STAFF, KU, ZW, _activation_code, ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},

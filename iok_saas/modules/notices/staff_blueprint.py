@@ -46,9 +46,10 @@ def upload_pdfs():
         db.session.rollback()
         return _index(_publish_form(), form, exc.problems), 400
     db.session.commit()
+    month = loaded.period.strftime("%m.%Y")
     flash(_("Wczytano zawiadomienia PDF za %(month)s: nowe %(created)s, zastąpione "
             "%(replaced)s, bez zmian %(unchanged)s. Opublikuj okres, aby mieszkańcy je "
-            "otrzymali.", month=f"{loaded.period:%m.%Y}", created=loaded.created,
+            "otrzymali.", month=month, created=loaded.created,
             replaced=loaded.replaced, unchanged=loaded.unchanged), "success")
     return redirect(url_for("notices_staff.period", month=f"{loaded.period:%Y-%m}"))
 

@@ -178,7 +178,8 @@ def openapi_document() -> dict:
         "parameters": [{"name": "period", "in": "query", "required": True,
                         "description": "The month the notices apply from, YYYY-MM",
                         "schema": {"type": "string", "example": "2027-01"}}],
-        "requestBody": {"required": True, "content": {"application/zip": {
+        # Any Content-Type is read as the archive's bytes (application/zip as well).
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary"}}}},
         "responses": _responses(False) | {
             "201": {"description": "Stored", "content": _json(_ref("NoticePdfsLoaded"))},

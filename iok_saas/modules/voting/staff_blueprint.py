@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from iok_saas.extensions import db
-from iok_saas.modules.auth.guards import current_staff, staff_required
+from iok_saas.modules.auth.guards import current_resident, current_staff, staff_required
 from iok_saas.modules.documents import services as documents
 from iok_saas.modules.portal import desk_guard
 from iok_saas.tenancy import current_tenant
@@ -21,6 +30,15 @@ from .models import OWNERS_BY_SHARE
 from .protocol import protocol_pdf
 
 bp = Blueprint("voting_staff", __name__, template_folder="templates")
+
+
+@bp.before_request
+def _no_scans_for_residents():
+    """A ballot's scan does not exist for a signed-in resident (not even a sign-in page)."""
+    if request.endpoint == "voting_staff.scan" and current_resident() is not None:
+        abort(404)
+
+
 bp.before_request(staff_required)
 bp.before_request(desk_guard("voting"))
 

@@ -209,6 +209,30 @@ class World:
                 return vote.id, vote.electors[0].id
         return self._once(("vote", slug), make)
 
+    def paper_scan(self, slug) -> tuple[int, int]:
+        """(vote id, event id): a paper ballot with its scan for resident A's unit, in a
+        vote of its own (so resident A may still vote electronically in ``vote``)."""
+        from iok_saas.modules.documents.services import PdfFile
+        from iok_saas.modules.voting import services
+        from iok_saas.modules.voting.models import BallotEvent
+        from tests.documents.pdfs import pdf_bytes
+
+        def make():
+            _, resident = self.resident_a(slug)
+            self.vote(slug)  # imports the unit's share
+            with tenant_scope(tenant(slug)):
+                start = utcnow() - timedelta(hours=1)
+                vote = services.open_vote(services.Opening(
+                    "Uchwała o elewacji", "Treść uchwały.", start, start + timedelta(days=30),
+                    resident.association_id), "staff:test", now=start)
+                services.enter_paper(vote.id, vote.electors[0].id, "for",
+                                     PdfFile("karta.pdf", pdf_bytes("Karta")), "staff:test")
+                event_id = db.session.scalar(select(BallotEvent.id).where(
+                    BallotEvent.vote_id == vote.id, BallotEvent.kind == "paper"))
+                db.session.commit()
+                return vote.id, event_id
+        return self._once(("paper_scan", slug), make)
+
     def occupants_change(self, slug) -> int:
         from iok_saas.modules.occupants import services
 

@@ -5,7 +5,9 @@ bearer token opens it."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
 from flask import url_for
@@ -38,6 +40,26 @@ RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
 ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator"}
 
 
+def _notice_zip(world) -> bytes:
+    """A valid archive of one notice PDF for resident A's unit in Kuźniki."""
+    from sqlalchemy import select
+
+    from iok_saas.extensions import db
+    from iok_saas.modules.housing.models import Unit
+    from iok_saas.tenancy import tenant_scope
+
+    from ..documents.pdfs import pdf_bytes
+    from ..factories import tenant
+
+    with tenant_scope(tenant(KU)):
+        key = db.session.scalar(select(Unit.external_id).where(
+            Unit.id == world.resident_a(KU)[1].unit_id))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr(f"{key}.pdf", pdf_bytes("Zawiadomienie"))
+    return buffer.getvalue()
+
+
 def _forms(world) -> dict:
     """Plausible bodies: without the CSRF check each of these would do something."""
     login = world.resident_a(ZW)[1].login
@@ -60,6 +82,8 @@ def _forms(world) -> dict:
         "announcements.email_opt_in": {"wanted": "y"},
         "notices.consent": {"agree": "y"},
         "notices_staff.publish": {"period": world.notice_period(KU), "confirm": "y"},
+        "notices_staff.upload_pdfs": {"pdf-period": "2027-03", "pdf-archive": (
+            io.BytesIO(_notice_zip(world)), "okres.zip")},
         "contact.correct": {"email": "inny@example.com", "note": "Zmiana"},
         "enrolment.apply": {"first_name": "Ewa", "last_name": "Nowa", "street": "ul. Lipowa",
                             "building_number": "3", "city": "Miasto", "email": "ewa@example.com",

@@ -220,6 +220,8 @@ ROUTES: dict[str, Case] = {
                                ("POST",), lambda ids: {"elector": "1", "choice": "for"}),
     "voting_staff.close": Case(STAFF, BR, ZW, lambda w, s: {"vote_id": w.vote(s)[0]},
                                ("POST",)),
+    "voting_staff.scan": Case(STAFF, BR, ZW, lambda w, s: dict(zip(
+        ("vote_id", "event_id"), w.paper_scan(s), strict=True))),
     "activation_staff.revoke": Case(STAFF, KU, ZW, _activation_code, ("POST",)),
     "imports_staff.run": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
     "imports_staff.apply": Case(STAFF, ZW, KU, lambda w, s: {"run_id": w.import_run(s)},
@@ -229,6 +231,9 @@ ROUTES: dict[str, Case] = {
     # --- the API: tenant B's token with tenant A's run id ------------------------------------
     "api_v1.get_import": Case(API, ZW, KU, lambda w, s: {"run_id": w.import_run(s)}),
 }
+
+# Staff routes that a signed-in resident of the same tenant gets as a 404 (not a sign-in).
+NOT_FOUND_FOR_RESIDENTS = {"voting_staff.scan"}
 
 # Id-taking routes whose ids are not secrets or not per-tenant objects.
 NOT_SECRET = {
@@ -339,9 +344,10 @@ def test_other_residents_and_tenants_get_404(endpoint, world, app):
                        case.refused)]
     elif case.kind == STAFF:
         attackers += [("staff of tenant B", world.staff(case.other), None, case.refused),
-                      # Resident A on the staff desk of their own tenant: sent to sign in.
+                      # Resident A on the staff desk of their own tenant: sent to sign in
+                      # (a ballot's scan: not found at all).
                       ("resident A on the staff desk", world.resident_a(case.owner)[0], None,
-                       (302,))]
+                       (404,) if endpoint in NOT_FOUND_FOR_RESIDENTS else (302,))]
     else:
         client, headers = world.api(case.other)
         attackers += [("API token of tenant B", client, headers, case.refused)]

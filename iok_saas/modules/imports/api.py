@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from iok_saas.errors import API_PREFIX
 from iok_saas.errors import api_problem as _problem
 from iok_saas.extensions import csrf
+from iok_saas.modules.notices import supplied
+from iok_saas.tenancy import current_tenant
 
 from . import services
 from .formats import DATASETS, ORDER
@@ -110,3 +112,25 @@ def get_import(run_id: int):
     if run is None:
         return _problem(404, f"no import run {run_id} here")
     return jsonify(services.run_as_dict(run))
+
+
+@bp.post("/notices/pdfs")
+def notice_pdfs():
+    """A period's charge notices as ready PDFs: the body is a ZIP of one PDF per unit, each
+    named by the unit's external id (U-1.pdf); ``?period=YYYY-MM``. All or nothing."""
+    if current_tenant.policy is None or not current_tenant.policy.shows("charge_notices"):
+        return _problem(404, "this cooperative's policy does not show charge_notices")
+    body = request.get_data(cache=False)
+    try:
+        loaded = supplied.load_bundle(request.args.get("period"), body,
+                                      services.token_actor(g.api_token))
+    except supplied.BundleRejected as exc:
+        response = jsonify({"error": "nothing written: the archive has errors",
+                            "problems": [{"file": p.entry, "message": p.message}
+                                         for p in exc.problems]})
+        response.status_code = 422
+        return response
+    response = jsonify({"period": f"{loaded.period:%Y-%m}", "created": loaded.created,
+                        "replaced": loaded.replaced, "unchanged": loaded.unchanged})
+    response.status_code = 201
+    return response

@@ -62,6 +62,25 @@ class ProblemSchema(Schema):
     error = fields.String()
 
 
+class NoticePdfProblemSchema(Schema):
+    file = fields.String(metadata={"description": "The file in the archive, or what else "
+                                                  "is wrong (the period, the archive)"})
+    message = fields.String(metadata={"description": "What is wrong (the request's "
+                                                     "language, Polish by default)"})
+
+
+class NoticePdfsRejectedSchema(Schema):
+    error = fields.String()
+    problems = fields.List(fields.Nested(NoticePdfProblemSchema))
+
+
+class NoticePdfsLoadedSchema(Schema):
+    period = fields.String(metadata={"example": "2027-01"})
+    created = fields.Integer()
+    replaced = fields.Integer()
+    unchanged = fields.Integer()
+
+
 def schema_name(dataset: str) -> str:
     return "".join(part.capitalize() for part in dataset.split("_")) + "Row"
 
@@ -116,6 +135,8 @@ def openapi_document() -> dict:
     spec.components.schema("RowError", schema=RowErrorSchema)
     spec.components.schema("ImportRun", schema=ImportRunSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
+    spec.components.schema("NoticePdfsLoaded", schema=NoticePdfsLoadedSchema)
+    spec.components.schema("NoticePdfsRejected", schema=NoticePdfsRejectedSchema)
     secured = [{"bearer": []}]
     for name in ORDER:
         rows = {"type": "array", "items": _ref(schema_name(name))}
@@ -148,6 +169,24 @@ def openapi_document() -> dict:
         "responses": _responses(False) | {
             "200": {"description": "The run", "content": _json(_ref("ImportRun"))},
             "404": {"description": "No such run here", "content": _json(_ref("Problem"))}}}})
+    spec.path(path="/notices/pdfs", operations={"post": {
+        "summary": "A period's charge notices as ready PDFs, one per unit, all or nothing",
+        "description": "The body is a ZIP archive of PDF files, each named by the unit's "
+                       "external id (U-1.pdf). Every file is checked (a PDF by content, the "
+                       "size limit, the unit, no unit twice) before anything is written.",
+        "operationId": "notice_pdfs", "security": secured,
+        "parameters": [{"name": "period", "in": "query", "required": True,
+                        "description": "The month the notices apply from, YYYY-MM",
+                        "schema": {"type": "string", "example": "2027-01"}}],
+        # Any Content-Type is read as the archive's bytes (application/zip as well).
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+        "responses": _responses(False) | {
+            "201": {"description": "Stored", "content": _json(_ref("NoticePdfsLoaded"))},
+            "404": {"description": "The cooperative's policy has no charge notices",
+                    "content": _json(_ref("Problem"))},
+            "422": {"description": "Bad entries; nothing written",
+                    "content": _json(_ref("NoticePdfsRejected"))}}}})
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document (no token needed)", "operationId": "openapi",
         "responses": {"200": {"description": "OpenAPI 3 document",

@@ -52,9 +52,9 @@ def consent():
 def show(notice_id: int):
     try:
         notice = services.resident_notice(notice_id, [unit.id for unit in resident_units()])
+        body = services.notice_pdf(notice)
     except services.NoticeNotFound:
         abort(404)
-    body = services.notice_pdf(notice)
     services.record_opening(notice, current_user.id)
     db.session.commit()
     return Response(body, mimetype="application/pdf", headers={

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from iok_saas.extensions import db
 from iok_saas.tenancy import directory, tenant_scope
 
-from . import services, tasks
+from . import services, supplied, tasks
 
 notices_cli = AppGroup("notices", help="Paperless charge notices.")
 
@@ -39,3 +39,27 @@ def publish(slug: str, period: str) -> None:
         db.session.commit()
         tasks.enqueue(tenant.id, pending)
     click.echo(f"published {period} for {slug}: {len(pending)} e-mails to send")
+
+
+@notices_cli.command("load-pdfs")
+@click.option("--tenant", "slug", required=True, help="The cooperative's slug, e.g. kuzniki.")
+@click.argument("period")
+@click.argument("archive", type=click.File("rb"))
+def load_pdfs(slug: str, period: str, archive) -> None:
+    """Load PERIOD's (YYYY-MM) notices as ready PDFs: ARCHIVE is a ZIP of one PDF per unit,
+    each named by the unit's external id (U-1.pdf). One bad file and nothing is written."""
+    tenant = next((t for t in directory().all() if t.slug == slug), None)
+    if tenant is None:
+        raise click.ClickException(f"unknown tenant '{slug}'")
+    if tenant.policy is None or not tenant.policy.shows("charge_notices"):
+        raise click.ClickException(f"{slug}'s policy does not show charge_notices")
+    with tenant_scope(tenant):
+        try:
+            loaded = supplied.load_bundle(period, archive, "cli:notices")
+        except supplied.BundleRejected as exc:
+            db.session.rollback()
+            raise click.ClickException("nothing written:\n" + "\n".join(
+                str(problem) for problem in exc.problems)) from None
+        db.session.commit()
+    click.echo(f"loaded {loaded.files} PDFs of {period} for {slug}: {loaded.created} new, "
+               f"{loaded.replaced} replaced, {loaded.unchanged} unchanged")

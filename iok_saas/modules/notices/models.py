@@ -48,6 +48,9 @@ class ChargeNotice(TenantScoped, db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None]  # set when staff publish the period
     first_opened_at: Mapped[datetime | None]  # first download by any resident of the unit
+    # Set when the manager supplied the notice as a ready PDF (stored by its SHA-256): that
+    # file is served and attached instead of one rendered from the lines.
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[ChargeNoticeLine]] = relationship(
         order_by="ChargeNoticeLine.id", viewonly=True)

@@ -28,7 +28,7 @@ from iok_saas.modules.notifications.services import (
 from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import utcnow, warsaw_today
 
-from . import payment
+from . import payment, supplied
 from .models import ChargeNotice, ChargeNoticeLine, NoticeConsent, NoticeDelivery
 from .pdf import NoticeDocument, NoticeLine, notices_pdfs
 
@@ -156,6 +156,13 @@ def record_opening(notice: ChargeNotice, account_id: int) -> None:
 
 
 def notice_pdf(notice: ChargeNotice) -> bytes:
+    """The notice's PDF: the one the manager supplied (checked against its SHA-256; a
+    missing or altered file is NoticeNotFound, and logged), or one rendered from its lines."""
+    if notice.pdf_sha256 is not None:
+        try:
+            return supplied.stored_pdf(notice)
+        except supplied.StoredFileBroken:
+            raise NoticeNotFound(notice.id) from None
     return render([notice])[0]
 
 
@@ -301,7 +308,7 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
         ChargeNotice.id.in_({d.notice_id for d in deliveries})).order_by(ChargeNotice.id)))
     by_id = {notice.id: notice for notice in notices}
     attach = current_tenant.policy.charge_notices.email == ATTACHMENT
-    pdfs = dict(zip((n.id for n in notices), render(notices), strict=True)) if attach else {}
+    pdfs = _pdfs(notices) if attach else {}
     names = dict(db.session.execute(
         select(ResidentAccount.id, Person.first_name + " " + Person.last_name)
         .join(Person, Person.id == ResidentAccount.person_id)
@@ -322,6 +329,16 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
     return len(deliveries)
 
 
+def _pdfs(notices: Sequence[ChargeNotice]) -> dict[int, bytes]:
+    """notice id -> its PDF: supplied files as stored, the others rendered together."""
+    rendered = [n for n in notices if n.pdf_sha256 is None]
+    pdfs = dict(zip((n.id for n in rendered), render(rendered), strict=True))
+    for notice in notices:
+        if notice.pdf_sha256 is not None:
+            pdfs[notice.id] = supplied.stored_pdf(notice)
+    return pdfs
+
+
 def batches(ids: Sequence[int], size: int = SEND_BATCH) -> list[list[int]]:
     return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
 
@@ -338,6 +355,7 @@ class PeriodSummary:
     failed: int
     opened: int
     paper: int
+    supplied: int = 0  # notices whose PDF the manager supplied (not rendered)
 
 
 def summaries() -> list[PeriodSummary]:
@@ -347,7 +365,7 @@ def summaries() -> list[PeriodSummary]:
 def summary(period: date) -> PeriodSummary:
     counts = db.session.execute(
         select(func.count(ChargeNotice.id), func.min(ChargeNotice.published_at),
-               func.count(ChargeNotice.first_opened_at))
+               func.count(ChargeNotice.first_opened_at), func.count(ChargeNotice.pdf_sha256))
         .where(ChargeNotice.period == period)).one()
     states = dict(db.session.execute(
         select(OutboxMessage.state, func.count())
@@ -359,7 +377,8 @@ def summary(period: date) -> PeriodSummary:
         .join(ChargeNotice, ChargeNotice.id == NoticeDelivery.notice_id)
         .where(ChargeNotice.period == period))
     return PeriodSummary(period, counts[0], counts[1], deliveries, states.get(SENT, 0),
-                         states.get(FAILED, 0), counts[2], len(paper_units(period)))
+                         states.get(FAILED, 0), counts[2], len(paper_units(period)),
+                         counts[3])
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from iok_saas.modules.auth.guards import current_staff, staff_required
 from iok_saas.modules.portal import desk_guard
 from iok_saas.tenancy import current_tenant
 
-from . import services, tasks
-from .forms import PublishForm
+from . import services, supplied, tasks
+from .forms import PublishForm, SuppliedPdfsForm
 
 bp = Blueprint("notices_staff", __name__, template_folder="templates")
 bp.before_request(staff_required)
@@ -24,6 +24,34 @@ bp.before_request(desk_guard("charge_notices"))
 @bp.get("/")
 def index():
     return _index(_publish_form())
+
+
+@bp.post("/pdf")
+def upload_pdfs():
+    """The manager's ready PDFs for a period, one per unit, in a ZIP archive."""
+    form = SuppliedPdfsForm(prefix="pdf")
+    if not current_staff().is_admin:
+        flash(_("Wczytywać zawiadomienia PDF może tylko administrator."), "error")
+        return _index(_publish_form(), form), 403
+    if not form.validate_on_submit():
+        return _index(_publish_form(), form), 400
+    upload = form.archive.data
+    if upload is None or not getattr(upload, "filename", None):
+        form.archive.errors = [*form.archive.errors, _("Wybierz archiwum ZIP z plikami PDF.")]
+        return _index(_publish_form(), form), 400
+    try:
+        loaded = supplied.load_bundle(form.period.data, upload.stream,
+                                      f"staff:{current_staff().login}")
+    except supplied.BundleRejected as exc:
+        db.session.rollback()
+        return _index(_publish_form(), form, exc.problems), 400
+    db.session.commit()
+    month = loaded.period.strftime("%m.%Y")
+    flash(_("Wczytano zawiadomienia PDF za %(month)s: nowe %(created)s, zastąpione "
+            "%(replaced)s, bez zmian %(unchanged)s. Opublikuj okres, aby mieszkańcy je "
+            "otrzymali.", month=month, created=loaded.created,
+            replaced=loaded.replaced, unchanged=loaded.unchanged), "success")
+    return redirect(url_for("notices_staff.period", month=f"{loaded.period:%Y-%m}"))
 
 
 @bp.post("/publikuj")
@@ -75,9 +103,11 @@ def _publish_form() -> PublishForm:
     return form
 
 
-def _index(form: PublishForm):
+def _index(form: PublishForm, upload: SuppliedPdfsForm | None = None,
+           problems: list[supplied.Problem] | None = None):
     return render_template("notices/staff_index.html", summaries=services.summaries(),
-                           form=form, is_admin=current_staff().is_admin)
+                           form=form, upload=upload or SuppliedPdfsForm(prefix="pdf"),
+                           problems=problems or [], is_admin=current_staff().is_admin)
 
 
 def _period(text: str | None) -> date | None:

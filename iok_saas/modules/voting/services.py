@@ -59,6 +59,8 @@ RESOLUTION_MAX = 20_000
 GENESIS = "0" * 64
 CHOICE_LABELS = {FOR: _l("za"), AGAINST: _l("przeciw"), ABSTAIN: _l("wstrzymuję się")}
 SCHEDULED, OPEN, ENDED, CLOSED = "scheduled", "open", "ended", "closed"
+EVENT_LABELS = {"cast": _l("głos oddany"), "changed": _l("głos zmieniony"),
+                PAPER: _l("karta papierowa"), "closed": _l("zamknięcie głosowania")}
 STATE_LABELS = {SCHEDULED: _l("zaplanowane"), OPEN: _l("trwa"),
                 ENDED: _l("zakończone, czeka na zamknięcie"), CLOSED: _l("zamknięte")}
 
@@ -399,6 +401,53 @@ def enter_paper(vote_id: int, elector_id: int, choice: str, scan: documents.PdfF
     _append(vote, "paper", actor, elector_id=elector.id, choice=choice, channel=PAPER,
             scan_sha256=scan.sha256, detail=detail)
     return ballot
+
+
+class ScanUnavailable(LookupError):
+    """The scan's file is missing or its bytes do not match the SHA-256 the event recorded."""
+
+
+def history(vote: Vote) -> list[BallotEvent]:
+    """The vote's events in order (what staff see as its history)."""
+    return list(db.session.scalars(select(BallotEvent).where(BallotEvent.vote_id == vote.id)
+                                   .order_by(BallotEvent.seq)))
+
+
+def scan_event(vote: Vote, event_id: int) -> BallotEvent | None:
+    """A paper-ballot event of this vote that has a scan (any other id: None)."""
+    event = db.session.get(BallotEvent, event_id)
+    if event is None or event.vote_id != vote.id or event.scan_sha256 is None:
+        return None
+    return event
+
+
+def scan_events(vote: Vote) -> dict[int, int]:
+    """elector id -> the event whose scan is the elector's current paper ballot."""
+    ballots = {b.elector_id: b.scan_sha256 for b in db.session.scalars(
+        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.channel == PAPER,
+                             Ballot.scan_sha256.is_not(None)))}
+    found: dict[int, int] = {}
+    for event in db.session.scalars(
+            select(BallotEvent).where(BallotEvent.vote_id == vote.id, BallotEvent.kind == PAPER,
+                                      BallotEvent.scan_sha256.is_not(None))
+            .order_by(BallotEvent.seq)):
+        if ballots.get(event.elector_id) == event.scan_sha256:
+            found[event.elector_id] = event.id
+    return found
+
+
+def scan_bytes(vote: Vote, event: BallotEvent) -> bytes:
+    """The scan of a paper ballot, checked against the SHA-256 its event recorded."""
+    path = scan_path(vote, event.scan_sha256)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        log.error("ballot scan missing: vote %s event %s (%s)", vote.id, event.seq, path)
+        raise ScanUnavailable(event.id) from None
+    if hashlib.sha256(data).hexdigest() != event.scan_sha256:
+        log.error("ballot scan altered: vote %s event %s (%s)", vote.id, event.seq, path)
+        raise ScanUnavailable(event.id)
+    return data
 
 
 # --- results ---------------------------------------------------------------------------------

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from iok_saas.extensions import db
-from iok_saas.modules.auth.guards import current_staff, staff_required
+from iok_saas.modules.auth.guards import current_resident, current_staff, staff_required
 from iok_saas.modules.documents import services as documents
 from iok_saas.modules.portal import desk_guard
 from iok_saas.tenancy import current_tenant
@@ -21,6 +30,15 @@ from .models import OWNERS_BY_SHARE
 from .protocol import protocol_pdf
 
 bp = Blueprint("voting_staff", __name__, template_folder="templates")
+
+
+@bp.before_request
+def _no_scans_for_residents():
+    """A ballot's scan does not exist for a signed-in resident (not even a sign-in page)."""
+    if request.endpoint == "voting_staff.scan" and current_resident() is not None:
+        abort(404)
+
+
 bp.before_request(staff_required)
 bp.before_request(desk_guard("voting"))
 
@@ -28,7 +46,7 @@ bp.before_request(desk_guard("voting"))
 @bp.context_processor
 def _vocabulary() -> dict:
     return {"state_of": services.state, "state_labels": services.STATE_LABELS,
-            "choice_labels": services.CHOICE_LABELS}
+            "choice_labels": services.CHOICE_LABELS, "event_labels": services.EVENT_LABELS}
 
 
 def _actor() -> str:
@@ -81,6 +99,9 @@ def _detail(vote, paper=None, error=None, status=200):
                            close_form=CloseForm(), result=services.totals(vote),
                            outcome=services.outcome(vote, services.totals(vote)),
                            per_unit=services.per_unit(vote),
+                           scan_links=services.scan_events(vote),
+                           history=services.history(vote),
+                           electors={e.id: e.label for e in vote.electors},
                            attachments=services.attachments(vote)), status
 
 
@@ -114,6 +135,27 @@ def paper(vote_id: int):
     db.session.commit()
     flash(_("Wprowadzono kartę do głosowania."), "success")
     return redirect(url_for("voting_staff.detail", vote_id=vote.id))
+
+
+@bp.get("/<int:vote_id>/skan/<int:event_id>")
+def scan(vote_id: int, event_id: int):
+    """A paper ballot's scan, inline, as its event recorded it (checked by its SHA-256)."""
+    vote = _vote_or_404(vote_id)
+    event = services.scan_event(vote, event_id)
+    if event is None:
+        abort(404)
+    try:
+        data = services.scan_bytes(vote, event)
+    except services.ScanUnavailable:
+        flash(_("Skanu karty nie można pokazać: plik zniknął albo nie zgadza się z zapisanym "
+                "skrótem SHA-256. Zgłoś to administratorowi."), "error")
+        return redirect(url_for("voting_staff.detail", vote_id=vote.id))
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = \
+        f'inline; filename="karta-{vote.id}-{event.seq}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:vote_id>/zamknij")

@@ -47,6 +47,7 @@ from common import (
     REPO,
     BenchError,
     OtherLoad,
+    _process_cpu,
     bench_main,
     cpu_busy,
     export_server_environment,
@@ -55,7 +56,7 @@ from common import (
     warn_if_busy,
     warn_if_loaded,
 )
-from outbox import CeleryProcess
+from outbox import CeleryProcess, cpu_per_email
 
 SLUG = "zielone-wzgorza"
 PERIOD = date(2027, 1, 1)
@@ -300,6 +301,17 @@ class Bench:
                 return outcome
             time.sleep(0.5)
 
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL backends serving this database (the workers' pooled ones)."""
+        from sqlalchemy import text
+
+        from iok_saas.extensions import db
+
+        with self.app.app_context(), db.engine.connect() as connection:
+            return list(connection.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars())
+
     def dispose(self) -> None:
         from iok_saas.extensions import db
 
@@ -326,6 +338,11 @@ class Result:
     duplicated: int = 0                  # flats whose address received more than one
     outcome: dict = field(default_factory=dict)
     other_load_cores: float | None = None
+    # CPU per notice from publish to the last e-mail: the Celery workers, this process (the
+    # SMTP server, publish), the PostgreSQL backends; and the rate those CPU seconds allow
+    # on 2 cores with the machine to itself (the figure that a busy machine does not move).
+    cpu_ms_per_notice: dict[str, float] = field(default_factory=dict)
+    cpu_bound_notices_per_s_2_cores: float | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -374,7 +391,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         bench.dispose()
         print(f"starting {args.workers} Celery worker(s) × {args.concurrency} …", flush=True)
         start_workers(args, tmp, workers)
-        others = OtherLoad(tuple(process.process.pid for process in workers)).start()
+        sessions = tuple(process.process.pid for process in workers)
+        others = OtherLoad(sessions).start()
+        cpu_before = _process_cpu()
         began = time.perf_counter()
         queued = bench.publish()
         result.publish_seconds = time.perf_counter() - began
@@ -385,7 +404,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         deadline = time.monotonic() + args.timeout
         while mail.count() < args.notices and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
+        cpu_after = _process_cpu()
         result.other_load_cores = others.stop()
+        result.cpu_ms_per_notice = cpu_per_email(cpu_before, cpu_after, sessions,
+                                                 bench.backend_pids(), args.notices)
+        total_ms = sum(result.cpu_ms_per_notice.values())
+        if total_ms:
+            result.cpu_bound_notices_per_s_2_cores = round(2000 / total_ms, 1)
         received = mail.snapshot()
         if received:
             result.first_email_seconds = received[0].at - began
@@ -459,6 +484,9 @@ def print_report(report: dict) -> None:
             ("first e-mail after publish (s)", first),
             ("all e-mails after publish (s)", wall),
             ("notices/s (rendered and delivered)", rate),
+            ("CPU ms/notice: celery / bench+SMTP / PG",
+             " / ".join(f"{v:.1f}" for v in r["cpu_ms_per_notice"].values())),
+            ("notices/s the CPU allows on 2 cores", f"{r['cpu_bound_notices_per_s_2_cores']}"),
             ("received / distinct Message-IDs", f"{r['received']} / "
                                                 f"{r['distinct_message_ids']}"),
             ("lost / duplicated / without PDF", f"{r['lost']} / {r['duplicated']} / "

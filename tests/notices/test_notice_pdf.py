@@ -45,7 +45,10 @@ def drawn_code(pdf: bytes) -> Image.Image:
     width, height = (int(float(v)) * SCALE for v in page.mediabox.upper_right)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    for x, y, w, h in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", stream):
+    rectangle = r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re\s+"
+    filled_paths = re.finditer(rf"(?:{rectangle})+f\b", stream)  # one rectangle or many
+    for x, y, w, h in (found for path in filled_paths
+                       for found in re.findall(rectangle, path.group())):
         x0, y0 = float(x), float(y)
         x1, y1 = x0 + float(w), y0 + float(h)
         draw.rectangle([min(x0, x1) * SCALE, height - max(y0, y1) * SCALE,

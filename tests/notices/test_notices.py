@@ -224,3 +224,31 @@ def test_cli_publishes_and_refuses_bad_input(app, resident_client):
     assert result.exit_code == 0, result.output
     assert "1 e-mails to send" in result.output
     assert count(KU, OutboxMessage) == 1
+
+
+def test_the_worker_that_renders_a_batch_sends_it_itself(resident_client, mail, monkeypatch):
+    """Rendering and sending overlap: the notices task sends the e-mails it has just
+    committed over its own SMTP connection rather than queueing a delivery task behind
+    the other batches' rendering. With the outbox's own queue unusable they still arrive,
+    once each, with the PDF."""
+    from iok_saas.modules.notifications import tasks as outbox_tasks
+
+    def broker_refuses(*_args, **_kwargs):
+        raise ConnectionError("the outbox queue must not be needed")
+
+    monkeypatch.setattr(outbox_tasks.deliver_batch, "delay", broker_refuses)
+    residents = [resident_client(ZW, first=name, flat=flat, email=f"{name.lower()}@example.com")
+                 for name, flat in (("Ewa", "3"), ("Jan", "4"), ("Ola", "5"))]
+    for _client, res in residents:
+        consent(ZW, res.account_id)
+    import_notices(ZW, [res.unit_id for _client, res in residents])
+    assert publish(ZW) == 3
+    messages = mail.wait_for(3)
+    assert sorted(m["To"].split("<")[-1].rstrip(">") for m in messages) == [
+        "ewa@example.com", "jan@example.com", "ola@example.com"]
+    for message in messages:
+        (attachment,) = list(message.iter_attachments())
+        assert TOTAL in pdf_text(attachment.get_content())
+    with tenant_scope(tenant(ZW)):
+        states = db.session.scalars(select(OutboxMessage.state)).all()
+    assert states == ["sent"] * 3

@@ -189,6 +189,20 @@ def draw_letterhead(pdf: FPDF, letterhead: Letterhead) -> None:
     _PageWriter(pdf, _palette(letterhead.primary_color), DENSITIES[0]).letterhead(letterhead)
 
 
+def text_block(pdf: FPDF, width: float, line_h: float, text: str, align: str = "L") -> None:
+    """Text wrapped to ``width`` from the current x; the cursor ends at the left margin,
+    below it.
+
+    A text that fits on one line (most of a letter's and every notice's) is drawn with
+    ``cell``: fpdf2's ``multi_cell`` runs its line breaker character by character, which
+    was half the time of rendering a charge notice (measured: 17 ms a notice, 9 ms with
+    this and the single-path QR code). Same output: the test is multi_cell's own."""
+    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        pdf.cell(width, line_h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(width, line_h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def heading_color(letterhead: Letterhead) -> RGB:
     """The brand colour as used for headings (darkened until readable on white)."""
     return _palette(letterhead.primary_color).ink
@@ -334,7 +348,7 @@ class _PageWriter:
 
     def block(self, line_h: float, text: str, width: float = CONTENT_W, align: str = "L") -> None:
         """Wrapped text from the current x; the cursor ends at the left margin, below it."""
-        self.pdf.multi_cell(width, line_h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_block(self.pdf, width, line_h, text, align)
 
     def paragraph(self, text: str) -> None:
         self.font(self.density.body_size)

@@ -21,7 +21,7 @@ from pypdf.generic import NameObject, TextStringObject
 
 from iok_saas.modules.letters.fonts import add_compact_fonts
 from iok_saas.modules.letters.letterhead import Letterhead
-from iok_saas.modules.letters.pdf import FONT, draw_letterhead, heading_color
+from iok_saas.modules.letters.pdf import FONT, draw_letterhead, heading_color, text_block
 from iok_saas.timeutil import as_utc, local
 from iok_saas.web import polish_money
 
@@ -122,13 +122,12 @@ def _notice(pdf: FPDF, notice: NoticeDocument, letterhead: Letterhead, ink,
     if notice.note:
         pdf.ln(3)
         _text(pdf, 9.5, "", TEXT)
-        pdf.multi_cell(CONTENT_W, LINE, notice.note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_block(pdf, CONTENT_W, LINE, notice.note)
     pdf.ln(4)
     _text(pdf, 8, "", MUTED)
-    pdf.multi_cell(CONTENT_W, 4, "Zawiadomienie doręczone elektronicznie za zgodą adresata. "
+    text_block(pdf, CONTENT_W, 4, "Zawiadomienie doręczone elektronicznie za zgodą adresata. "
                    f"Nr {notice.number}, wystawiono "
-                   f"{local(issued_at).strftime('%d.%m.%Y')}.",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                   f"{local(issued_at).strftime('%d.%m.%Y')}.")
 
 
 def _text(pdf: FPDF, size: float, style: str, color) -> None:
@@ -138,17 +137,16 @@ def _text(pdf: FPDF, size: float, style: str, color) -> None:
 
 def _heading(pdf: FPDF, notice: NoticeDocument, ink, issued_at) -> None:
     _text(pdf, 15, "B", ink)
-    pdf.multi_cell(CONTENT_W, 7, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    text_block(pdf, CONTENT_W, 7, TITLE)
     _text(pdf, 10.5, "", TEXT)
-    pdf.multi_cell(CONTENT_W, LINE, f"obowiązujących od {period_words(notice.period)}",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    text_block(pdf, CONTENT_W, LINE, f"obowiązujących od {period_words(notice.period)}")
     pdf.ln(2)
     for label, value in (("Lokal", notice.unit_label),
                          ("Adresat", ", ".join(notice.holders) or "—")):
         _text(pdf, 9.5, "B", TEXT)
         pdf.cell(28, LINE, label)
         _text(pdf, 9.5, "", TEXT)
-        pdf.multi_cell(CONTENT_W - 28, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_block(pdf, CONTENT_W - 28, LINE, value)
     pdf.ln(3)
 
 
@@ -178,7 +176,7 @@ def _payment(pdf: FPDF, notice: NoticeDocument, letterhead: Letterhead, ink) -> 
     code_w = (len(notice.qr) + 8) * QR_MODULE if notice.qr else 0.0
     text_w = CONTENT_W - code_w - (4 if code_w else 0)
     _text(pdf, 11, "B", ink)
-    pdf.multi_cell(text_w, 6, "Płatność", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    text_block(pdf, text_w, 6, "Płatność")
     _text(pdf, 9.5, "", TEXT)
     for label, value in (
             ("Termin", f"do {notice.due_day}. dnia każdego miesiąca"),
@@ -188,30 +186,38 @@ def _payment(pdf: FPDF, notice: NoticeDocument, letterhead: Letterhead, ink) -> 
         _text(pdf, 9.5, "B", TEXT)
         pdf.cell(34, LINE, label)
         _text(pdf, 9.5, "", TEXT)
-        pdf.multi_cell(text_w - 34, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_block(pdf, text_w - 34, LINE, value)
     if notice.qr:
         _text(pdf, 8, "", MUTED)
-        pdf.multi_cell(text_w, 4, "Kod QR obok wypełnia przelew w aplikacji banku "
-                       "(rachunek, kwota i tytuł).", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_block(pdf, text_w, 4, "Kod QR obok wypełnia przelew w aplikacji banku "
+                       "(rachunek, kwota i tytuł).")
         _qr(pdf, notice.qr, MARGIN_X + CONTENT_W - code_w, top)
         pdf.set_y(max(pdf.get_y(), top + code_w))
 
 
 def _qr(pdf: FPDF, matrix: tuple[tuple[bool, ...], ...], x: float, y: float) -> None:
-    """Runs of dark modules as filled rectangles, a run repeated on the rows below drawn
-    once as a taller one: ~250 drawing operations for a code rather than ~900."""
-    quiet = 4 * QR_MODULE
+    """Runs of dark modules as rectangles of one filled path, a run repeated on the rows
+    below drawn once as a taller one: ~250 rectangles for a code rather than ~900.
+
+    The rectangles are written as one path (``re`` operators, one ``f``) through fpdf2's
+    content stream, as ``FPDF.rect`` writes each one: a ``rect`` call per run (with its
+    page check and style parsing) cost ~4 ms of a notice's 17 ms (measured)."""
+    quiet, k, page_h = 4 * QR_MODULE, pdf.k, pdf.h
     pdf.set_fill_color(0, 0, 0)
+    path = []
     open_runs: dict[tuple[int, int], int] = {}  # (start, end) -> first row
     for row_index, row in enumerate((*matrix, ())):
         runs = set(_runs(row))
         for run in [run for run in open_runs if run not in runs]:
             first = open_runs.pop(run)
-            pdf.rect(x + quiet + run[0] * QR_MODULE, y + quiet + first * QR_MODULE,
-                     (run[1] - run[0]) * QR_MODULE, (row_index - first) * QR_MODULE,
-                     style="F")
+            left, top = x + quiet + run[0] * QR_MODULE, y + quiet + first * QR_MODULE
+            width, height = (run[1] - run[0]) * QR_MODULE, (row_index - first) * QR_MODULE
+            path.append(f"{left * k:.2f} {(page_h - top) * k:.2f} {width * k:.2f} "
+                        f"{-height * k:.2f} re")
         for run in runs:
             open_runs.setdefault(run, row_index)
+    if path:
+        pdf._out("\n".join(path) + "\nf")  # noqa: SLF001 - see the docstring
 
 
 def _runs(row: tuple[bool, ...]):

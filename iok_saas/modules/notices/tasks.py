@@ -1,9 +1,14 @@
-"""Rendering and e-mailing notices: one task renders a batch and queues its e-mails.
+"""Rendering and e-mailing notices: one task renders a batch, queues its e-mails in the
+outbox and sends them.
 
 Staff publish a period; after that commit the deliveries go out in batches of
-``services.SEND_BATCH`` (rendered together, see pdf.notices_pdfs). The outbox then sends
-each message as it sends every other. A batch lost between the commit and the broker is
-picked up by ``send_pending`` on the beat."""
+``services.SEND_BATCH`` (rendered together, see pdf.notices_pdfs). The task that rendered a
+batch commits its outbox rows and then sends them itself over the process's kept SMTP
+connection (the outbox's claim and lease, so exactly once): rendering and sending overlap
+across the pool's processes, and the first e-mail leaves a second after publishing rather
+than after every batch has been rendered. A batch lost between the commit and the broker is
+picked up by ``send_pending`` on the beat; e-mails committed but not sent (the worker died)
+by the outbox's sweeper."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from iok_saas.extensions import db
+from iok_saas.modules.notifications import delivery
+from iok_saas.modules.notifications.services import take_dispatch
 from iok_saas.tenancy import directory, tenant_scope
 from iok_saas.timeutil import utcnow
 
@@ -31,10 +38,14 @@ def send_notices(tenant_id: int, delivery_ids: list[int]) -> int:
     with tenant_scope(tenant):
         try:
             queued = services.send_deliveries(delivery_ids)
+            message_ids = take_dispatch()
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
+    size = current_app.config["IOK_OUTBOX_BATCH_SIZE"]
+    for batch, _tenant_id in delivery.batches(((m, tenant_id) for m in message_ids), size):
+        delivery.deliver_batch(batch, tenant_id)
     return queued
 
 

@@ -29,7 +29,7 @@ from itertools import islice
 
 from flask import current_app
 from sqlalchemy import or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from iok_saas.extensions import db
 from iok_saas.tenancy import TenantSnapshot, cross_tenant, directory, tenant_scope
@@ -136,7 +136,9 @@ def _claim(session: Session, message_ids: list[int], lease: timedelta) -> list[O
     session.commit()
     if not claimed:
         return []
+    # The attachments (a notice's PDF) in one more query, not one per message.
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                .options(selectinload(OutboxMessage.attachments))
                                 .order_by(OutboxMessage.id)))
 
 

@@ -75,6 +75,20 @@ def queue_email(kind: str, to_email: str, to_name: str | None, subject: str,
     return message
 
 
+def take_dispatch() -> list[int]:
+    """The outbox rows this transaction has added so far, taken off the dispatch after its
+    commit: the caller sends them itself once it has committed (``delivery.deliver_batch``).
+
+    For a worker that has just rendered a batch of messages (charge notices): sending them
+    from the same process starts at once, where a task per batch would queue behind the
+    other rendering tasks (measured: the first of 2 000 notices left after 42 s, all
+    rendering first). A worker that dies between its commit and the sending leaves the
+    rows to the sweeper, as a batch lost on its way to the broker would."""
+    db.session.flush()
+    taken = db.session.info.pop(_PENDING_DISPATCH, [])
+    return [message_id for message_id, _tenant_id in taken]
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_new_messages(session: Session, _flush_context) -> None:
     for obj in session.new:

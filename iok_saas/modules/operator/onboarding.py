@@ -161,9 +161,16 @@ def _enrolment_steps(channels: list[str], in_person_pickup: bool) -> list[str]:
     return steps
 
 
+def chosen_preset(form: TenantForm) -> str:
+    """The preset chosen, only ever one the form offers (never a path typed in)."""
+    offered = [value for value, _label in form.policy_preset.choices]
+    return form.policy_preset.data if form.policy_preset.data in offered else (
+        DEFAULT_PRESET if DEFAULT_PRESET in offered else offered[0])
+
+
 def policy_answers(form: TenantForm) -> dict:
     """The policy keys the answered questions decide (unanswered ones stay the preset's)."""
-    preset = preset_data(form.policy_preset.data or "")
+    preset = preset_data(chosen_preset(form))
     answers: dict = {}
     enrolment = preset.get("enrolment") or {}
     initial = preset.get("initial_password") or {}
@@ -217,7 +224,7 @@ def _blocking_rules(preset: dict, threshold: int | None, lock: str) -> list[dict
 
 def answers_yaml(form: TenantForm) -> str:
     """The answers as a policy text: ``extends:`` the preset, then what was answered."""
-    text = f"extends: {form.policy_preset.data}\n"
+    text = f"extends: {chosen_preset(form)}\n"
     answers = policy_answers(form)
     if answers:
         text += ("# Set by the onboarding questions; the rest comes from the preset.\n"

@@ -73,10 +73,12 @@ def new_tenant():
         onboarding.add_manifest_problems(form, report, exc.problems)
     if manifest is not None:
         problems = tenants.new_tenant_problems(manifest, text.text)
-    else:
-        name = form.slug.data if form.slug.data and not form.slug.errors else "nowa"
+    else:  # names and hosts are checked all the same, as far as they are readable
+        slug = form.slug.data if form.slug.data and not form.slug.errors else None
+        hosts = () if form.hosts.errors else tuple(onboarding.manifest_data(form)["hosts"])
         keys = {d["key"] for _i, d in onboarding.department_rows(form) if d["key"]}
-        problems = tenants.coded_policy_problems(text.text, name, keys)[1]
+        problems = tenants.new_name_problems(slug, hosts)
+        problems += tenants.coded_policy_problems(text.text, slug or "nowa", keys)[1]
     onboarding.add_tenant_problems(form, report, problems)
     if not (checked or adding) and valid_fields and manifest is not None and not report:
         try:

@@ -201,29 +201,38 @@ RESERVED_SLUGS = frozenset({"admin", "www", "api", "static", "mail", "smtp", "st
 
 
 def _reserved_name_problems(manifest: Manifest) -> list[Problem]:
+    return reserved_name_problems(manifest.slug, manifest.hosts)
+
+
+def reserved_name_problems(slug: str | None, hosts: tuple[str, ...]) -> list[Problem]:
     """A tenant may not take the admin host, nor a custom host that shadows the platform's
     own <slug>.<base domain> names."""
     config = current_app.config
     base, admin = config["IOK_BASE_DOMAIN"], config["IOK_ADMIN_HOST"]
     problems = []
-    if manifest.slug in RESERVED_SLUGS or f"{manifest.slug}.{base}" == admin:
-        problems.append(Problem("slug_reserved",
-                                f"slug '{manifest.slug}' is reserved for the platform",
-                                {"slug": manifest.slug}))
+    if slug and (slug in RESERVED_SLUGS or f"{slug}.{base}" == admin):
+        problems.append(Problem("slug_reserved", f"slug '{slug}' is reserved for the platform",
+                                {"slug": slug}))
     problems += [Problem("host_in_platform_domain",
                          f"host {host} is inside the platform's domain {base}; use the slug "
                          "instead", {"host": host, "domain": base})
-                 for host in manifest.hosts if host == admin or host.endswith(f".{base}")]
+                 for host in hosts if host == admin or host.endswith(f".{base}")]
+    return problems
+
+
+def new_name_problems(slug: str | None, hosts: tuple[str, ...]) -> list[Problem]:
+    """Why a new tenant may not have this slug (None: not known yet) or these hosts: kept by
+    the platform, or another tenant's. Reads only."""
+    problems = reserved_name_problems(slug, hosts) + _host_conflicts(hosts, None)
+    if slug and db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        problems.append(Problem("slug_taken", f"slug '{slug}' is taken", {"slug": slug}))
     return problems
 
 
 def new_tenant_problems(manifest: Manifest, policy_source: str) -> list[Problem]:
     """Why ``create_tenant`` would refuse this manifest and policy (empty: it would not);
     reads only, so the console can check a step without writing."""
-    problems = _reserved_name_problems(manifest) + _host_conflicts(manifest.hosts, None)
-    if db.session.scalar(select(Tenant.id).where(Tenant.slug == manifest.slug)):
-        problems.append(Problem("slug_taken", f"slug '{manifest.slug}' is taken",
-                                {"slug": manifest.slug}))
+    problems = new_name_problems(manifest.slug, manifest.hosts)
     problems += coded_policy_problems(policy_source, manifest.policy,
                                       manifest.department_keys())[1]
     return problems

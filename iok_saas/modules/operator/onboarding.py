@@ -168,14 +168,38 @@ def chosen_preset(form: TenantForm) -> str:
         DEFAULT_PRESET if DEFAULT_PRESET in offered else offered[0])
 
 
+def _offered(field) -> set[str]:
+    return {str(value) for value, *_rest in field.choices}
+
+
+def _choice(field) -> str:
+    """A select's answer, '' when it is none of the choices offered."""
+    return field.data if isinstance(field.data, str) and field.data in _offered(field) else ""
+
+
+def _choices(field) -> list[str]:
+    """A multiple choice's answers that are among the choices offered, in the given order."""
+    offered = _offered(field)
+    return [value for value in (field.data or []) if value in offered]
+
+
+def _number(field) -> int | None:
+    """A whole-number answer within its range; None when unanswered or refused."""
+    value = field.data
+    if field.errors or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value
+
+
 def policy_answers(form: TenantForm) -> dict:
-    """The policy keys the answered questions decide (unanswered ones stay the preset's)."""
+    """The policy keys the answered questions decide (unanswered ones stay the preset's).
+    Only offered choices are used: a refused form still shows a policy, never a 500."""
     preset = preset_data(chosen_preset(form))
     answers: dict = {}
     enrolment = preset.get("enrolment") or {}
     initial = preset.get("initial_password") or {}
-    delivery = form.delivery.data or ""
-    channels = list(form.channels.data or [])
+    delivery = _choice(form.delivery)
+    channels = _choices(form.channels)
     if form.manager_creates.data:
         answers["enrolment"] = {"steps": ["manager_creates"], "channels": []}
     elif channels or delivery:
@@ -187,22 +211,22 @@ def policy_answers(form: TenantForm) -> dict:
     if delivery:
         answers["initial_password"] = {"delivery": delivery}
     password: dict = {}
-    if form.password_min_length.data is not None:
-        password["min_length"] = form.password_min_length.data
-    if form.password_classes.data not in (None, "", "None"):
-        password["classes"] = {"at_least": int(form.password_classes.data)}
-    if form.password_history.data is not None:
-        password["history"] = form.password_history.data
+    if _number(form.password_min_length) is not None:
+        password["min_length"] = _number(form.password_min_length)
+    if _choice(form.password_classes):
+        password["classes"] = {"at_least": int(_choice(form.password_classes))}
+    if _number(form.password_history) is not None:
+        password["history"] = _number(form.password_history)
     if password:
         answers["password"] = password
-    if form.tabs.data:
-        answers["tabs"] = list(form.tabs.data)
+    if _choices(form.tabs):
+        answers["tabs"] = _choices(form.tabs)
         answers["home"] = []
-    if form.block_threshold.data is not None or form.block_lock.data:
-        answers["blocking"] = {"rules": _blocking_rules(preset, form.block_threshold.data,
-                                                        form.block_lock.data or "")}
-    if form.recovery_methods.data:
-        answers["recovery"] = {"methods": list(form.recovery_methods.data)}
+    if _number(form.block_threshold) is not None or _choice(form.block_lock):
+        answers["blocking"] = {"rules": _blocking_rules(preset, _number(form.block_threshold),
+                                                        _choice(form.block_lock))}
+    if _choices(form.recovery_methods):
+        answers["recovery"] = {"methods": _choices(form.recovery_methods)}
     return answers
 
 

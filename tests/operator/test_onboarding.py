@@ -177,3 +177,28 @@ def test_a_department_row_is_added_without_javascript(console):
     assert 'name="departments-4-key"' in text and 'name="departments-5-key"' not in text
     assert "Nie zapisano" not in text
     assert tenants_count() == before
+
+
+def test_the_cli_keeps_precise_english_while_the_problems_carry_codes(synced):
+    from iok_saas.modules.audit.services import Actor
+    from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
+    from iok_saas.modules.tenants.services import TenantChangeError, create_tenant
+
+    data = {"slug": "admin", "short_name": "SM Próbna", "legal_name": "SM Próbna",
+            "kind": "housing_cooperative", "policy": "admin", "address": {"city": "Brzeg"},
+            "contact": {"email": "biuro@probna.example"},
+            "departments": [{"key": "board", "name": "Zarząd"}],
+            "branding": {"primary_color": "#1f4e79", "accent_color": "#f0b429",
+                         "logo_text": "SMP"},
+            "regulations": {"version": "1", "text": "Treść."}}
+    with pytest.raises(TenantChangeError) as caught:
+        create_tenant(manifest_from_form(data), "extends: base\ntabs: [ledger, nowhere]\n",
+                      Actor.cli("test"))
+    assert caught.value.messages[0] == "slug 'admin' is reserved for the platform"
+    assert [p.code for p in caught.value.problems] == ["slug_reserved", "policy_invalid"]
+    assert caught.value.problems[0].params == {"slug": "admin"}
+    assert caught.value.messages[1].startswith("policies/admin.yaml:2: tabs[1]:")
+    with pytest.raises(ManifestError) as refused:
+        manifest_from_form({**data, "address": {"city": ""}})
+    assert refused.value.messages == ["form: address.city: Missing data for required field."]
+    assert refused.value.problems == [(("address", "city"), "Missing data for required field.")]

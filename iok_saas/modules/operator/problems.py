@@ -170,8 +170,8 @@ def tenant_problem(problem) -> Shown:
         return Shown("", _("Domena %(host)s należy już do spółdzielni %(tenant)s.",
                            host=params["host"], tenant=_q(params["tenant"])))
     if code == "host_in_platform_domain":
-        return Shown("", _("Domena %(host)s leży w domenie platformy %(domain)s — tę "
-                           "spółdzielnia dostaje sama ze skrótu; podaj własną domenę.",
+        return Shown("", _("Domena %(host)s leży w domenie platformy %(domain)s — adres w tej "
+                           "domenie spółdzielnia dostaje sama ze skrótu; podaj własną domenę.",
                            host=params["host"], domain=params["domain"]))
     if code == "policy_unknown_departments":
         keys = ", ".join(_q(key) for key in params["departments"])

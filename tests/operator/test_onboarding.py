@@ -137,6 +137,10 @@ def test_a_policy_naming_departments_the_manifest_lacks_is_explained_in_polish(c
     ({"policy_source": "extends: base\npassword:\n  history: many\n"},
      "wiersz 3, password.history:</strong> Podaj liczbę całkowitą."),
     ({"policy_source": "extends: bsae\n"}, "Nieznany szablon „bsae”."),
+    ({"tabs": ["ledger", "meter_submission"]},
+     "„meter_submission” wymaga także „water_meters”."),
+    ({"policy_source": "extends: base\nenrolment: {steps: [staff_review], channels: []}\n"},
+     "Krok „staff_review” nie może być pierwszy"),
 ])
 def test_each_refusal_is_polish_and_writes_nothing(console, overrides, message):
     before = tenants_count()

@@ -119,6 +119,31 @@ POLICY_RULES = _rules(
     (r"below the platform floor of (\d+)",
      lambda m: _("Hasło krótsze niż minimum platformy (%(n)s znaków) wymaga uzasadnienia "
                  "w password.below_platform_floor.min_length.", n=m[1])),
+    (r"^Shorter than minimum length 1\.$", lambda m: _("Lista nie może być pusta.")),
+    (r"^(\S+) cannot come first",
+     lambda m: _("Krok %(step)s nie może być pierwszy: najpierw mieszkaniec składa wniosek "
+                 "(electronic_form, paper_application lub in_person_request).",
+                 step=_q(m[1]))),
+    (r"^(\S+) must come after (\S+)\.",
+     lambda m: _("Krok %(later)s musi być po kroku %(earlier)s.", later=_q(m[1]),
+                 earlier=_q(m[2]))),
+    (r"^manager_creates must be the only step",
+     lambda m: _("Gdy konta zakłada zarządca, nie może być innych kroków.")),
+    (r"^must be empty when the manager creates accounts",
+     lambda m: _("Gdy konta zakłada zarządca, mieszkańcy nie składają wniosków — "
+                 "usuń kanały.")),
+    (r"^in_person_pickup hands over the credentials and must be the last step",
+     lambda m: _("Odbiór danych w biurze (in_person_pickup) musi być ostatnim krokiem.")),
+    (r"^must be printed_letter_in_person when enrolment ends with in_person_pickup",
+     lambda m: _("Gdy mieszkaniec odbiera dane logowania w biurze (in_person_pickup), list "
+                 "z hasłem musi być odbierany osobiście.")),
+    (r"^step (\S+) needs channel",
+     lambda m: _("Krok %(step)s wymaga odpowiadającego mu kanału wniosków.",
+                 step=_q(m[1]))),
+    (r"^lists home, but home has no panels",
+     lambda m: _("Zakładka „home” wymaga paneli strony głównej (klucz home).")),
+    (r"^must be true: enrolment step (\S+)",
+     lambda m: _("Musi być true: wymaga tego krok %(step)s.", step=_q(m[1]))),
     (r"^(\S+) needs (\S+)",
      lambda m: _("%(a)s wymaga także %(b)s.", a=_q(m[1]), b=_q(m[2]))),
 )

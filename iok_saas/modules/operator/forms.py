@@ -48,7 +48,7 @@ class DepartmentRow(BaseForm):
     class Meta:
         csrf = False
 
-    key = StringField(_l("Klucz"), description=_l("np. finance, technical, board"))
+    key = StringField(_l("Klucz"))
     name = StringField(_l("Nazwa"))
     room = StringField(_l("Pokój / biuro"))
     phone = StringField(_l("Telefon"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from flask import current_app
+from flask_babel import gettext as _
 
 from iok_saas.features import features
 from iok_saas.policy import known_tabs
@@ -350,10 +351,12 @@ def add_manifest_problems(form: TenantForm, report: Report,
     for path, message in problems:
         step, bound = _manifest_field(form, path)
         polish = texts.manifest_message(message)
+        label = str(bound.label.text) if bound is not None else ""
         if bound is not None:
             bound.errors = [*bound.errors, polish]
-        report.add(step, texts.Shown(str(bound.label.text) if bound is not None else "",
-                                     polish))
+            if step == "departments":
+                label = _("Dział %(n)s, %(field)s", n=path[1] + 1, field=label.lower())
+        report.add(step, texts.Shown(label, polish))
 
 
 def add_tenant_problems(form: TenantForm, report: Report, problems) -> None:

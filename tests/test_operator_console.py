@@ -38,18 +38,28 @@ def console(synced, host_client):
     return client
 
 
-def onboarding_form(**overrides):
+def department_rows(*rows):
+    """Form data of department rows: each (key, name[, room, phone, email])."""
+    data = {}
+    for index, row in enumerate(rows):
+        for part, value in zip(("key", "name", "room", "phone", "email"), row, strict=False):
+            data[f"departments-{index}-{part}"] = value
+    return data
+
+
+def onboarding_form(departments=(("finance", "Dział Finansowy"), ("board", "Zarząd"),
+                                 ("secretariat", "Sekretariat")), **overrides):
     data = {
         "slug": "lesna-polana", "short_name": "SM Leśna Polana",
         "legal_name": "Spółdzielnia Mieszkaniowa „Leśna Polana”", "kind": "housing_cooperative",
         "hosts": "iok.lesna-polana.example", "street": "ul. Sosnowa 1", "postal_code": "00-950",
         "city": "Warszawa", "email": "biuro@lesna-polana.example", "phone": "22 000 00 00",
-        "departments": "finance: Dział Finansowy\nboard: Zarząd\nsecretariat: Sekretariat",
         "primary_color": "#2d5a27", "accent_color": "#e0a800", "logo_text": "LP",
         "regulations_version": "2026-11-01", "regulations_title": "Regulamin IOK",
         "regulations_text": "## Zasady\n\n1. Dostęp mają właściciele lokali.",
         "policy_preset": "base", "policy_source": NEW_POLICY,
     }
+    data.update(department_rows(*departments))
     data.update(overrides)
     return data
 
@@ -97,10 +107,10 @@ def test_onboarding_accepts_an_uploaded_policy_file(console, host_client):
 def test_onboarding_with_a_broken_policy_writes_nothing_and_says_why(console, host_client):
     broken = "extends: base\npassword:\n  min_lenght: 10\n"
     page = console.post("/operator/tenants/new", data=onboarding_form(policy_source=broken))
-    text = page.get_data(as_text=True)
-    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 422
     assert "Nie zapisano" in text
-    assert "password.min_lenght" in text and ":3:" in text
+    assert "wiersz 3, password.min_lenght:" in text and "Nieznany klucz" in text
     assert 'value="SM Leśna Polana"' in text  # what was typed is kept
     assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None
     assert host_client("lesna-polana.localhost").get("/").status_code == 404
@@ -108,8 +118,10 @@ def test_onboarding_with_a_broken_policy_writes_nothing_and_says_why(console, ho
 
 def test_onboarding_refuses_a_host_that_belongs_to_another_tenant(console):
     page = console.post("/operator/tenants/new", data=onboarding_form(hosts="iok.mzmk-brzeg.pl"))
-    assert "iok.mzmk-brzeg.pl already belongs to tenant 'brzeg'" in html.unescape(
-        page.get_data(as_text=True))
+    text = html.unescape(page.get_data(as_text=True))
+    assert "Domena iok.mzmk-brzeg.pl należy już do spółdzielni „brzeg”." in text
+    assert "already belongs" not in text
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None
 
 
 def test_policy_edit_is_validated_and_takes_effect_without_restart(console, host_client):
@@ -162,23 +174,27 @@ def test_console_forms_are_protected_by_csrf(synced, host_client):
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("slug", "admin", "slug 'admin' is reserved for the platform"),
-    ("hosts", "gdynia.localhost", "host gdynia.localhost is inside the platform's domain"),
-    ("hosts", "admin.localhost", "host admin.localhost is inside the platform's domain"),
+    ("slug", "admin", "Skrót „admin” jest zarezerwowany dla platformy — wybierz inny."),
+    ("hosts", "gdynia.localhost", "Domena gdynia.localhost leży w domenie platformy localhost"),
+    ("hosts", "admin.localhost", "Domena admin.localhost leży w domenie platformy localhost"),
 ])
 def test_onboarding_refuses_names_the_platform_keeps(console, field, value, message):
     data = onboarding_form(**{field: value})
     if field == "slug":
         data["policy_source"] = NEW_POLICY
     page = console.post("/operator/tenants/new", data=data)
-    assert message in html.unescape(page.get_data(as_text=True))
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 422
+    assert message in text
+    assert "reserved for the platform" not in text and "platform's domain" not in text
     assert db.session.scalar(select(Tenant).where(Tenant.slug == "admin")) is None
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None
 
 
 def test_onboarding_needs_only_what_the_manifest_requires(console, host_client):
     """The form and a manifest file share one schema: optional keys may stay empty."""
     minimal = onboarding_form(street="", postal_code="", email="", phone="",
-                              departments="board: Zarząd",   # the policy names it
+                              departments=[("board", "Zarząd")],   # the policy names it
                               regulations_title="", hosts="",
                               website="https://lesna-polana.example")
     page = console.post("/operator/tenants/new", data=minimal)
@@ -190,8 +206,8 @@ def test_onboarding_offers_every_documented_manifest_key(console):
     data = onboarding_form(
         website="https://lesna-polana.example", office_hours="pn–pt 8:00–15:00",
         regon="012345675", nip="",
-        departments="finance: Dział Finansowy | 12 | 22 000 00 01 | finanse@lesna.example\n"
-                    "board: Zarząd")
+        departments=[("finance", "Dział Finansowy", "12", "22 000 00 01",
+                      "finanse@lesna.example"), ("board", "Zarząd")])
     assert console.post("/operator/tenants/new", data=data).status_code == 302
     profile = db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")).profile
     assert profile["contact"]["website"] == "https://lesna-polana.example"
@@ -202,11 +218,14 @@ def test_onboarding_offers_every_documented_manifest_key(console):
                                          "email": "finanse@lesna.example"}
 
 
-def test_onboarding_errors_are_the_manifest_schema_messages(console):
+def test_onboarding_shows_the_manifest_schema_problems_in_polish(console):
     page = console.post("/operator/tenants/new", data=onboarding_form(
         email="", phone="", regon="012345670", city=""))
     text = html.unescape(page.get_data(as_text=True))
-    assert "form: contact: give at least one of email, phones or website" in text
-    assert "form: tax_ids.regon: REGON 012345670 has a wrong check digit" in text
-    assert "form: address.city:" in text
+    assert page.status_code == 422
+    assert "Podaj co najmniej jeden kontakt: e-mail, telefon lub stronę internetową." in text
+    assert "REGON 012345670 ma błędną cyfrę kontrolną (literówka?)." in text
+    assert "Miejscowość:</strong> To pole jest wymagane." in text
+    for english in ("give at least one", "wrong check digit", "Missing data", "form:"):
+        assert english not in text
     assert db.session.scalar(select(Tenant).where(Tenant.slug == "lesna-polana")) is None

@@ -37,7 +37,9 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    FieldList,
     FileField,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -172,6 +174,8 @@ class FormRecorder:
             for form_field in form:
                 if form_field.short_name == "csrf_token":
                     continue
+                if isinstance(form_field, FieldList | FormField):
+                    continue  # its rows are forms of their own, recorded as they are built
                 values[form_field.name] = _plausible(form_field)
                 if isinstance(form_field, FileField):
                     files.add(form_field.name)

@@ -49,20 +49,56 @@ def index():
 
 @bp.route("/tenants/new", methods=["GET", "POST"])
 def new_tenant():
+    """The guided onboarding form: each step's "Sprawdź" re-renders with the problems of the
+    steps so far (in Polish, beside their fields); "Utwórz" checks everything and creates."""
     form = TenantForm()
-    form.policy_preset.choices = [SelectChoice(p) for p in tenants.presets()]
-    problems: list[str] = []
-    if form.validate_on_submit():
+    onboarding.prepare(form, tenants.presets())
+    if request.method == "GET":
+        onboarding.offer_starter_rows(form)
+        text = onboarding.policy_text(form)
+        form.policy_source.data = form.policy_generated.data = text.text
+        return render_template("operator/tenant_form.html", form=form, report=None,
+                               checked=None, policy_edited=False)
+    checked = request.form.get("check", "")
+    checked = checked if checked in onboarding.STEPS else None
+    adding = "add_department" in request.form
+    valid_fields = form.validate_on_submit()
+    report = onboarding.Report()
+    onboarding.add_form_errors(form, report)
+    text = onboarding.policy_text(form)
+    manifest = None
+    try:
+        manifest = manifest_from_form(onboarding.manifest_data(form))
+    except ManifestError as exc:
+        onboarding.add_manifest_problems(form, report, exc.problems)
+    if manifest is not None:
+        problems = tenants.new_tenant_problems(manifest, text.text)
+    else:  # names and hosts are checked all the same, as far as they are readable
+        slug = form.slug.data if form.slug.data and not form.slug.errors else None
+        hosts = () if form.hosts.errors else tuple(onboarding.manifest_data(form)["hosts"])
+        keys = {d["key"] for _i, d in onboarding.department_rows(form) if d["key"]}
+        problems = tenants.new_name_problems(slug, hosts)
+        problems += tenants.coded_policy_problems(text.text, slug or "nowa", keys)[1]
+    onboarding.add_tenant_problems(form, report, problems)
+    if not (checked or adding) and valid_fields and manifest is not None and not report:
         try:
-            manifest = manifest_from_form(onboarding.manifest_data(form))
-            tenant = tenants.create_tenant(manifest, onboarding.policy_source(form),
-                                           services.actor_of(current_user))
-        except (ManifestError, tenants.TenantChangeError) as exc:
-            problems = exc.messages
+            tenant = tenants.create_tenant(manifest, text.text, services.actor_of(current_user))
+        except tenants.TenantChangeError as exc:  # a race with another operator
+            onboarding.add_tenant_problems(form, report, exc.problems)
         else:
             flash(_("Dodano %(name)s.", name=tenant.short_name), "success")
             return redirect(url_for("operator.tenant", slug=tenant.slug))
-    return render_template("operator/tenant_form.html", form=form, problems=problems)
+    if adding:
+        onboarding.add_department_row(form)
+        onboarding.clear_errors_after(form, None)
+    elif checked:
+        onboarding.clear_errors_after(form, checked)
+    shown = report.upto(checked) if checked else (None if adding else report)
+    form.policy_source.data = text.text
+    form.policy_generated.data = text.generated
+    status = 422 if shown else 200
+    return render_template("operator/tenant_form.html", form=form, report=shown,
+                           checked=checked, policy_edited=text.edited), status
 
 
 @bp.get("/tenants/<slug>")

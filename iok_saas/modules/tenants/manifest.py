@@ -15,7 +15,14 @@ from pathlib import Path
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from iok_saas.yamlsource import ConfigFileError, YamlDocument, load_yaml, validation_messages
+from iok_saas.yamlsource import (
+    ConfigFileError,
+    KeyPath,
+    YamlDocument,
+    flatten_errors,
+    load_yaml,
+    validation_messages,
+)
 
 KINDS = ("association_manager", "housing_cooperative")
 LOCALES = ("pl", "en")
@@ -31,7 +38,15 @@ REGON_WEIGHTS = {9: (8, 9, 2, 3, 4, 5, 6, 7), 14: (2, 4, 8, 5, 0, 9, 7, 3, 6, 1,
 
 
 class ManifestError(ConfigFileError):
-    """One or more manifests are unusable; each message names file, line and key path."""
+    """One or more manifests are unusable; each message names file, line and key path.
+
+    ``problems`` holds the same as (key path, English message) pairs, without file or line,
+    for a caller that shows them beside the fields of a form (in its own language)."""
+
+    def __init__(self, messages: list[str],
+                 problems: list[tuple[KeyPath, str]] | None = None):
+        super().__init__(messages)
+        self.problems = list(problems) if problems is not None else [((), m) for m in messages]
 
 
 @dataclass(frozen=True)
@@ -359,7 +374,8 @@ def _validate(doc: YamlDocument) -> Manifest:
     try:
         data = ManifestSchema().load(doc.data)
     except ValidationError as exc:
-        raise ManifestError(validation_messages(doc, exc.messages)) from None
+        raise ManifestError(validation_messages(doc, exc.messages),
+                            list(flatten_errors(exc.messages))) from None
     identity = {key: data.pop(key) for key in IDENTITY_KEYS}
     identity["hosts"] = tuple(identity["hosts"])
     return Manifest(**identity, profile=data)

@@ -24,12 +24,27 @@ from .manifest import Manifest, load_manifest_dir
 from .models import PlatformState, Tenant, TenantHost
 
 
-class TenantChangeError(ValueError):
-    """An operator request that cannot be applied; ``messages`` say why, precisely."""
+@dataclass(frozen=True)
+class Problem:
+    """Why a change cannot be applied: a ``code`` and its ``params`` for a translated text
+    (the console renders Polish from them), and ``message``, the precise English line the CLI
+    prints."""
 
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
+    code: str
+    message: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+class TenantChangeError(ValueError):
+    """An operator request that cannot be applied; ``messages`` say why, precisely, and
+    ``problems`` carry the same as coded problems (one per message)."""
+
+    def __init__(self, messages: list[str] | list[Problem]):
+        problems = [m if isinstance(m, Problem) else Problem("message", m, {"message": m})
+                    for m in messages]
+        self.problems = problems
+        self.messages = [p.message for p in problems]
+        super().__init__("\n".join(self.messages))
 
 
 # --- reading: snapshots for the directory -------------------------------------------------
@@ -97,14 +112,25 @@ def department_keys(profile: dict | None) -> set[str]:
 
 def checked_policy(source: str, name: str, departments: set[str]):
     """(policy, problems): the compiled policy, or None, and why it cannot serve the tenant."""
+    policy, problems = coded_policy_problems(source, name, departments)
+    return policy, [p.message for p in problems]
+
+
+def coded_policy_problems(source: str, name: str,
+                          departments: set[str]) -> tuple[object, list[Problem]]:
+    """(policy or None, coded problems): ``policy_invalid`` carries one message of the policy
+    checker ('file:line: key.path: message'); ``policy_unknown_departments`` the keys the
+    policy names that the manifest does not define."""
     try:
         policy = compiled_policy(source, policy_source_name(name))
     except PolicyError as exc:
-        return None, list(exc.messages)
+        return None, [Problem("policy_invalid", m, {"message": m}) for m in exc.messages]
     missing = sorted(policy.departments_referenced() - departments)
     if missing:
-        return None, [f"{policy_source_name(name)}: names department(s) {', '.join(missing)} "
-                      "that the tenant's manifest does not define"]
+        return None, [Problem(
+            "policy_unknown_departments",
+            f"{policy_source_name(name)}: names department(s) {', '.join(missing)} "
+            "that the tenant's manifest does not define", {"departments": missing})]
     return policy, []
 
 
@@ -142,14 +168,16 @@ def audit_view(tenant: Tenant) -> dict:
 def get_tenant(slug: str) -> Tenant:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise TenantChangeError([f"no tenant with slug '{slug}'"])
+        raise TenantChangeError([Problem("tenant_unknown", f"no tenant with slug '{slug}'",
+                                         {"slug": slug})])
     return tenant
 
 
-def _host_conflicts(hosts: tuple[str, ...], tenant_id: int | None) -> list[str]:
+def _host_conflicts(hosts: tuple[str, ...], tenant_id: int | None) -> list[Problem]:
     query = (select(TenantHost.host, Tenant.slug).join(Tenant)
              .where(TenantHost.host.in_(hosts), Tenant.id != (tenant_id or -1)))
-    return [f"host {host} already belongs to tenant '{slug}'"
+    return [Problem("host_taken", f"host {host} already belongs to tenant '{slug}'",
+                    {"host": host, "tenant": slug})
             for host, slug in db.session.execute(query)]
 
 
@@ -172,25 +200,47 @@ def _apply_manifest(tenant: Tenant, manifest: Manifest, policy_source: str) -> N
 RESERVED_SLUGS = frozenset({"admin", "www", "api", "static", "mail", "smtp", "status"})
 
 
-def _reserved_name_problems(manifest: Manifest) -> list[str]:
+def _reserved_name_problems(manifest: Manifest) -> list[Problem]:
+    return reserved_name_problems(manifest.slug, manifest.hosts)
+
+
+def reserved_name_problems(slug: str | None, hosts: tuple[str, ...]) -> list[Problem]:
     """A tenant may not take the admin host, nor a custom host that shadows the platform's
     own <slug>.<base domain> names."""
     config = current_app.config
     base, admin = config["IOK_BASE_DOMAIN"], config["IOK_ADMIN_HOST"]
     problems = []
-    if manifest.slug in RESERVED_SLUGS or f"{manifest.slug}.{base}" == admin:
-        problems.append(f"slug '{manifest.slug}' is reserved for the platform")
-    problems += [f"host {host} is inside the platform's domain {base}; use the slug instead"
-                 for host in manifest.hosts if host == admin or host.endswith(f".{base}")]
+    if slug and (slug in RESERVED_SLUGS or f"{slug}.{base}" == admin):
+        problems.append(Problem("slug_reserved", f"slug '{slug}' is reserved for the platform",
+                                {"slug": slug}))
+    problems += [Problem("host_in_platform_domain",
+                         f"host {host} is inside the platform's domain {base}; use the slug "
+                         "instead", {"host": host, "domain": base})
+                 for host in hosts if host == admin or host.endswith(f".{base}")]
+    return problems
+
+
+def new_name_problems(slug: str | None, hosts: tuple[str, ...]) -> list[Problem]:
+    """Why a new tenant may not have this slug (None: not known yet) or these hosts: kept by
+    the platform, or another tenant's. Reads only."""
+    problems = reserved_name_problems(slug, hosts) + _host_conflicts(hosts, None)
+    if slug and db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        problems.append(Problem("slug_taken", f"slug '{slug}' is taken", {"slug": slug}))
+    return problems
+
+
+def new_tenant_problems(manifest: Manifest, policy_source: str) -> list[Problem]:
+    """Why ``create_tenant`` would refuse this manifest and policy (empty: it would not);
+    reads only, so the console can check a step without writing."""
+    problems = new_name_problems(manifest.slug, manifest.hosts)
+    problems += coded_policy_problems(policy_source, manifest.policy,
+                                      manifest.department_keys())[1]
     return problems
 
 
 def create_tenant(manifest: Manifest, policy_source: str, actor: Actor) -> Tenant:
     """Onboard a cooperative; the policy must validate before anything is written."""
-    problems = _reserved_name_problems(manifest) + _host_conflicts(manifest.hosts, None)
-    if db.session.scalar(select(Tenant.id).where(Tenant.slug == manifest.slug)):
-        problems.append(f"slug '{manifest.slug}' is taken")
-    problems += policy_problems(policy_source, manifest.policy, manifest.department_keys())
+    problems = new_tenant_problems(manifest, policy_source)
     if problems:
         raise TenantChangeError(problems)
     tenant = Tenant(status=ACTIVE)
@@ -205,8 +255,8 @@ def create_tenant(manifest: Manifest, policy_source: str, actor: Actor) -> Tenan
 def update_policy(slug: str, policy_source: str, actor: Actor) -> Tenant:
     """Replace a tenant's policy; it must validate first, so a typo never takes a tenant down."""
     tenant = get_tenant(slug)
-    problems = policy_problems(policy_source, tenant.policy_name,
-                               department_keys(tenant.profile))
+    problems = coded_policy_problems(policy_source, tenant.policy_name,
+                                     department_keys(tenant.profile))[1]
     if problems:
         raise TenantChangeError(problems)
     if policy_source == tenant.policy_source:
@@ -221,7 +271,8 @@ def update_policy(slug: str, policy_source: str, actor: Actor) -> Tenant:
 
 def set_status(slug: str, status: str, actor: Actor, reason: str = "") -> Tenant:
     if status not in (ACTIVE, SUSPENDED):
-        raise TenantChangeError([f"unknown status '{status}'"])
+        raise TenantChangeError([Problem("status_unknown", f"unknown status '{status}'",
+                                         {"status": status})])
     tenant = get_tenant(slug)
     if tenant.status == status:
         return tenant
@@ -270,7 +321,8 @@ def sync_from_files(tenants_dir: Path, policies_dir: Path, actor: Actor) -> Sync
 def _check_sync_hosts(manifests: list[Manifest]) -> None:
     slugs = {m.slug for m in manifests}
     owners = dict(db.session.execute(select(TenantHost.host, Tenant.slug).join(Tenant)).all())
-    problems = [f"host {h} of '{m.slug}' already belongs to tenant '{owners[h]}'"
+    problems = [Problem("host_taken", f"host {h} of '{m.slug}' already belongs to tenant "
+                        f"'{owners[h]}'", {"host": h, "tenant": owners[h]})
                 for m in manifests for h in m.hosts
                 if h in owners and owners[h] != m.slug and owners[h] not in slugs]
     if problems:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     SelectChoice,
@@ -78,3 +79,12 @@ class FirstAdminForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email()])
     department = SelectField(_l("Dział"), validators=[DataRequired()])
     submit = SubmitField(_l("Utwórz administratora"))
+
+
+class RollbackForm(BaseForm):
+    """Rolling a tenant's policy back to an earlier version: checked like any edit."""
+
+    confirm = BooleanField(
+        _l("Potwierdzam: ta wersja zastąpi obowiązującą politykę od razu."),
+        validators=[DataRequired(_l("Zaznacz potwierdzenie, aby przywrócić tę wersję."))])
+    submit = SubmitField(_l("Przywróć tę wersję"))

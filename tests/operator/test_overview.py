@@ -91,9 +91,9 @@ def test_the_tenant_page_shows_its_own_figures_only(console):
                                r'(?:<span[^>]*>)?(\d+)', text))
     assert activity == {"sign_ins": "3", "failed_sign_ins": "1", "emails_sent": "5",
                         "emails_failed": "2", "emails_waiting": "1"}
-    imports = re.search(r'<table class="table table-sm" id="overview-imports">(.*?)</table>',
-                        text, re.S)[1]
-    assert "zastosowane 2, odrzucone 1" in imports
+    caption = re.search(r'<h3 class="h6" id="imports-caption">([^<]*)</h3>', text)[1]
+    assert "zastosowane 2, odrzucone 1" in caption
+    imports = re.search(r'<table[^>]*id="overview-imports"[^>]*>(.*?)</table>', text, re.S)[1]
     assert imports.count("<tr>") - 1 == 3  # the header row, then Kuźniki's three runs
     # The rejected import is an open queue of the office, with its age.
     queues = re.search(r'id="overview-queues">(.*?)</ul>', text, re.S)[1]
@@ -190,7 +190,7 @@ def test_history_lists_who_changed_the_policy_and_the_diff_shows_the_line(consol
     current = re.search(r'<tr id="version-2">(.*?)</tr>', text, re.S)[1]
     assert "obowiązuje" in current
     page = console.get(links[1]).get_data(as_text=True)
-    diff = re.search(r'id="diff-current"><code>(.*?)</code>', page, re.S)[1]
+    diff = re.search(r'id="diff-current"[^>]*><code>(.*?)</code>', page, re.S)[1]
     added = [html.unescape(line) for line in re.findall(r'data-kind="add">([^<]*)</span>', diff)]
     removed = {html.unescape(line)
                for line in re.findall(r'data-kind="del">([^<]*)</span>', diff)}

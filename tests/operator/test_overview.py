@@ -19,7 +19,7 @@ from iok_saas.modules.imports.models import APPLIED, REJECTED, ImportRun
 from iok_saas.modules.notifications.models import FAILED, PENDING, SENT, OutboxMessage
 from iok_saas.modules.security.models import SIGNED_IN, WRONG_PASSWORD, SignInEvent
 from iok_saas.modules.tenants.models import Tenant
-from iok_saas.tenancy import tenant_scope
+from iok_saas.tenancy import directory, tenant_scope
 from iok_saas.timeutil import utcnow
 
 from ..factories import active_resident, operator, sign_in_operator, sign_in_staff, staff
@@ -286,3 +286,21 @@ def test_staff_and_anonymous_visitors_are_refused(synced, host_client):
     office = sign_in_staff(host_client("kuzniki.localhost"), "biuro")
     for path in ("/operator/", "/operator/tenants/kuzniki/policy/versions"):
         assert office.get(path).status_code == 404
+
+
+def test_a_tenant_whose_policy_is_broken_still_has_its_figures(console):
+    """Its site shows a configuration-error page, but the console keeps counting (its
+    queues exist only through the policy, so there are none to count)."""
+    seed("tczew", active=1, blocked=1)
+    record = db.session.scalar(select(Tenant).where(Tenant.slug == "tczew"))
+    record.policy_source = "extends: nowhere\n"  # as a file sync can store it
+    db.session.commit()
+    directory().invalidate()
+    index = console.get("/operator/")
+    assert index.status_code == 200
+    row = re.search(r'<tr id="tenant-tczew">(.*?)</tr>', index.get_data(as_text=True), re.S)[1]
+    assert "błąd polityki" in row
+    assert figure(index.get_data(as_text=True), "tczew", "blocked") == 1
+    page = console.get("/operator/tenants/tczew")
+    assert page.status_code == 200
+    assert "Nic nie czeka na biuro." in page.get_data(as_text=True)

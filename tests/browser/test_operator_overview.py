@@ -65,4 +65,12 @@ def test_the_operator_reads_the_overviews_at_both_widths(live_server, visitor):
                        (page.url.removeprefix(admin), "telefon-wersja-polityki")):
         page.goto(admin + path)
         v.check(page, name, area="staff")
+
+    # Rolling back from the phone: confirm, then the history lists the restored version.
+    page.check("#confirm")
+    page.click("#restore-h ~ form [type=submit]")
+    page.wait_for_url("**/policy/versions")
+    assert "Przywrócono wersję 1" in page.inner_text("main")
+    assert "obowiązuje" in page.inner_text("#version-3")
+    v.check(page, "telefon-po-przywroceniu", area="staff")
     v.assert_accessible()

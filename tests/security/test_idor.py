@@ -247,6 +247,13 @@ NOT_SECRET = {
     "operator.first_admin": "tenant slug; operators only (admin host)",
     "operator.update_policy": "tenant slug; operators only (admin host)",
     "operator.change_status": "tenant slug and action; operators only (admin host)",
+    "operator.policy_history": "tenant slug; operators only (admin host)",
+    "operator.policy_version": "tenant slug and a platform audit event id; operators only "
+                               "(admin host); another tenant's event is a 404 "
+                               "(tests/operator/test_overview.py)",
+    "operator.restore_policy": "tenant slug and a platform audit event id; operators only "
+                               "(admin host); another tenant's event is a 404 "
+                               "(tests/operator/test_overview.py)",
     "passkeys_operator.remove": "an operator's own passkey; another operator's is a 404 "
                                 "(tests/auth/test_passkeys.py)",
     # Unguessable signed tokens (the secret is the token itself); cross-tenant use is
@@ -438,8 +445,8 @@ def test_allow_listed_operator_routes_exist_only_on_the_admin_host(world, app):
     office = world.staff(ZW)
     for endpoint in sorted(e for e in NOT_SECRET if e.startswith("operator.")):
         rule = _rules_with_ids(app)[endpoint]
-        url = _url(app, endpoint, {name: ZW if name == "slug" else "suspend"
-                                   for name in rule.arguments})
+        url = _url(app, endpoint, {name: ZW if name == "slug" else 1 if name.endswith("_id")
+                                   else "suspend" for name in rule.arguments})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = _request(office, method, url, {"policy_source": "extends: base"})
             assert response.status_code == 404, (endpoint, method, response.status_code)

@@ -2,23 +2,42 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from wtforms import SelectChoice
 
 from iok_saas.extensions import limiter
+from iok_saas.modules.accounts.labels import STATE_LABELS as ACCOUNT_STATES
 from iok_saas.modules.auth.guards import operators_only
 from iok_saas.modules.mfa.flow import after_password
 from iok_saas.modules.staff.services import StaffError, create_first_admin
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, manifest_from_form
-from iok_saas.tenancy import directory
+from iok_saas.tenancy import directory, site_url
+from iok_saas.timeutil import utcnow
 
-from . import onboarding, services
-from .forms import FirstAdminForm, LoginForm, StatusForm, TenantForm
+from . import onboarding, overview, services
+from .forms import FirstAdminForm, LoginForm, RollbackForm, StatusForm, TenantForm
 
 bp = Blueprint("operator", __name__, template_folder="templates")
 NEW_ADMIN_KEY = "operator_new_admin"  # the first administrator's one-time password, once
 bp.before_request(operators_only)
+
+
+@bp.context_processor
+def _tenant_links() -> dict:
+    """``site_link(host)``: a tenant's start page on that host, with the public port the
+    demo serves on (IOK_PUBLIC_PORT), never the admin request's own host or port."""
+    return {"site_link": lambda host: site_url(host, "site.start"),
+            "policy_actions": POLICY_ACTIONS, "now": utcnow()}
+
+
+# How each audited policy change came about (the history pages' wording).
+POLICY_ACTIONS = {
+    "tenant.create": _l("dodanie spółdzielni"),
+    "tenant.update": _l("synchronizacja z plików"),
+    "tenant.policy": _l("zmiana w konsoli"),
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -44,7 +63,12 @@ def logout():
 
 @bp.get("/")
 def index():
-    return render_template("operator/index.html", tenants=directory().all())
+    """The platform overview: one row of figures per tenant, sorted by any column."""
+    rows, column, direction = overview.sort_figures(
+        overview.platform_overview(list(directory().all())),
+        request.args.get("sort"), request.args.get("dir"))
+    return render_template("operator/index.html", rows=rows, sort=column, direction=direction,
+                           window_days=overview.WINDOW.days)
 
 
 @bp.route("/tenants/new", methods=["GET", "POST"])
@@ -116,6 +140,8 @@ def _tenant_page(slug: str, problems: list[str] | None = None, policy_text: str 
         policy_text=policy_text if policy_text is not None else record.policy_source,
         status_form=StatusForm(), admin_form=admin_form, new_admin=new_admin,
         events=services.recent_events(record.id, limit=50),
+        figures=overview.tenant_overview(snapshot), window_days=overview.WINDOW.days,
+        account_states=ACCOUNT_STATES,
     ), status
 
 
@@ -142,6 +168,63 @@ def update_policy(slug: str):
         return _tenant_page(slug, problems=exc.messages, policy_text=text, status=422)
     flash(_("Polityka zapisana i obowiązuje od teraz."), "success")
     return redirect(url_for("operator.tenant", slug=slug))
+
+
+@bp.get("/tenants/<slug>/policy/versions")
+def policy_history(slug: str):
+    record = _tenant_or_404(slug)
+    versions = services.policy_versions(record)
+    return render_template("operator/policy_history.html", record=record,
+                           versions=list(reversed(versions)))
+
+
+@bp.get("/tenants/<slug>/policy/versions/<int:event_id>")
+def policy_version(slug: str, event_id: int):
+    return _version_page(slug, event_id, RollbackForm())
+
+
+def _version_page(slug: str, event_id: int, form: RollbackForm,
+                  problems: list[str] | None = None, status: int = 200):
+    record = _tenant_or_404(slug)
+    versions = services.policy_versions(record)
+    index = next((i for i, v in enumerate(versions) if v.event_id == event_id), None)
+    if index is None:
+        abort(404)  # no such event, another tenant's, or one that set no policy text
+    version, current = versions[index], versions[-1]
+    label = _("wersja %(n)s", n=version.number)
+    previous = versions[index - 1] if index else None
+    return render_template(
+        "operator/policy_version.html", record=record, version=version, current=current,
+        previous=previous, form=form, problems=problems or [],
+        against_previous=services.policy_diff(
+            previous.source, version.source, _("wersja %(n)s", n=previous.number), label)
+        if previous else [],
+        against_current=services.policy_diff(
+            version.source, current.source, label, _("obowiązująca (wersja %(n)s)",
+                                                     n=current.number)),
+    ), status
+
+
+@bp.post("/tenants/<slug>/policy/versions/<int:event_id>/restore")
+def restore_policy(slug: str, event_id: int):
+    record = _tenant_or_404(slug)
+    version = next((v for v in services.policy_versions(record) if v.event_id == event_id),
+                   None)
+    if version is None:
+        abort(404)
+    form = RollbackForm()
+    if not form.validate_on_submit():
+        return _version_page(slug, event_id, form, status=422)
+    if version.source == record.policy_source:
+        flash(_("Ta wersja już obowiązuje — nic nie zmieniono."), "info")
+        return redirect(url_for("operator.policy_history", slug=slug))
+    try:
+        tenants.update_policy(slug, version.source, services.actor_of(current_user))
+    except tenants.TenantChangeError as exc:
+        return _version_page(slug, event_id, form, problems=exc.messages, status=422)
+    flash(_("Przywrócono wersję %(n)s polityki; obowiązuje od teraz.", n=version.number),
+          "success")
+    return redirect(url_for("operator.policy_history", slug=slug))
 
 
 @bp.post("/tenants/<slug>/status/<action>")

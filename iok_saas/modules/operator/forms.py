@@ -163,3 +163,12 @@ class FirstAdminForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email()])
     department = SelectField(_l("Dział"), validators=[DataRequired()])
     submit = SubmitField(_l("Utwórz administratora"))
+
+
+class RollbackForm(BaseForm):
+    """Rolling a tenant's policy back to an earlier version: checked like any edit."""
+
+    confirm = BooleanField(
+        _l("Potwierdzam: ta wersja zastąpi obowiązującą politykę od razu."),
+        validators=[DataRequired(_l("Zaznacz potwierdzenie, aby przywrócić tę wersję."))])
+    submit = SubmitField(_l("Przywróć tę wersję"))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -12,6 +14,7 @@ from iok_saas.modules.auth.passwords import (
     needs_rehash,
     verify_password,
 )
+from iok_saas.modules.tenants.models import Tenant
 from iok_saas.timeutil import as_utc, utcnow
 
 from .models import Operator
@@ -90,3 +93,57 @@ def recent_events(tenant_id: int | None = None, limit: int = 100) -> list[Platfo
     if tenant_id is not None:
         query = query.where(PlatformAuditEvent.tenant_id == tenant_id)
     return list(db.session.scalars(query))
+
+
+# --- policy versions --------------------------------------------------------------------
+
+POLICY_ACTIONS = ("tenant.create", "tenant.update", "tenant.policy")
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One text a tenant's policy had: who set it and when (from the platform audit)."""
+
+    number: int
+    event_id: int | None  # None: the current text, older than any audit event about it
+    at: datetime | None
+    actor: str | None
+    action: str | None
+    source: str
+    current: bool = False
+
+
+def policy_versions(tenant: Tenant) -> list[PolicyVersion]:
+    """Every version of the tenant's policy, oldest first, read from the audit events that
+    set it (onboarding, a sync from the files, a console edit or roll-back); the last one is
+    the text in force."""
+    events = db.session.scalars(
+        select(PlatformAuditEvent)
+        .where(PlatformAuditEvent.tenant_id == tenant.id,
+               PlatformAuditEvent.action.in_(POLICY_ACTIONS))
+        .order_by(PlatformAuditEvent.id))
+    found: list[tuple[PlatformAuditEvent, str]] = []
+    for event in events:
+        source = (event.after or {}).get("policy_source")
+        if not isinstance(source, str):
+            continue
+        if found and found[-1][1] == source:
+            continue  # a sync that changed something else
+        found.append((event, source))
+    versions = [PolicyVersion(number=n, event_id=e.id, at=e.at, actor=e.actor,
+                              action=e.action, source=source)
+                for n, (e, source) in enumerate(found, start=1)]
+    if not versions or versions[-1].source != tenant.policy_source:
+        versions.append(PolicyVersion(number=len(versions) + 1, event_id=None, at=None,
+                                      actor=None, action=None, source=tenant.policy_source))
+    return [*versions[:-1], replace(versions[-1], current=True)]
+
+
+def policy_diff(old: str, new: str, old_label: str, new_label: str) -> list[tuple[str, str]]:
+    """A unified diff as (kind, line) pairs for the template, which escapes every line;
+    kind is "file", "hunk", "add", "del" or "same". Empty when the texts are equal."""
+    kinds = {"+": "add", "-": "del", " ": "same", "@": "hunk"}
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), old_label, new_label,
+                                 lineterm="")
+    return [("file" if line.startswith(("---", "+++")) and n < 2 else kinds.get(line[:1], "same"),
+             line) for n, line in enumerate(lines)]

@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor, record_platform_event
 from iok_saas.modules.imports.formats import DATASETS, ORDER
+from iok_saas.modules.imports.schemas import Period
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, load_manifest_text
 from iok_saas.modules.tenants.models import Tenant
@@ -208,6 +209,7 @@ def _dataset_lines(name: str) -> Iterator[str]:
         return buffer.getvalue()
 
     yield line(spec.fields)
+    months = {name for name, f in spec.schema._declared_fields.items() if isinstance(f, Period)}
     attributes = [getattr(model, spec.column(f)) for f in spec.fields]
     query = (select(*attributes).where(model.external_id.is_not(None))
              .order_by(model.id).execution_options(yield_per=_BATCH))
@@ -216,6 +218,8 @@ def _dataset_lines(name: str) -> Iterator[str]:
         for field_name, value in zip(spec.fields, row, strict=True):
             if field_name in spec.references and value is not None:
                 value = externals[spec.references[field_name]].get(value)
+            elif field_name in months and value is not None:
+                value = f"{value:%Y-%m}"
             values.append(_csv_value(value))
         yield line(values)
 

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from iok_saas import demo
 from iok_saas.extensions import db
+from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.documents.models import Document, DocumentVersion
 from iok_saas.modules.documents.services import file_path
 from iok_saas.modules.faults.models import FaultPhoto, FaultReport
 from iok_saas.modules.housing.models import Person, Unit
 from iok_saas.modules.ledger.models import LedgerEntry
 from iok_saas.modules.meters.models import Meter, MeterReading
-from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.tenancy import cross_tenant, tenant_scope, tenant_table_names
 
 from ..factories import tenant

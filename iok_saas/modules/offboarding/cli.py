@@ -63,7 +63,8 @@ def schedule(slug: str, days: int | None) -> None:
         tenant = services.schedule_deletion(slug, _actor(), days=days)
     except services.OffboardingError as exc:
         _fail(exc)
-    click.echo(f"{slug}: suspended, deleted on or after {local(tenant.deletion_due):%Y-%m-%d %H:%M}")
+    due = local(tenant.deletion_due)
+    click.echo(f"{slug}: suspended, deleted on or after {due:%Y-%m-%d %H:%M}")
 
 
 @offboarding_cli.command("cancel")

@@ -301,7 +301,8 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict:
     try:
         manifest = json.loads(archive.read(MANIFEST))
     except (KeyError, ValueError):
-        raise OffboardingError([_l("Archiwum nie zawiera poprawnego pliku manifest.json.")])
+        raise OffboardingError(
+            [_l("Archiwum nie zawiera poprawnego pliku manifest.json.")]) from None
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT or \
             not isinstance(manifest.get("files"), list):
         raise OffboardingError([_l("To nie jest archiwum eksportu danych IOK.")])
@@ -360,7 +361,7 @@ def restore_tenant(archive_path: Path, slug: str, actor: Actor) -> RestoreReport
     try:
         archive = zipfile.ZipFile(archive_path)
     except (OSError, zipfile.BadZipFile):
-        raise OffboardingError([_l("Plik nie jest archiwum ZIP.")])
+        raise OffboardingError([_l("Plik nie jest archiwum ZIP.")]) from None
     with archive:
         manifest = verify_archive(archive)
         by_path = {item["path"]: item for item in manifest["files"]}

@@ -35,7 +35,7 @@ RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
                        "mfa_account", "passkeys",
                        "security", "portal"}
-ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator"}
+ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator", "offboarding"}
 
 
 def _forms(world) -> dict:
@@ -79,6 +79,7 @@ def _forms(world) -> dict:
         "operator.new_tenant": {"slug": "intruz", "name": "Intruz"},
         "operator.update_policy": {"policy": "extends: base"},
         "operator.first_admin": {"login": "intruz", "full_name": "Intruz"},
+        "offboarding.schedule": {"confirm_slug": "zielone-wzgorza"},
         "mfa.challenge": {"code": "123456"},
         "mfa.enrol": {"code": "123456"},
         "mfa_operator.challenge": {"code": "123456"},

@@ -11,9 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from iok_saas.demo import RESIDENT_PASSWORD, STAFF_PASSWORD
 from iok_saas.extensions import db
+from iok_saas.modules.accounts.models import ACTIVE as ACTIVE_ACCOUNT
+from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.models import PlatformAuditEvent
 from iok_saas.modules.audit.services import Actor
+from iok_saas.modules.housing.models import Person
 from iok_saas.modules.imports.formats import ORDER, read_csv
 from iok_saas.modules.imports.services import import_data
 from iok_saas.modules.offboarding import services
@@ -22,7 +26,7 @@ from iok_saas.modules.tenants.services import get_tenant
 from iok_saas.tenancy import SUSPENDED, directory, tenant_scope
 from iok_saas.timeutil import utcnow
 
-from ..factories import tenant
+from ..factories import sign_in_resident, sign_in_staff, tenant
 from .conftest import LEAVING, NEIGHBOUR, content, fingerprints
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -45,7 +49,7 @@ def _purge(slug: str) -> services.PurgeReport:
     return reports[0]
 
 
-def test_round_trip_export_purge_restore_finds_the_same_data(seeded, tmp_path):
+def test_round_trip_export_purge_restore_finds_the_same_data(seeded, tmp_path, host_client):
     before = content(LEAVING)
     assert before["residents"] and before["ledger"] and before["meters"]
     assert any(photo for *_rest, photo in before["faults"]), "a fault with a photo"
@@ -64,6 +68,15 @@ def test_round_trip_export_purge_restore_finds_the_same_data(seeded, tmp_path):
     # The restored tenant works: its directory entry is active with the archived policy.
     snapshot = tenant("zielone-nowe")
     assert snapshot.policy is not None and not snapshot.suspended
+    # People sign in as before: the staff's password and authenticator (a second factor kept
+    # by (user_kind, user_id), remapped too), a resident's password.
+    office = sign_in_staff(host_client("zielone-nowe.localhost"), "admin", STAFF_PASSWORD)
+    assert office.get("/staff/").status_code == 200
+    with tenant_scope(snapshot):
+        login = db.session.scalar(select(ResidentAccount.login).join(Person).where(
+            ResidentAccount.state == ACTIVE_ACCOUNT, Person.last_name == "Nowicka"))
+    home = sign_in_resident(host_client("zielone-nowe.localhost"), login, RESIDENT_PASSWORD)
+    assert "Wyloguj" in home.get("/").get_data(as_text=True)
     actions = db.session.scalars(select(PlatformAuditEvent.action)).all()
     for action in ("tenant.export", "tenant.deletion_scheduled", "tenant.purge",
                    "tenant.restore"):

@@ -61,6 +61,9 @@ FILE_KINDS = ("documents", "voting", "imports")
 # Sign-in state that means nothing to a new tenant (sessions, failed-login counters).
 NOT_RESTORED = frozenset({"user_session", "login_attempt"})
 DEFAULT_GRACE_DAYS = 30
+# References without a foreign key, remapped on restore like the others: a user's rows keyed
+# by (user_kind, user_id), and an audit event's (subject_type, subject_id).
+USER_TABLES = {"resident": "resident_account", "staff": "staff_member"}
 _BATCH = 1000
 _CHUNK = 1 << 16
 
@@ -369,7 +372,9 @@ def restore_tenant(archive_path: Path, slug: str, actor: Actor) -> RestoreReport
         report = RestoreReport(tenant=tenant)
         with tenant_scope(tenants.snapshot_of(tenant, [])):
             ids: dict[str, dict[int, int]] = {}
-            for table in tenant_tables():
+            # Rows that refer to others without a foreign key come after every other table.
+            ordered = sorted(tenant_tables(), key=lambda t: _soft_column(t) is not None)
+            for table in ordered:
                 path = f"tables/{table.name}.jsonl"
                 if table.name in NOT_RESTORED or path not in by_path:
                     continue
@@ -410,12 +415,32 @@ def _create_from_archive(archive: zipfile.ZipFile, by_path: dict, slug: str,
         raise OffboardingError(exc.messages) from None
 
 
+def _soft_column(table: Table) -> tuple[str, str] | None:
+    """(kind column, id column) of a reference without a foreign key, if the table has one."""
+    if "user_kind" in table.c and "user_id" in table.c:
+        return "user_kind", "user_id"
+    if "subject_type" in table.c and "subject_id" in table.c:
+        return "subject_type", "subject_id"
+    return None
+
+
+def _soft_target(kind_column: str, kind: str | None) -> str | None:
+    if kind_column == "user_kind":
+        return USER_TABLES.get(kind)
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__name__ == kind and mapper.local_table is not None:
+            return mapper.local_table.name
+    return None
+
+
 def _restore_table(archive: zipfile.ZipFile, path: str, table: Table, tenant_id: int,
                    ids: dict[str, dict[int, int]]) -> int:
     model = _model_of(table)
     columns = _columns(model)
     kinds = {name: _kind(table.c[name]) for name, _key in columns}
     references = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys}
+    soft = _soft_column(table)
+    soft_targets: dict[str | None, str | None] = {}
     keyed = [c.name for c in table.primary_key.columns] == ["id"]
     mapped = ids.setdefault(table.name, {})
     count = 0
@@ -450,6 +475,15 @@ def _restore_table(archive: zipfile.ZipFile, path: str, table: Table, tenant_id:
                             "%(target)s.", table=table.name, target=target)])
                     value = ids[target][value]
                 row[key] = value
+            if soft is not None:
+                kind_column, id_column = soft
+                kind = record.get(kind_column)
+                if kind not in soft_targets:
+                    soft_targets[kind] = _soft_target(kind_column, kind)
+                target = soft_targets[kind]
+                old = record.get(id_column)
+                if target in ids and old in ids[target]:
+                    row[dict(columns)[id_column]] = ids[target][old]
             if keyed:
                 old_ids.append(row.pop("id"))
             batch.append(row)

@@ -124,3 +124,34 @@ def test_an_unknown_tenant_is_a_404(console):
     assert console.post("/operator/tenants/nie-ma/eksport").status_code == 404
     assert console.post("/operator/tenants/nie-ma/usuniecie",
                         data={"confirm_slug": "nie-ma"}).status_code == 404
+
+
+def test_an_uploaded_archive_is_restored_as_a_new_tenant(console, host_client, tmp_path):
+    resident(SLUG, first="Zofia", last="Przywrócona")
+    archive = console.post(f"/operator/tenants/{SLUG}/eksport").get_data()
+    page = console.get("/operator/przywracanie")
+    assert page.status_code == 200 and "Przywróć dane z archiwum" in page.get_data(as_text=True)
+
+    bad = bytearray(archive)
+    # Flip one byte inside the first stored entry's data: the checksum no longer matches
+    # (or the zip's own CRC check refuses it); either way nothing is written.
+    broken = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
+        "archive": (io.BytesIO(bytes(bad[:200]) + b"\x00" + bytes(bad[201:])), "k.zip"),
+        "slug": "kuzniki-kopia"})
+    assert broken.status_code == 422
+    assert "Nie przywrócono" in broken.get_data(as_text=True)
+    assert db.session.scalar(select(Tenant.id).where(Tenant.slug == "kuzniki-kopia")) is None
+
+    junk = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
+        "archive": (io.BytesIO(b"just text"), "k.zip"), "slug": "kuzniki-kopia"})
+    assert junk.status_code == 422 and "nie jest archiwum ZIP" in junk.get_data(as_text=True)
+
+    done = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
+        "archive": (io.BytesIO(archive), "k.zip"), "slug": "kuzniki-kopia"})
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith("/operator/tenants/kuzniki-kopia")
+    assert host_client("kuzniki-kopia.localhost").get("/").status_code == 200
+    with tenant_scope(tenant("kuzniki-kopia")):
+        assert db.session.scalar(select(func.count(Person.id)).where(
+            Person.last_name == "Przywrócona")) == 1
+    assert len(_events("tenant.restore")) == 1

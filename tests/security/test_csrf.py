@@ -80,6 +80,7 @@ def _forms(world) -> dict:
         "operator.update_policy": {"policy": "extends: base"},
         "operator.first_admin": {"login": "intruz", "full_name": "Intruz"},
         "offboarding.schedule": {"confirm_slug": "zielone-wzgorza"},
+        "offboarding.restore": {"slug": "intruz"},
         "mfa.challenge": {"code": "123456"},
         "mfa.enrol": {"code": "123456"},
         "mfa_operator.challenge": {"code": "123456"},

@@ -5,17 +5,27 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from iok_saas.extensions import db
 from iok_saas.modules.auth.guards import operators_only
 from iok_saas.modules.operator.services import actor_of
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.timeutil import local, utcnow
 
 from . import services
-from .forms import ConfirmForm, ScheduleDeletionForm
+from .forms import ConfirmForm, RestoreForm, ScheduleDeletionForm
 
 bp = Blueprint("offboarding", __name__, template_folder="templates")
 bp.before_request(operators_only)
@@ -84,3 +94,29 @@ def cancel(slug: str):
         return _back(slug)
     flash(_("Anulowano usunięcie. Serwis działa ponownie."), "success")
     return _back(slug)
+
+
+@bp.route("/przywracanie", methods=["GET", "POST"])
+def restore():
+    """An export archive becomes a new tenant (archives over the upload limit: the CLI)."""
+    form = RestoreForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        folder = Path(current_app.config["IOK_VAR_DIR"]) / "offboarding"
+        folder.mkdir(parents=True, exist_ok=True)
+        upload = folder / f"upload-{secrets.token_hex(8)}.zip"
+        form.archive.data.save(upload)
+        try:
+            report = services.restore_tenant(upload, form.slug.data.strip(),
+                                             actor_of(current_user))
+        except services.OffboardingError as exc:
+            db.session.rollback()  # this page answers; nothing of the restore is kept
+            problems = exc.messages
+        else:
+            flash(_("Przywrócono dane jako %(name)s.", name=report.tenant.short_name),
+                  "success")
+            return redirect(url_for("operator.tenant", slug=report.tenant.slug))
+        finally:
+            upload.unlink(missing_ok=True)
+    status = 422 if problems or form.errors else 200
+    return render_template("offboarding/restore.html", form=form, problems=problems), status

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -16,3 +17,12 @@ class ScheduleDeletionForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """Export and cancel: a button and the CSRF token."""
+
+
+class RestoreForm(BaseForm):
+    """An export archive uploaded to become a new tenant."""
+
+    archive = FileField(_l("Archiwum eksportu (.zip)"),
+                        validators=[FileRequired(_l("Wybierz plik archiwum."))])
+    slug = StringField(_l("Identyfikator nowej spółdzielni"),
+                       validators=[DataRequired(), Length(max=40)])

@@ -30,10 +30,11 @@ import json
 import os
 import shutil
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -334,11 +335,13 @@ def verify_archive(archive: zipfile.ZipFile) -> dict:
         if path not in present:
             problems.append(_l("Brak pliku %(path)s.", path=path))
             continue
-        digest, size = hashlib.sha256(), 0
+        digest, size, declared = hashlib.sha256(), 0, item.get("bytes")
         with archive.open(path) as source:
             while chunk := source.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
+                if not isinstance(declared, int) or size > declared:
+                    break  # longer than the manifest says (a bomb would never end)
         if digest.hexdigest() != item.get("sha256") or size != item.get("bytes"):
             problems.append(_l("Suma kontrolna pliku %(path)s nie zgadza się.", path=path))
     if problems:
@@ -360,7 +363,19 @@ class RestoreReport:
 
 def restore_tenant(archive_path: Path, slug: str, actor: Actor) -> RestoreReport:
     """A new tenant ``slug`` holding the archive's data, with new ids; nothing is written
-    unless the archive verifies and the tenant can be created."""
+    unless the archive verifies and the tenant can be created (the caller rolls back on
+    OffboardingError)."""
+    try:
+        return _restore(archive_path, slug, actor)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, TypeError, KeyError,
+            InvalidOperation) as exc:
+        if isinstance(exc, OffboardingError):
+            raise
+        raise OffboardingError([_l("Archiwum jest uszkodzone i nie da się go odczytać.")]) \
+            from None
+
+
+def _restore(archive_path: Path, slug: str, actor: Actor) -> RestoreReport:
     try:
         archive = zipfile.ZipFile(archive_path)
     except (OSError, zipfile.BadZipFile):

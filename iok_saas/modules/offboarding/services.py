@@ -186,11 +186,26 @@ def _counted(lines: Iterator[str], counter: list[int]) -> Iterator[bytes]:
         yield line.encode("utf-8")
 
 
+def _pages(model: type, query) -> Iterator:
+    """The rows of ``query`` (its first column the model's id) a batch at a time, by key.
+
+    Not ``yield_per``: a server-side cursor would declare the statement that sets the
+    row-level-security tenant (tenancy.rls) instead of running it, and see no rows."""
+    last = None
+    while True:
+        page = query if last is None else query.where(model.id > last)
+        rows = db.session.execute(page.order_by(model.id).limit(_BATCH)).all()
+        yield from rows
+        if len(rows) < _BATCH:
+            return
+        last = rows[-1][0]
+
+
 def _table_lines(model: type) -> Iterator[str]:
     columns = _columns(model)
+    columns.sort(key=lambda pair: pair[0] != "id")  # the id first, for the paging
     attributes = [getattr(model, key) for _name, key in columns]
-    query = select(*attributes).order_by(*db.inspect(model).primary_key)
-    for row in db.session.execute(query.execution_options(yield_per=_BATCH)):
+    for row in _pages(model, select(*attributes)):
         record = {name: _encode(value) for (name, _key), value in zip(columns, row, strict=True)}
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -214,12 +229,10 @@ def _dataset_lines(name: str) -> Iterator[str]:
 
     yield line(spec.fields)
     months = {name for name, f in spec.schema._declared_fields.items() if isinstance(f, Period)}
-    attributes = [getattr(model, spec.column(f)) for f in spec.fields]
-    query = (select(*attributes).where(model.external_id.is_not(None))
-             .order_by(model.id).execution_options(yield_per=_BATCH))
-    for row in db.session.execute(query):
+    attributes = [model.id, *(getattr(model, spec.column(f)) for f in spec.fields)]
+    for row in _pages(model, select(*attributes).where(model.external_id.is_not(None))):
         values = []
-        for field_name, value in zip(spec.fields, row, strict=True):
+        for field_name, value in zip(spec.fields, row[1:], strict=True):
             if field_name in spec.references and value is not None:
                 value = externals[spec.references[field_name]].get(value)
             elif field_name in months and value is not None:

@@ -37,7 +37,7 @@ RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
                        "mfa_account", "passkeys",
                        "security", "portal"}
-ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator"}
+ADMIN_BLUEPRINTS = {"operator", "mfa_operator", "passkeys_operator", "offboarding"}
 
 
 def _notice_zip(world) -> bytes:
@@ -103,6 +103,8 @@ def _forms(world) -> dict:
         "operator.new_tenant": {"slug": "intruz", "name": "Intruz"},
         "operator.update_policy": {"policy": "extends: base"},
         "operator.first_admin": {"login": "intruz", "full_name": "Intruz"},
+        "offboarding.schedule": {"confirm_slug": "zielone-wzgorza"},
+        "offboarding.restore": {"slug": "intruz"},
         "mfa.challenge": {"code": "123456"},
         "mfa.enrol": {"code": "123456"},
         "mfa_operator.challenge": {"code": "123456"},

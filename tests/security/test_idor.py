@@ -254,6 +254,9 @@ NOT_SECRET = {
     "operator.restore_policy": "tenant slug and a platform audit event id; operators only "
                                "(admin host); another tenant's event is a 404 "
                                "(tests/operator/test_overview.py)",
+    "offboarding.export": "tenant slug; operators only (admin host)",
+    "offboarding.schedule": "tenant slug; operators only (admin host)",
+    "offboarding.cancel": "tenant slug; operators only (admin host)",
     "passkeys_operator.remove": "an operator's own passkey; another operator's is a 404 "
                                 "(tests/auth/test_passkeys.py)",
     # Unguessable signed tokens (the secret is the token itself); cross-tenant use is
@@ -443,7 +446,7 @@ def test_allow_listed_operator_routes_exist_only_on_the_admin_host(world, app):
     """The operator routes' slugs are no secret because only operators reach them: on a
     tenant host, even for its signed-in staff, they do not exist."""
     office = world.staff(ZW)
-    for endpoint in sorted(e for e in NOT_SECRET if e.startswith("operator.")):
+    for endpoint in sorted(e for e in NOT_SECRET if e.startswith(("operator.", "offboarding."))):
         rule = _rules_with_ids(app)[endpoint]
         url = _url(app, endpoint, {name: ZW if name == "slug" else 1 if name.endswith("_id")
                                    else "suspend" for name in rule.arguments})

@@ -19,6 +19,8 @@ class Tenant(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(8), default="pl")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Offboarding: when set, the tenant is suspended and its data are purged on this date.
+    deletion_due: Mapped[datetime | None] = mapped_column(default=None)
     # Address, contact, tax ids, departments, branding, regulations: the validated manifest.
     profile: Mapped[dict] = mapped_column(JSON, default=dict)
     policy_name: Mapped[str] = mapped_column(String(80))

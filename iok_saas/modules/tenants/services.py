@@ -155,6 +155,11 @@ def _stage_tenant_change() -> None:
     after_commit(directory().invalidate)
 
 
+def note_tenant_changed() -> None:
+    """For platform features that change a tenant row themselves (offboarding)."""
+    _stage_tenant_change()
+
+
 def audit_view(tenant: Tenant) -> dict:
     """The fields an audit row records before and after a change."""
     return {

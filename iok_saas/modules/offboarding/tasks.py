@@ -1,0 +1,25 @@
+"""Beat purges, once an hour, the tenants whose deletion date has passed."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from iok_saas.extensions import db
+from iok_saas.modules.audit.services import Actor
+
+from . import services
+
+
+@shared_task(name="offboarding.purge_due", ignore_result=True)
+def purge_due() -> int:
+    """Purge each due tenant in its own transaction (one failure leaves the others)."""
+    purged = 0
+    for tenant in services.due_for_purge():
+        try:
+            services.purge_tenant(tenant, Actor.cli("celery:offboarding"))
+            db.session.commit()
+            purged += 1
+        except Exception:
+            db.session.rollback()
+            raise
+    return purged

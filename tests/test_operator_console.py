@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import re
+import zlib
 
 import pytest
 from sqlalchemy import select
@@ -150,14 +153,28 @@ def test_suspend_and_resume_from_the_console_are_audited(console, host_client):
     assert last.after == {"status": "active", "reason": "Naprawione"}
 
 
+def _cookie_payload(cookie: str) -> str:
+    """What anyone holding the cookie can read: Flask signs its session but only
+    base64-encodes (and maybe compresses) the payload."""
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+
+
 def test_first_staff_administrator_gets_a_one_time_password_shown_once(console):
     page = console.post("/operator/tenants/gdynia/first-admin", data={
         "login": "k.nowak", "full_name": "Katarzyna Nowak", "email": "",
         "department": "accounting"})
     # Post/redirect/get: reloading the page cannot create a second administrator.
     assert page.status_code == 302 and page.location.endswith("/operator/tenants/gdynia")
+    cookie = console.get_cookie("iok_session", domain="admin.localhost").value
+    # Another tenant's page neither shows nor uses it up.
+    assert "Hasło jednorazowe" not in console.get("/operator/tenants/brzeg").get_data(
+        as_text=True)
     text = console.get(page.location).get_data(as_text=True)
     assert "k.nowak" in text and "Hasło jednorazowe" in text
+    password = re.search(r'id="new-admin-password">([^<]+)<', text)[1]
+    assert password not in _cookie_payload(cookie)         # sealed, not just signed
     with cross_tenant("test"):
         member = db.session.scalar(select(StaffMember).where(StaffMember.login == "k.nowak"))
     assert member.role == "admin" and member.must_change_password

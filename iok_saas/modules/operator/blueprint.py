@@ -127,7 +127,12 @@ def new_tenant():
 
 @bp.get("/tenants/<slug>")
 def tenant(slug: str):
-    return _tenant_page(slug, new_admin=session.pop(NEW_ADMIN_KEY, None))
+    revealed = services.opened_reveal(session.get(NEW_ADMIN_KEY))
+    if revealed is None or revealed["slug"] == slug:   # shown once, on its tenant's page only
+        session.pop(NEW_ADMIN_KEY, None)
+    else:
+        revealed = None
+    return _tenant_page(slug, new_admin=revealed)
 
 
 def _tenant_page(slug: str, problems: list[str] | None = None, policy_text: str | None = None,
@@ -254,9 +259,10 @@ def first_admin(slug: str):
     except StaffError as exc:
         getattr(form, exc.field).errors.append(str(exc))
         return _tenant_page(slug, admin_form=form, status=422)
-    # Shown once by the page the browser is sent to (no POST URL left in the address bar);
-    # the next request takes it out of the session again.
-    session[NEW_ADMIN_KEY] = {"login": member.login, "password": password}
+    # Shown once by the page the browser is sent to (no POST URL left in the address bar),
+    # encrypted in the session until then; that page takes it out again.
+    session[NEW_ADMIN_KEY] = services.seal_for_reveal(
+        {"slug": slug, "login": member.login, "password": password})
     return redirect(url_for("operator.tenant", slug=slug))
 
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import base64
 import difflib
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
 from sqlalchemy import func, select
 
 from iok_saas.extensions import db
@@ -147,3 +152,29 @@ def policy_diff(old: str, new: str, old_label: str, new_label: str) -> list[tupl
                                  lineterm="")
     return [("file" if line.startswith(("---", "+++")) and n < 2 else kinds.get(line[:1], "same"),
              line) for n, line in enumerate(lines)]
+
+
+# --- a secret shown once, after a redirect ------------------------------------------------
+
+REVEAL_SECONDS = 600
+
+
+def _reveal_cipher() -> Fernet:
+    digest = hashlib.sha256(b"operator-reveal:" + current_app.secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_for_reveal(data: dict) -> str:
+    """``data`` encrypted for the session cookie, which Flask signs but does not encrypt: a
+    one-time password must not sit readable in the browser's cookie store or in logs."""
+    return _reveal_cipher().encrypt(json.dumps(data).encode()).decode()
+
+
+def opened_reveal(token: str | None) -> dict | None:
+    """What :func:`seal_for_reveal` sealed, within REVEAL_SECONDS; None otherwise."""
+    if not token:
+        return None
+    try:
+        return json.loads(_reveal_cipher().decrypt(token.encode(), ttl=REVEAL_SECONDS))
+    except InvalidToken:
+        return None

@@ -72,13 +72,24 @@ def collect(page, base: str, start: str, inside: str) -> list[str]:
     return found
 
 
-def every_width(v, page, base: str, paths: list[str], area: str) -> None:
-    """Each page at each width: screenshot, width check, axe-core."""
+# The distinct rows (rounded tops) the header's visible menu links sit on.
+MENU_ROWS = """() => [...new Set([...document.querySelectorAll('.iok-header .nav-link')]
+    .filter(a => a.offsetParent !== null)
+    .map(a => Math.round(a.getBoundingClientRect().top)))].length"""
+
+
+def every_width(v, page, base: str, paths: list[str], area: str) -> dict[int, set[int]]:
+    """Each page at each width: screenshot, width check, axe-core; per width, the numbers
+    of rows the header menu took."""
+    rows = {}
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
+        rows[width] = set()
         for path in paths:
             page.goto(base + path)
             v.check(page, f"{width}-{slug_name(path) or 'start'}", area)
+            rows[width].add(page.evaluate(MENU_ROWS))
+    return rows
 
 
 @pytest.mark.parametrize("slug", TENANTS)
@@ -133,8 +144,11 @@ def test_every_staff_page_fits_every_width(live_server, visitor, slug):
     paths = collect(page, base, "/staff/", "/staff/")
     assert "/staff/wnioski/" in paths, paths
     assert len(paths) >= 8, paths
-    every_width(v, page, base, paths, "staff")
+    rows = every_width(v, page, base, paths, "staff")
     v.assert_accessible(EVERY_IMPACT)
+    # The account links beside the brand, the desks on one row of their own below.
+    assert rows[1280] == rows[1440] == {2}, rows
+    assert rows[390] == rows[768] == {0}, rows
 
 
 def test_every_operator_page_fits_every_width(live_server, visitor):
@@ -156,5 +170,8 @@ def test_every_operator_page_fits_every_width(live_server, visitor):
 
     paths = collect(page, base, "/operator/", "/")
     assert any(p.startswith("/operator/tenants/") for p in paths), paths
-    every_width(v, page, base, paths, "operator")
+    rows = every_width(v, page, base, paths, "operator")
     v.assert_accessible(EVERY_IMPACT)
+    # From a laptop up the whole console menu is one line; narrower, behind the toggler.
+    assert rows[1280] == rows[1440] == {1}, rows
+    assert rows[390] == rows[768] == {0}, rows

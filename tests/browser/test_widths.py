@@ -5,6 +5,7 @@ sticks out; so does any axe-core violation, whatever its impact."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from iok_saas.extensions import db
 from iok_saas.modules.enrolment import services as enrolment
 from iok_saas.tenancy import tenant_scope
+from iok_saas.timeutil import WARSAW, utcnow
 
 from ..factories import (
     OPERATOR,
@@ -20,6 +22,7 @@ from ..factories import (
     STAFF_PASSWORD,
     STAFF_TOTP_SECRET,
     active_resident,
+    make_meter,
     operator,
     staff,
     tenant,
@@ -153,7 +156,6 @@ def test_every_staff_page_fits_every_width(live_server, visitor, slug):
 
 def test_every_operator_page_fits_every_width(live_server, visitor):
     from iok_saas.modules.mfa import totp
-    from iok_saas.timeutil import utcnow
 
     operator()
     v = visitor("szerokosci-operator")
@@ -175,3 +177,56 @@ def test_every_operator_page_fits_every_width(live_server, visitor):
     # From a laptop up the whole console menu is one line; narrower, behind the toggler.
     assert rows[1280] == rows[1440] == {1}, rows
     assert rows[390] == rows[768] == {0}, rows
+
+
+# Each visible amount cell of the ledger: its text, and whether it lies inside the window.
+AMOUNTS = """() => [...document.querySelectorAll('table.iok-cards td.text-end')]
+  .filter(td => td.offsetParent !== null && td.innerText.trim())
+  .map(td => { const r = td.getBoundingClientRect();
+               return [td.innerText.trim(), r.left >= 0 && r.right <= innerWidth]; })"""
+# The period labels under a meter chart's bars, as drawn: [left, right] on screen.
+LABELS = """(id) => { const svg = document.getElementById(id);
+  const base = Math.max(...[...svg.querySelectorAll('line')].map(l => +l.getAttribute('y2')));
+  return [...svg.querySelectorAll('text')].filter(t => +t.getAttribute('y') > base + 10)
+    .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.right]; }); }"""
+
+
+def test_a_phone_shows_the_ledger_amounts_and_a_readable_meter_chart(live_server, visitor):
+    slug = "zielone-wzgorza"
+    resident = active_resident(slug, "Jan", "Wiśniewski", flat="5")
+    flat_with_history(slug, resident.unit_id)
+    today = utcnow().astimezone(WARSAW).date()
+    meter = make_meter(slug, resident.unit_id, [
+        (today - timedelta(days=30 * (24 - i)), f"{100 + 2.5 * i:.3f}") for i in range(24)])
+    v = visitor("szerokosci-telefon-saldo-wodomierze")
+    page = v.new_page(viewport={"width": 390, "height": 844})
+    base = live_server.url(slug, "")
+    page.goto(base + "/logowanie")
+    page.fill("#login", resident.login)
+    page.fill("#password", RESIDENT_PASSWORD)
+    with page.expect_navigation(url=base + "/konto"):
+        page.click("main form [type=submit]")
+
+    page.goto(base + "/konto/saldo/")
+    v.check(page, "saldo")
+    amounts = page.evaluate(AMOUNTS)
+    shown = {text.replace("\xa0", " ") for text, inside in amounts if inside}
+    assert {"430,15 zł", "35,00 zł", "400,00 zł", "65,15 zł"} <= shown, amounts
+    assert all(inside for _, inside in amounts), amounts
+    caption = page.eval_on_selector("table.iok-cards caption",
+                                    "c => c.getBoundingClientRect().width")
+    assert caption > 300, caption                   # the explanation spans the screen
+
+    page.goto(base + "/konto/wodomierze/")
+    v.check(page, "wodomierze")
+    labels = page.evaluate(LABELS, f"meter-chart-{meter}")
+    assert len(labels) >= 3, labels
+    assert all(a[1] + 2 <= b[0] for a, b in zip(labels, labels[1:], strict=False)), labels
+    # The latest six readings in view, the other eighteen behind "Pokaż wszystkie".
+    assert page.locator(f"#history-{meter} tbody tr").count() == 6
+    older = page.locator(f"#history-{meter}-older")
+    assert not older.is_visible()
+    page.click(f"#older-{meter} summary")
+    assert older.is_visible() and older.locator("tbody tr").count() == 18
+    v.check(page, "wodomierze-wszystkie")
+    v.assert_accessible(EVERY_IMPACT)

@@ -222,6 +222,9 @@ def test_a_phone_shows_the_ledger_amounts_and_a_readable_meter_chart(live_server
     labels = page.evaluate(LABELS, f"meter-chart-{meter}")
     assert len(labels) >= 3, labels
     assert all(a[1] + 2 <= b[0] for a, b in zip(labels, labels[1:], strict=False)), labels
+    chart = page.eval_on_selector(f"#meter-chart-{meter}", "svg => { const r = "
+                                  "svg.getBoundingClientRect(); return [r.left, r.right]; }")
+    assert chart[0] <= labels[0][0] and labels[-1][1] <= chart[1], (chart, labels)
     # The latest six readings in view, the other eighteen behind "Pokaż wszystkie".
     assert page.locator(f"#history-{meter} tbody tr").count() == 6
     older = page.locator(f"#history-{meter}-older")

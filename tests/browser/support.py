@@ -1,5 +1,6 @@
-"""What a browser test does on every page: a screenshot in a known folder and an axe-core
-check, findings kept per area (resident pages and staff pages reported separately)."""
+"""What a browser test does on every page: a screenshot in a known folder, an axe-core
+check and a width check (the page must not be wider than the window), findings kept per
+area (resident, staff and operator pages reported separately)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
+AREAS = ("resident", "staff", "operator")
 VIEWPORT = {"width": 1280, "height": 900}
 
 # Runs inside the page (page.evaluate is not subject to the app's CSP; a <script> tag is).
@@ -34,6 +37,47 @@ AXE_RUN = """async (tags) => {
                                 summary: n.failureSummary})),
     })),
   };
+}"""
+
+# Whether the page is wider than the window and, when it is, the elements that stick out
+# furthest on the right (those inside their own scroll container excepted: they scroll
+# there), the deepest one first for equal edges, each named by a short CSS path.
+OVERFLOW = """() => {
+  const width = window.innerWidth, scroll = document.documentElement.scrollWidth;
+  if (scroll <= width) return {scrollWidth: scroll, innerWidth: width, culprits: []};
+  const name = (el) => {
+    let part = el.tagName.toLowerCase();
+    if (el.id) return part + '#' + el.id;
+    const classes = [...el.classList].slice(0, 3);
+    if (classes.length) part += '.' + classes.join('.');
+    return part;
+  };
+  const path = (el) => {
+    const parts = [];
+    for (let node = el; node && node !== document.body && parts.length < 5;
+         node = node.parentElement) {
+      parts.unshift(name(node));
+      if (node.id) break;
+    }
+    return parts.join(' > ');
+  };
+  const scrolls = (el) => {
+    for (let node = el.parentElement; node && node !== document.body;
+         node = node.parentElement) {
+      if (getComputedStyle(node).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const depth = (el) => { let n = 0; for (; el; el = el.parentElement) n++; return n; };
+  const found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 || rect.right <= width + 1 || scrolls(el)) continue;
+    found.push({selector: path(el), right: Math.round(rect.right),
+                width: Math.round(rect.width), depth: depth(el)});
+  }
+  found.sort((a, b) => b.right - a.right || b.depth - a.depth);
+  return {scrollWidth: scroll, innerWidth: width, culprits: found.slice(0, 3)};
 }"""
 
 # The focused element, and whether it shows a focus indicator (outline or box-shadow).
@@ -75,7 +119,9 @@ class Visitor:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
         self.count = 0
-        self.findings: dict[str, dict[str, dict]] = {"resident": {}, "staff": {}}
+        self.findings: dict[str, dict[str, dict]] = {area: {} for area in AREAS}
+        # Pages wider than the window: label -> {url, scrollWidth, innerWidth, culprits}.
+        self.overflows: dict[str, dict] = {}
         self._contexts = []
 
     def new_page(self, viewport: dict | None = None):
@@ -92,11 +138,15 @@ class Visitor:
     # --- every page --------------------------------------------------------------------
 
     def check(self, page, name: str, area: str = "resident") -> str:
-        """Screenshot ``page`` as <nn>-<name>.png and run axe-core on it."""
+        """Screenshot ``page`` as <nn>-<name>.png, note whether it is wider than the window
+        and run axe-core on it."""
         assert area in self.findings
         page.wait_for_load_state("load")
         self.count += 1
         label = f"{self.count:02d}-{slug_name(name)}"
+        fit = page.evaluate(OVERFLOW)
+        if fit["scrollWidth"] > fit["innerWidth"]:
+            self.overflows[label] = {"url": page.url, **fit}
         page.screenshot(path=str(self.folder / f"{label}.png"), full_page=True)
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)
@@ -112,29 +162,44 @@ class Visitor:
         self.count += 1
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{slug_name(name)}.png"))
 
-    def blocking(self, area: str) -> dict[str, list[dict]]:
+    def blocking(self, area: str, impacts: tuple[str, ...] = BLOCKING) -> dict[str, list[dict]]:
         found = {}
         for label, page in self.findings[area].items():
-            serious = [v for v in page["violations"] if v["impact"] in BLOCKING]
+            serious = [v for v in page["violations"] if v["impact"] in impacts]
             if serious:
                 found[f"{label} ({page['url']})"] = serious
         return found
 
-    def assert_accessible(self) -> None:
-        """No serious or critical axe-core violation on any resident page, nor on any staff
-        page (each area reported on its own)."""
+    def assert_accessible(self, impacts: tuple[str, ...] = BLOCKING) -> None:
+        """No axe-core violation of ``impacts`` (serious and critical unless told) on any
+        resident, staff or operator page (each area reported on its own), and no page wider
+        than its window."""
         problems = []
-        for area in ("resident", "staff"):
-            found = self.blocking(area)
+        for area in AREAS:
+            found = self.blocking(area, impacts)
             if found:
-                problems.append(f"== {area} pages: serious/critical axe-core violations ==\n"
+                problems.append(f"== {area} pages: {'/'.join(impacts)} axe-core violations ==\n"
                                 + describe(found))
+        if self.overflows:
+            problems.append("== pages wider than the window ==\n"
+                            + describe_overflows(self.overflows))
         if problems:
             pytest.fail("\n".join(problems) + f"\n(full report: {self.folder}/axe-report.json)",
                         pytrace=False)
 
     def pages_checked(self, area: str) -> int:
         return len(self.findings[area])
+
+
+def describe_overflows(overflows: dict[str, dict]) -> str:
+    lines = []
+    for label, found in overflows.items():
+        lines.append(f"{label} ({found['url']}): {found['scrollWidth']} px wide in a "
+                     f"{found['innerWidth']} px window")
+        for culprit in found["culprits"]:
+            lines.append(f"    - {culprit['selector']} (right edge at {culprit['right']} px, "
+                         f"{culprit['width']} px wide)")
+    return "\n".join(lines)
 
 
 def describe(found: dict[str, list[dict]]) -> str:

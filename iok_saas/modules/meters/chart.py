@@ -6,7 +6,10 @@ and attribute is escaped by the serializer, and the result is well-formed XML. I
 each bar has its own ``<title>`` for a tooltip. The table next to the chart holds the same
 numbers for screen-reader users.
 
-Colours are SVG presentation attributes (not ``style``), which the CSP allows.
+Colours are SVG presentation attributes (not ``style``), which the CSP allows; iok.css
+paints the bars in the tenant's brand colour over them. A series is told apart not by
+colour alone: ``pattern="hatched"`` fills the bars with diagonal stripes and outlines them,
+and the legend names the series next to a swatch of the same fill.
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ from markupsafe import Markup
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-WIDTH = 640
+# A narrower drawing than a desktop column: scaled to a phone (about 340 px), its 12-unit
+# 14-unit text still reads at about 10 px.
+WIDTH = 480
 HEIGHT = 260
 LEFT = 64       # room for the value axis labels
-RIGHT = 16
+RIGHT = 32      # room for half of the last period label past its bar
 TOP = 16
 BOTTOM = 48     # room for the period labels
+LEGEND = 22     # room above the plot for the legend
 TICKS = 4
-LABEL_WIDTH = 56  # horizontal room one period label needs
+LABEL_WIDTH = 66  # horizontal room one period label needs ("12.2026" at 14 units)
 
 AXIS_COLOUR = "#444444"
 GRID_COLOUR = "#d0d0d0"
 BAR_COLOUR = "#1f5f9f"
+HATCHED_COLOUR = "#a3341f"   # hot water: stripes of this on white, outlined
 TEXT_COLOUR = "#222222"
 
 
@@ -57,21 +64,54 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
+def label_indexes(count: int, room: int) -> list[int]:
+    """Which of ``count`` period labels to draw when ``room`` of them fit side by side:
+    every n-th one and always the last, never two closer than n slots (no overlap)."""
+    if count == 0:
+        return []
+    every = -(-count // max(1, room))
+    shown = [index for index in range(0, count, every) if count - 1 - index >= every]
+    return shown + [count - 1]
+
+
 def bar_chart(bars: list[Bar], *, chart_id: str, title: str, description: str,
-              axis_label: str, format_value=str) -> Markup:
-    """An accessible SVG bar chart; ``format_value`` renders the axis tick values."""
+              axis_label: str, format_value=str, legend: str | None = None,
+              pattern: str = "solid") -> Markup:
+    """An accessible SVG bar chart; ``format_value`` renders the axis tick values;
+    ``legend`` names the series (drawn above the plot with a swatch of the bars' fill);
+    ``pattern`` is "solid" or "hatched" (diagonal stripes: a second series told apart
+    without colour)."""
+    assert pattern in ("solid", "hatched")
+    top = TOP + (LEGEND if legend else 0)
     svg = ET.Element("svg", {
-        "xmlns": SVG_NS, "role": "img", "viewBox": f"0 0 {WIDTH} {HEIGHT}",
-        "width": "100%", "class": "iok-chart", "id": chart_id,
+        "xmlns": SVG_NS, "role": "img", "viewBox": f"0 0 {WIDTH} {HEIGHT + top - TOP}",
+        "width": "100%", "class": f"iok-chart iok-chart-{pattern}", "id": chart_id,
         "aria-labelledby": f"{chart_id}-title {chart_id}-desc",
-        "font-family": "sans-serif", "font-size": "12",
+        "font-family": "sans-serif", "font-size": "14",
     })
     ET.SubElement(svg, "title", {"id": f"{chart_id}-title"}).text = title
     ET.SubElement(svg, "desc", {"id": f"{chart_id}-desc"}).text = description
+    fill = BAR_COLOUR
+    if pattern == "hatched":
+        fill = f"url(#{chart_id}-stripes)"
+        defs = ET.SubElement(svg, "defs")
+        stripes = ET.SubElement(defs, "pattern", {
+            "id": f"{chart_id}-stripes", "width": "6", "height": "6",
+            "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"})
+        ET.SubElement(stripes, "path", {"class": "iok-chart-stripe", "d": "M0 0V6",
+                                        "stroke": HATCHED_COLOUR, "stroke-width": "3"})
 
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    base_y = TOP + plot_h
+    base_y = top + plot_h
+    if legend:
+        key = ET.SubElement(svg, "g", {"class": "iok-chart-legend"})
+        ET.SubElement(key, "path", {"class": "iok-chart-swatch", "fill": fill,
+                                    "stroke": HATCHED_COLOUR if pattern == "hatched"
+                                    else "none", "stroke-width": "1.5",
+                                    "d": f"M{LEFT} 6h16v16h-16z"})
+        ET.SubElement(key, "text", {"x": str(LEFT + 22), "y": "19",
+                                    "fill": TEXT_COLOUR}).text = legend
     top_value = _nice_ceiling(max((bar.value for bar in bars), default=Decimal(0)))
 
     grid = ET.SubElement(svg, "g", {"class": "iok-chart-grid"})
@@ -89,27 +129,29 @@ def bar_chart(bars: list[Bar], *, chart_id: str, title: str, description: str,
 
     axes = ET.SubElement(svg, "g", {"class": "iok-chart-axes", "stroke": AXIS_COLOUR,
                                     "stroke-width": "1.5"})
-    ET.SubElement(axes, "line", {"x1": str(LEFT), "x2": str(LEFT), "y1": str(TOP),
+    ET.SubElement(axes, "line", {"x1": str(LEFT), "x2": str(LEFT), "y1": str(top),
                                  "y2": str(base_y)})
     ET.SubElement(axes, "line", {"x1": str(LEFT), "x2": str(WIDTH - RIGHT),
                                  "y1": str(base_y), "y2": str(base_y)})
-    unit = ET.SubElement(svg, "text", {"x": "4", "y": "12", "fill": TEXT_COLOUR})
+    unit = ET.SubElement(svg, "text", {"x": "4", "y": str(top - 4), "fill": TEXT_COLOUR})
     unit.text = axis_label
 
     series = ET.SubElement(svg, "g", {"class": "iok-chart-bars"})
     if bars:
         slot = plot_w / len(bars)
         bar_w = max(2.0, min(48.0, slot * 0.6))
-        # Show every label when they fit, otherwise every n-th one.
-        every = -(-len(bars) // max(1, plot_w // LABEL_WIDTH))
+        # Every label when they fit, otherwise every n-th one and the last.
+        labelled = set(label_indexes(len(bars), plot_w // LABEL_WIDTH))
+        outline = {"stroke": HATCHED_COLOUR, "stroke-width": "1.5"} \
+            if pattern == "hatched" else {}
         for index, bar in enumerate(bars):
             height = float(bar.value / top_value) * plot_h if top_value else 0.0
             x = LEFT + slot * index + (slot - bar_w) / 2
             rect = ET.SubElement(series, "rect", {
                 "class": "iok-chart-bar", "x": _fmt(x), "y": _fmt(base_y - height),
-                "width": _fmt(bar_w), "height": _fmt(height), "fill": BAR_COLOUR})
+                "width": _fmt(bar_w), "height": _fmt(height), "fill": fill, **outline})
             ET.SubElement(rect, "title").text = bar.tooltip
-            if index % every == 0 or index == len(bars) - 1:
+            if index in labelled:
                 text = ET.SubElement(svg, "text", {
                     "x": _fmt(LEFT + slot * index + slot / 2), "y": str(base_y + 18),
                     "text-anchor": "middle", "fill": TEXT_COLOUR})

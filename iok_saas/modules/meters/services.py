@@ -241,7 +241,10 @@ def chart(meter: Meter) -> Markup:
         bars, chart_id=f"meter-chart-{meter.id}",
         title=_("Zużycie wody — wodomierz %(serial)s (%(kind)s)", serial=meter.serial_number,
                 kind=kind),
-        description=description, axis_label="m³", format_value=m3)
+        description=description, axis_label="m³", format_value=m3,
+        # Hot water in stripes, cold water solid: told apart without colour too.
+        legend=_("%(kind)s: zużycie między odczytami", kind=kind.capitalize()),
+        pattern="hatched" if meter.kind == "hot_water" else "solid")
 
 
 # --- resident submission ---------------------------------------------------------------------

@@ -132,6 +132,11 @@ def test_policy_edit_is_validated_and_takes_effect_without_restart(console, host
                        data={"policy_source": "extends: nowhere\n"})
     assert bad.status_code == 422
     assert "nowhere" in bad.get_data(as_text=True)
+    typo = console.post("/operator/tenants/kuzniki/policy",
+                        data={"policy_source": "extends: base\npassword:\n  min_lenght: 10\n"})
+    text = html.unescape(typo.get_data(as_text=True))
+    assert typo.status_code == 422 and "Nieznany klucz" in text   # Polish, as in onboarding
+    assert "password.min_lenght" in text
     assert host_client("kuzniki.localhost").get("/").status_code == 200
     good = console.post("/operator/tenants/kuzniki/policy",
                         data={"policy_source": NEW_POLICY.replace("10", "12")})

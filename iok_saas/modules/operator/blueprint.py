@@ -17,6 +17,7 @@ from iok_saas.tenancy import directory, site_url
 from iok_saas.timeutil import utcnow
 
 from . import onboarding, overview, services
+from . import problems as texts
 from .forms import FirstAdminForm, LoginForm, RollbackForm, StatusForm, TenantForm
 
 bp = Blueprint("operator", __name__, template_folder="templates")
@@ -135,13 +136,18 @@ def tenant(slug: str):
     return _tenant_page(slug, new_admin=revealed)
 
 
-def _tenant_page(slug: str, problems: list[str] | None = None, policy_text: str | None = None,
+def _in_polish(exc: tenants.TenantChangeError) -> list[texts.Shown]:
+    return [texts.tenant_problem(problem) for problem in exc.problems]
+
+
+def _tenant_page(slug: str, problems: list | None = None, policy_text: str | None = None,
                  admin_form: FirstAdminForm | None = None, new_admin=None, status=200):
     record = _tenant_or_404(slug)
     snapshot = directory().get(record.id)
     admin_form = admin_form or _first_admin_form(snapshot)
     return render_template(
         "operator/tenant.html", record=record, snapshot=snapshot, problems=problems or [],
+        current_errors=[texts.policy_message(line) for line in snapshot.policy_errors],
         policy_text=policy_text if policy_text is not None else record.policy_source,
         status_form=StatusForm(), admin_form=admin_form, new_admin=new_admin,
         events=services.recent_events(record.id, limit=50),
@@ -170,7 +176,7 @@ def update_policy(slug: str):
     try:
         tenants.update_policy(slug, text, services.actor_of(current_user))
     except tenants.TenantChangeError as exc:
-        return _tenant_page(slug, problems=exc.messages, policy_text=text, status=422)
+        return _tenant_page(slug, problems=_in_polish(exc), policy_text=text, status=422)
     flash(_("Polityka zapisana i obowiązuje od teraz."), "success")
     return redirect(url_for("operator.tenant", slug=slug))
 
@@ -189,7 +195,7 @@ def policy_version(slug: str, event_id: int):
 
 
 def _version_page(slug: str, event_id: int, form: RollbackForm,
-                  problems: list[str] | None = None, status: int = 200):
+                  problems: list | None = None, status: int = 200):
     record = _tenant_or_404(slug)
     versions = services.policy_versions(record)
     index = next((i for i, v in enumerate(versions) if v.event_id == event_id), None)
@@ -226,7 +232,7 @@ def restore_policy(slug: str, event_id: int):
     try:
         tenants.update_policy(slug, version.source, services.actor_of(current_user))
     except tenants.TenantChangeError as exc:
-        return _version_page(slug, event_id, form, problems=exc.messages, status=422)
+        return _version_page(slug, event_id, form, problems=_in_polish(exc), status=422)
     flash(_("Przywrócono wersję %(n)s polityki; obowiązuje od teraz.", n=version.number),
           "success")
     return redirect(url_for("operator.policy_history", slug=slug))

@@ -136,3 +136,39 @@ def test_an_amount_that_is_no_number_is_a_typo_not_a_wrong_try(host_client):
         row = db.session.scalar(select(ActivationCode).where(
             ActivationCode.unit_id == holder.unit_id))
         assert row.failed_attempts == 0
+
+
+def test_a_mistyped_address_gets_a_new_link_after_the_password(host_client):
+    holder = make_holder()
+    plain = issue(holder)
+    browser = host_client(f"{KU}.localhost")
+    done = browser.post("/aktywacja", data=form_for(plain, holder, email="halina@exmaple.com"))
+    assert done.status_code == 302
+    login = re.search(r'id="activation-login">([^<]+)<',
+                      page(browser.get("/aktywacja/wyslano")))[1]
+    first_link = f"/aktywacja/potwierdz/{link_token(last_mail_to('halina@exmaple.com'))}"
+
+    # Signing in says what the account waits for, and where to get a new link.
+    waiting = page(browser.post("/logowanie", data={"login": login, "password": NEW_PASSWORD}))
+    assert "czeka na potwierdzenie adresu e-mail" in waiting
+    assert 'href="/aktywacja/nowy-odnosnik"' in waiting
+
+    wrong = browser.post("/aktywacja/nowy-odnosnik", data={
+        "login": login, "password": "Zle-Haslo-2026", "email": "halina@example.com"})
+    assert wrong.status_code == 422 and "Nie wysłano odnośnika" in page(wrong)
+    assert last_mail_to("halina@example.com") is None
+
+    again = browser.post("/aktywacja/nowy-odnosnik", data={
+        "login": login, "password": NEW_PASSWORD, "email": "halina@example.com"})
+    assert again.status_code == 302
+    assert "nowy odnośnik" in page(browser.get("/aktywacja/wyslano"))
+    assert browser.get(first_link).status_code == 410             # the old link is void
+    link = f"/aktywacja/potwierdz/{link_token(last_mail_to('halina@example.com'))}"
+    assert login in page(browser.post(link, data={}))
+    signed_in = browser.post("/logowanie", data={"login": login, "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+
+    # Confirmed: nothing more to send, the same answer as for a wrong password.
+    done_already = host_client(f"{KU}.localhost").post("/aktywacja/nowy-odnosnik", data={
+        "login": login, "password": NEW_PASSWORD, "email": "halina@example.com"})
+    assert done_already.status_code == 422 and "Nie wysłano odnośnika" in page(done_already)

@@ -31,7 +31,7 @@ PUBLIC_ENDPOINTS = {"accounts.login", "accounts.forgot_password", "accounts.reco
                     "mfa.passkey_options", "mfa.passkey_answer",
                     "passkeys_sign_in.sign_in_options", "passkeys_sign_in.sign_in",
                     "passkeys_staff_sign_in.sign_in_options", "passkeys_staff_sign_in.sign_in",
-                    "activation.register", "activation.confirm",
+                    "activation.register", "activation.confirm", "activation.resend",
                     "accounts.confirm_email_change"}
 RESIDENT_BLUEPRINTS = {"accounts", "ledger", "meters", "faults", "occupants",
                        "announcements", "contact", "records", "notices", "documents", "voting",
@@ -91,6 +91,8 @@ def _forms(world) -> dict:
         "activation.register": {"code": "ABCD-EFGH-JKLM", "flat_number": "12",
                                 "amount": "368,56", "email": "ewa@example.com",
                                 "new": "Sosna-2026-Polana", "repeat": "Sosna-2026-Polana"},
+        "activation.resend": {"login": "123456", "password": "Sosna-2026-Polana",
+                              "email": "ewa@example.com"},
         "activation_staff.issue": {"format": "csv", "everyone": "y"},
         "announcements_staff.new": {"title": "Nowe", "body": "Treść",
                                     "publish_at": "2025-01-01T10:00"},

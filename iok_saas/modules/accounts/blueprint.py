@@ -64,6 +64,9 @@ def login():
             note_wrong_password(services.find_by_login(form.login.data))
             db.session.commit()
         flash(_login_message(result), "error")
+        if _awaits_email_link(result):
+            return render_template("accounts/login.html", form=form,
+                                   resend_link=url_for("activation.resend")), 200
         if result.unblock_methods:
             return render_template("accounts/login.html", form=form,
                                    unblock_ways=_unblock_ways(result.unblock_methods)), 200
@@ -83,7 +86,15 @@ def _lock_end(until) -> str:
     return format_datetime(until, "dd.MM.yyyy HH:mm")
 
 
+def _awaits_email_link(result: services.LoginResult) -> bool:
+    """Registered with an activation code (the resident chose this password, so the
+    account is pending only for its e-mail address's link)."""
+    return result.outcome is LoginOutcome.NOT_READY and bool(result.account.password_changed_at)
+
+
 def _login_message(result: services.LoginResult) -> str:
+    if _awaits_email_link(result):
+        return _("Konto czeka na potwierdzenie adresu e-mail odnośnikiem z wiadomości.")
     if result.outcome is LoginOutcome.LOCKED:
         return _("Zbyt wiele nieudanych prób logowania. Konto jest zablokowane do "
                  "%(time)s.", time=_lock_end(result.locked_until))

@@ -208,7 +208,9 @@ def authenticate(login: str, password: str, client: str | None) -> LoginResult:
     outcome = _state_outcome(account)
     if outcome is LoginOutcome.BLOCKED:
         return LoginResult(outcome, account, unblock_methods=unblock_methods(account))
-    return LoginResult(outcome, account if outcome is LoginOutcome.OK else None)
+    # The account goes with OK (to sign in) and NOT_READY (the page says what it waits for).
+    keep = outcome in (LoginOutcome.OK, LoginOutcome.NOT_READY)
+    return LoginResult(outcome, account if keep else None)
 
 
 def _state_outcome(account: ResidentAccount) -> LoginOutcome:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from iok_saas.extensions import limiter
 from iok_saas.modules.accounts.services import password_rules_text
 
 from . import services, tokens
-from .forms import ConfirmForm, RegisterForm
+from .forms import ConfirmForm, RegisterForm, ResendForm
 
 bp = Blueprint("activation", __name__, template_folder="templates")
 
@@ -41,6 +41,25 @@ def register():
     status = 422 if form.is_submitted() else 200
     return render_template("activation/register.html", form=form, error=error,
                            errors=problems, rules=password_rules_text()), status
+
+
+@bp.route("/aktywacja/nowy-odnosnik", methods=["GET", "POST"])
+@limiter.limit("5/minute;20/hour", methods=["POST"])
+def resend():
+    form = ResendForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            account = services.resend_link(form.login.data, form.password.data,
+                                           form.email.data, request.remote_addr)
+        except services.ActivationError as exc:
+            error = exc.message
+        else:
+            session[DONE_KEY] = {"login": account.login, "email": form.email.data.strip(),
+                                 "again": True}
+            return redirect(url_for("activation.sent"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("activation/resend.html", form=form, error=error), status
 
 
 @bp.get("/aktywacja/wyslano")

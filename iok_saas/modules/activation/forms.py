@@ -41,6 +41,20 @@ class RegisterForm(BaseForm):
             raise ValidationError(_l("Wpisz kwotę liczbą, np. 512,40."))
 
 
+class ResendForm(BaseForm):
+    login = StringField(_l("Identyfikator"), validators=[DataRequired(FILL_IN), Length(max=64)],
+                        description=_l("Podany po założeniu konta kodem aktywacyjnym."),
+                        render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Hasło ustawione przy zakładaniu konta"),
+                             validators=[DataRequired(FILL_IN), Length(max=LONGEST_PASSWORD)],
+                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(_l("Adres e-mail"), validators=[
+        DataRequired(FILL_IN), Email(_l("Podaj poprawny adres e-mail.")), Length(max=254)],
+        description=_l("Ten sam albo poprawiony — na niego wyślemy nowy odnośnik."),
+        render_kw={"autocomplete": "email"})
+    submit = SubmitField(_l("Wyślij nowy odnośnik"))
+
+
 class ConfirmForm(BaseForm):
     submit = SubmitField(_l("Potwierdzam adres e-mail"))
 

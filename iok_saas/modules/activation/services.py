@@ -27,6 +27,8 @@ from iok_saas.modules.accounts import services as accounts
 from iok_saas.modules.accounts.models import ACTIVE as ACCOUNT_ACTIVE
 from iok_saas.modules.accounts.models import PENDING, ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.auth.login import check_password
+from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.auth.password_check import PlatformFloor, check_new_password
 from iok_saas.modules.auth.passwords import hash_password
 from iok_saas.modules.housing.models import Person, Title, Unit
@@ -63,6 +65,9 @@ MESSAGES = {
                          "odzyskiwania dostępu."),
     "nothing_selected": _l("Wybierz co najmniej jeden lokal z listy."),
     "not_revocable": _l("Tego kodu nie można już unieważnić."),
+    # One answer for an unknown login, a wrong password and an account with nothing to confirm.
+    "no_link_to_send": _l("Nie wysłano odnośnika: identyfikator lub hasło są nieprawidłowe "
+                          "albo konto nie czeka na potwierdzenie adresu e-mail."),
 }
 
 
@@ -388,6 +393,26 @@ def _send_link(code: ActivationCode, person: Person, login: str) -> None:
         "activation_confirm", to_name=person.full_name, login=login,
         link=tokens.make_link(code), valid_until=tokens.valid_until_text())
     queue_email("activation_confirm", code.email, person.full_name, subject, text)
+
+
+def resend_link(login: str, password: str, email: str, client: str | None) -> ResidentAccount:
+    """A new confirmation link for an account registered with a code and not confirmed yet
+    (the link expired, never arrived, or the address was mistyped: ``email`` replaces it).
+    The password proves who asks; a wrong one counts towards the sign-in lock. The new link
+    voids the old one. ActivationError("no_link_to_send") for anything else, alike."""
+    account = accounts.find_by_login(login)
+    check = check_password(account, RESIDENT, login.strip(), password, client)
+    code = None if account is None else db.session.scalar(select(ActivationCode).where(
+        ActivationCode.account_id == account.id, ActivationCode.state == USED,
+        ActivationCode.email_confirmed_at.is_(None)))
+    if not check.ok or code is None or account.state != PENDING:
+        raise ActivationError("no_link_to_send")
+    before = _view(code)
+    code.email, code.link_nonce = email.strip(), secrets.token_hex(16)
+    record_event(f"resident:{account.login}", "activation.link_resent", code, before=before,
+                 after=_view(code))
+    _send_link(code, code.person, account.login)
+    return account
 
 
 def code_for_link(token: str) -> ActivationCode:

@@ -240,3 +240,17 @@ def test_api_loads_pdfs_all_or_nothing(resident_client, host_client):
     with tenant_scope(tenant(KU)):
         notice = db.session.scalar(select(ChargeNotice))
         assert notice.period == date(2027, 1, 1) and notice.pdf_sha256
+
+
+def test_an_archive_too_large_unpacked_is_refused_before_reading(
+        app, resident_client, office_client, monkeypatch):
+    from iok_saas.modules.notices import supplied
+
+    _, res = resident_client(ZW)
+    pdf = a_pdf("Dobre zawiadomienie")
+    monkeypatch.setattr(supplied, "MAX_TOTAL_BYTES", len(pdf) + 10)
+    archive = a_zip({f"{external_id(ZW, res.unit_id)}.pdf": pdf, "U-DRUGI.pdf": pdf})
+    response = upload(office_client(ZW), archive)
+    assert response.status_code == 400
+    assert "Podziel je na kilka archiwów" in text(response)
+    assert notices(ZW) == 0 and stored_files(app) == []

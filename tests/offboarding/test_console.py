@@ -82,6 +82,13 @@ def test_scheduling_needs_the_slug_typed_and_suspends_the_site(console, host_cli
     assert "już zaplanowane" in again.get_data(as_text=True)
     assert len(_events("tenant.deletion_scheduled")) == 1
 
+    # Resuming is not the way back: it would leave a live site due for deletion.
+    assert 'id="status-deletion"' in text and "Przywróć serwis" not in text
+    resumed = console.post(f"/operator/tenants/{SLUG}/status/resume",
+                           data={"reason": "Klient wrócił"}, follow_redirects=True)
+    assert "najpierw anuluj usunięcie" in resumed.get_data(as_text=True)
+    assert host_client(f"{SLUG}.localhost").get("/").status_code == 503
+
     cancelled = console.post(f"/operator/tenants/{SLUG}/usuniecie/anuluj",
                              follow_redirects=True)
     assert "Anulowano usunięcie" in cancelled.get_data(as_text=True)
@@ -145,6 +152,11 @@ def test_an_uploaded_archive_is_restored_as_a_new_tenant(console, host_client, t
     junk = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
         "archive": (io.BytesIO(b"just text"), "k.zip"), "slug": "kuzniki-kopia"})
     assert junk.status_code == 422 and "nie jest archiwum ZIP" in junk.get_data(as_text=True)
+
+    taken = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
+        "archive": (io.BytesIO(archive), "k.zip"), "slug": "brzeg"})
+    assert taken.status_code == 422
+    assert "Skrót „brzeg” ma już inna spółdzielnia" in taken.get_data(as_text=True)
 
     done = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
         "archive": (io.BytesIO(archive), "k.zip"), "slug": "kuzniki-kopia"})

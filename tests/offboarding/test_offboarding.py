@@ -22,8 +22,8 @@ from iok_saas.modules.imports.formats import ORDER, read_csv
 from iok_saas.modules.imports.services import import_data
 from iok_saas.modules.offboarding import services
 from iok_saas.modules.tenants.models import Tenant
-from iok_saas.modules.tenants.services import get_tenant
-from iok_saas.tenancy import SUSPENDED, directory, tenant_scope
+from iok_saas.modules.tenants.services import TenantChangeError, get_tenant, set_status
+from iok_saas.tenancy import ACTIVE, SUSPENDED, directory, tenant_scope
 from iok_saas.timeutil import utcnow
 
 from ..factories import sign_in_resident, sign_in_staff, tenant
@@ -185,3 +185,31 @@ def test_the_grace_period_is_respected_and_deletion_can_be_cancelled(seeded):
         [LEAVING]
     db.session.commit()
     assert all(t.slug != LEAVING for t in directory().all())
+
+
+def test_a_tenant_awaiting_deletion_cannot_be_resumed_and_one_back_online_is_never_purged(
+        seeded):
+    now = utcnow()
+    services.schedule_deletion(LEAVING, ACTOR, now=now)
+    db.session.commit()
+    with pytest.raises(TenantChangeError) as refused:
+        set_status(LEAVING, ACTIVE, ACTOR, "Klient wrócił")
+    assert [p.code for p in refused.value.problems] == ["deletion_scheduled"]
+    db.session.rollback()
+    get_tenant(LEAVING).status = ACTIVE      # brought back by hand, say, in the database
+    db.session.commit()
+    assert services.purge_due(ACTOR, now=now + timedelta(days=31)) == []
+    db.session.commit()
+    assert any(t.slug == LEAVING for t in directory().all())
+
+
+def test_the_managers_notice_pdfs_leave_with_the_tenant(seeded, tmp_path):
+    leaving_id = tenant(LEAVING).id
+    folder = seeded.config["IOK_VAR_DIR"] / "notices" / str(leaving_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ab12.pdf").write_bytes(b"%PDF-1.4 notice")
+    archive, _report = _export(tmp_path)
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.read("files/notices/ab12.pdf") == b"%PDF-1.4 notice"
+    _purge(LEAVING)
+    assert not folder.exists()

@@ -183,6 +183,8 @@ def notice_amounts(unit_ids: list[int]) -> dict[int, Decimal]:
     for unit_id, notice_id in db.session.execute(
             select(ChargeNotice.unit_id, ChargeNotice.id)
             .where(ChargeNotice.unit_id.in_(unit_ids),
+                   # a manager's ready PDF has no lines to add up: the schedule answers then
+                   ChargeNotice.pdf_sha256.is_(None),
                    ChargeNotice.published_at.is_not(None) | (ChargeNotice.period <= this_month))
             .order_by(ChargeNotice.period, ChargeNotice.id)):
         latest[unit_id] = notice_id

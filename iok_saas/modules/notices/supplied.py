@@ -42,6 +42,9 @@ from iok_saas.tenancy import current_tenant
 from .models import ChargeNotice
 
 MAX_FILES = 5000
+# The PDFs of one archive are held in memory while it is checked whole: a bound on their
+# total unpacked size (as the archive declares it; zipfile never returns more than that).
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
 DEFAULT_DUE_DAY = 10  # not printed by the platform: the supplied PDF states the due day
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 IGNORED_PREFIX = "__MACOSX/"  # the resource forks macOS adds to an archive it makes
@@ -140,6 +143,12 @@ def _read_archive(archive: bytes | IO[bytes], problems: list[Problem]) -> list[_
     if len(infos) > MAX_FILES:
         problems.append(Problem(_("archiwum"), _(
             "Archiwum zawiera za dużo plików: najwyżej %(max)s.", max=MAX_FILES)))
+        return []
+    if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+        problems.append(Problem(_("archiwum"), _(
+            "Pliki w archiwum mają razem ponad %(mb)s MB po rozpakowaniu. Podziel je na kilka "
+            "archiwów (np. według budynków) i prześlij każde osobno.",
+            mb=MAX_TOTAL_BYTES // (1024 * 1024))))
         return []
     entries: list[_Entry] = []
     seen: dict[str, str] = {}

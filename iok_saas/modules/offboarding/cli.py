@@ -22,7 +22,7 @@ def _actor() -> Actor:
 
 
 def _fail(exc: services.OffboardingError):
-    for line in exc.messages:
+    for line in exc.precise:
         click.echo(line, err=True)
     raise SystemExit(1)
 

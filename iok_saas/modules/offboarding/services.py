@@ -47,6 +47,7 @@ from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor, record_platform_event
 from iok_saas.modules.imports.formats import DATASETS, ORDER
 from iok_saas.modules.imports.schemas import Period
+from iok_saas.modules.operator import problems as console_texts
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, load_manifest_text
 from iok_saas.modules.tenants.models import Tenant
@@ -58,7 +59,7 @@ ARCHIVE_FORMAT = "iok-tenant-export"
 ARCHIVE_VERSION = 1
 MANIFEST = "manifest.json"
 # Folders under IOK_VAR_DIR holding a tenant's uploaded files as <kind>/<tenant id>/...
-FILE_KINDS = ("documents", "voting", "imports")
+FILE_KINDS = ("documents", "voting", "imports", "notices")
 # Sign-in state that means nothing to a new tenant (sessions, failed-login counters).
 NOT_RESTORED = frozenset({"user_session", "login_attempt"})
 DEFAULT_GRACE_DAYS = 30
@@ -70,11 +71,13 @@ _CHUNK = 1 << 16
 
 
 class OffboardingError(ValueError):
-    """A request that cannot be carried out; ``messages`` say why (Polish, for people)."""
+    """A request that cannot be carried out; ``messages`` say why (Polish, for people), and
+    ``precise`` the same in the CLI's precise English where a lower layer gave it."""
 
-    def __init__(self, messages: list):
+    def __init__(self, messages: list, precise: list[str] | None = None):
         super().__init__("\n".join(str(m) for m in messages))
         self.messages = [str(m) for m in messages]
+        self.precise = list(precise) if precise else self.messages
 
 
 # --- the tenant tables ----------------------------------------------------------------------
@@ -439,8 +442,14 @@ def _create_from_archive(archive: zipfile.ZipFile, by_path: dict, slug: str,
                                     f"{archive.filename}:{manifests[0]}")
         return tenants.create_tenant(parsed, archive.read("tenant/policy.yaml").decode("utf-8"),
                                      actor)
-    except (ManifestError, tenants.TenantChangeError) as exc:
-        raise OffboardingError(exc.messages) from None
+    except ManifestError as exc:
+        raise OffboardingError(
+            [f"{'.'.join(str(k) for k in path) or 'manifest'}: "
+             f"{console_texts.manifest_message(message)}" for path, message in exc.problems],
+            precise=exc.messages) from None
+    except tenants.TenantChangeError as exc:
+        raise OffboardingError([console_texts.tenant_problem(p).text for p in exc.problems],
+                               precise=exc.messages) from None
 
 
 def _soft_column(table: Table) -> tuple[str, str] | None:
@@ -580,7 +589,9 @@ class PurgeReport:
 
 def due_for_purge(now: datetime | None = None) -> list[Tenant]:
     now = now or utcnow()
-    query = select(Tenant).where(Tenant.deletion_due.is_not(None)).order_by(Tenant.id)
+    # Only a tenant still offline: one brought back meanwhile is never deleted.
+    query = (select(Tenant).where(Tenant.deletion_due.is_not(None),
+                                  Tenant.status == SUSPENDED).order_by(Tenant.id))
     return [t for t in db.session.scalars(query) if as_utc(t.deletion_due) <= now]
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor
 
 from . import services
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="offboarding.purge_due", ignore_result=True)
@@ -21,5 +25,5 @@ def purge_due() -> int:
             purged += 1
         except Exception:
             db.session.rollback()
-            raise
+            log.exception("purging tenant %s failed; the others go on", tenant.slug)
     return purged

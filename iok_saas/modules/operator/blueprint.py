@@ -247,7 +247,12 @@ def change_status(slug: str, action: str):
         flash(_("Podaj powód zmiany."), "error")
         return redirect(url_for("operator.tenant", slug=slug))
     status = tenants.SUSPENDED if action == "suspend" else tenants.ACTIVE
-    tenants.set_status(slug, status, services.actor_of(current_user), form.reason.data)
+    try:
+        tenants.set_status(slug, status, services.actor_of(current_user), form.reason.data)
+    except tenants.TenantChangeError as exc:
+        for shown in _in_polish(exc):
+            flash(shown.text, "error")
+        return redirect(url_for("operator.tenant", slug=slug))
     flash(_("Zawieszono serwis.") if action == "suspend" else _("Przywrócono serwis."), "success")
     return redirect(url_for("operator.tenant", slug=slug))
 

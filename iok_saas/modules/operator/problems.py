@@ -205,4 +205,7 @@ def tenant_problem(problem) -> Shown:
             "Dodaj je tam albo zmień politykę.", keys=keys))
     if code == "policy_invalid":
         return policy_message(params["message"])
+    if code == "deletion_scheduled":
+        return Shown("", _("Ta spółdzielnia czeka na usunięcie danych. Aby przywrócić serwis, "
+                           "najpierw anuluj usunięcie."))
     return Shown("", _("Zmiany nie można zapisać."), problem.message)

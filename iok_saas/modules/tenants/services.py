@@ -281,6 +281,11 @@ def set_status(slug: str, status: str, actor: Actor, reason: str = "") -> Tenant
     tenant = get_tenant(slug)
     if tenant.status == status:
         return tenant
+    if status == ACTIVE and tenant.deletion_due is not None:
+        # A tenant awaiting deletion stays offline: cancelling the deletion resumes it.
+        raise TenantChangeError([Problem(
+            "deletion_scheduled", f"tenant '{slug}' is scheduled for deletion; cancel the "
+            "deletion to resume it", {"slug": slug})])
     before = {"status": tenant.status}
     tenant.status = status
     action = "tenant.suspend" if status == SUSPENDED else "tenant.resume"

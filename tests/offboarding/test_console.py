@@ -167,3 +167,17 @@ def test_an_uploaded_archive_is_restored_as_a_new_tenant(console, host_client, t
         assert db.session.scalar(select(func.count(Person.id)).where(
             Person.last_name == "Przywrócona")) == 1
     assert len(_events("tenant.restore")) == 1
+
+
+def test_a_copy_beside_its_living_source_is_refused_in_polish(console):
+    from iok_saas.modules.notifications.services import queue_email
+
+    with tenant_scope(tenant(SLUG)):
+        queue_email("announcement", "ola@example.com", "Ola", "Temat", "Treść")
+        db.session.commit()
+    archive = console.post(f"/operator/tenants/{SLUG}/eksport").get_data()
+    clash = console.post("/operator/przywracanie", content_type="multipart/form-data", data={
+        "archive": (io.BytesIO(archive), "k.zip"), "slug": "kuzniki-kopia"})
+    assert clash.status_code == 422
+    assert "Przywróć je po usunięciu tamtej spółdzielni" in clash.get_data(as_text=True)
+    assert db.session.scalar(select(Tenant.id).where(Tenant.slug == "kuzniki-kopia")) is None

@@ -41,6 +41,7 @@ import yaml
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, LargeBinary, Numeric, Table, Time, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from iok_saas.extensions import db
@@ -383,6 +384,13 @@ def restore_tenant(archive_path: Path, slug: str, actor: Actor) -> RestoreReport
     OffboardingError)."""
     try:
         return _restore(archive_path, slug, actor)
+    except IntegrityError:
+        # Values unique across the platform (passkeys, e-mail delivery keys) still belong
+        # to the tenant the archive came from.
+        raise OffboardingError([_l(
+            "Tych danych nie da się przywrócić obok spółdzielni, z której pochodzą: część z "
+            "nich (np. klucze dostępu, identyfikatory wiadomości) wciąż jest w serwisie. "
+            "Przywróć je po usunięciu tamtej spółdzielni.")]) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, TypeError, KeyError,
             InvalidOperation) as exc:
         if isinstance(exc, OffboardingError):

@@ -133,10 +133,15 @@ def test_an_altered_stored_file_is_not_served(app, resident_client, office_clien
     assert desk.post("/staff/zawiadomienia/publikuj", data={
         "period": "2027-01", "confirm": "y"}).status_code == 302
     (path,) = stored_files(app)
+    original = path.read_bytes()
     path.write_bytes(a_pdf("Podmieniony"))
     with tenant_scope(tenant(KU)):
         notice_id = db.session.scalar(select(ChargeNotice.id))
     assert reader.get(f"/konto/zawiadomienia/{notice_id}").status_code == 404
+    # Loading the same archive again repairs the stored copy.
+    assert upload(desk, a_zip({f"{external_id(KU, res.unit_id)}.pdf": a_pdf("A")})) \
+        .status_code == 302
+    assert path.read_bytes() == original
 
 
 BIG = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 1)

@@ -6,6 +6,7 @@ Services stage changes; the boundary (view, CLI command, Celery task) commits on
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from . import payment, supplied
 from .models import ChargeNotice, ChargeNoticeLine, NoticeConsent, NoticeDelivery
 from .pdf import NoticeDocument, NoticeLine, notices_pdfs
 
+log = logging.getLogger(__name__)
 EMAIL_KIND = "charge_notice"
 ATTACHMENT = "attachment"
 SEND_BATCH = 50  # notices rendered in one fpdf2 document (see pdf.notices_pdfs)
@@ -317,11 +319,13 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
     for delivery in deliveries:
         notice = by_id[delivery.notice_id]
         link = tenant_url("notices.show", notice_id=notice.id)
+        # A supplied file gone missing or altered: that e-mail carries the link only.
+        attached = attach and notice.id in pdfs
         subject, text = render_notification(
             EMAIL_KIND, to_name=names.get(delivery.account_id), period=notice.period,
-            link=link, attached=attach)
+            link=link, attached=attached)
         attachments = [Attachment(file_name(notice), "application/pdf", pdfs[notice.id])] \
-            if attach else []
+            if attached else []
         delivery.outbox_message = queue_email(EMAIL_KIND, delivery.email,
                                               names.get(delivery.account_id), subject, text,
                                               attachments)
@@ -330,12 +334,17 @@ def send_deliveries(delivery_ids: Sequence[int]) -> int:
 
 
 def _pdfs(notices: Sequence[ChargeNotice]) -> dict[int, bytes]:
-    """notice id -> its PDF: supplied files as stored, the others rendered together."""
+    """notice id -> its PDF: supplied files as stored, the others rendered together; a
+    supplied file that is missing or altered is left out (its e-mail gets the link)."""
     rendered = [n for n in notices if n.pdf_sha256 is None]
     pdfs = dict(zip((n.id for n in rendered), render(rendered), strict=True))
     for notice in notices:
         if notice.pdf_sha256 is not None:
-            pdfs[notice.id] = supplied.stored_pdf(notice)
+            try:
+                pdfs[notice.id] = supplied.stored_pdf(notice)
+            except supplied.StoredFileBroken:
+                log.error("supplied PDF of notice %s is missing or altered; sent as a link",
+                          notice.id)
     return pdfs
 
 

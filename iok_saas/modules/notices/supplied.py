@@ -98,8 +98,8 @@ def _store(data: bytes, sha256: str) -> None:
     folder = _folder(current_tenant.id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{sha256}.pdf"
-    if target.exists():
-        return
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
+        return                         # an intact copy; a damaged one is written again
     temporary = folder / f".{sha256}.{os.getpid()}.part"
     temporary.write_bytes(data)
     os.replace(temporary, target)

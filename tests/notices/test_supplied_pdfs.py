@@ -128,8 +128,8 @@ def test_supplied_pdfs_are_published_opened_and_emailed_as_they_came(
 def test_an_altered_stored_file_is_not_served(app, resident_client, office_client):
     reader, res = resident_client(KU)
     desk = office_client(KU)
-    assert upload(desk, a_zip({f"{external_id(KU, res.unit_id)}.pdf": a_pdf("A")})) \
-        .status_code == 302
+    archive = a_zip({f"{external_id(KU, res.unit_id)}.pdf": a_pdf("A")})
+    assert upload(desk, archive).status_code == 302
     assert desk.post("/staff/zawiadomienia/publikuj", data={
         "period": "2027-01", "confirm": "y"}).status_code == 302
     (path,) = stored_files(app)
@@ -139,8 +139,7 @@ def test_an_altered_stored_file_is_not_served(app, resident_client, office_clien
         notice_id = db.session.scalar(select(ChargeNotice.id))
     assert reader.get(f"/konto/zawiadomienia/{notice_id}").status_code == 404
     # Loading the same archive again repairs the stored copy.
-    assert upload(desk, a_zip({f"{external_id(KU, res.unit_id)}.pdf": a_pdf("A")})) \
-        .status_code == 302
+    assert upload(desk, archive).status_code == 302
     assert path.read_bytes() == original
 
 

@@ -213,3 +213,13 @@ def test_the_managers_notice_pdfs_leave_with_the_tenant(seeded, tmp_path):
         assert zf.read("files/notices/ab12.pdf") == b"%PDF-1.4 notice"
     _purge(LEAVING)
     assert not folder.exists()
+
+
+def test_cancelling_keeps_a_tenant_suspended_for_another_reason_suspended(seeded):
+    set_status(LEAVING, SUSPENDED, ACTOR, "Zaległe płatności")
+    db.session.commit()
+    services.schedule_deletion(LEAVING, ACTOR)
+    db.session.commit()
+    services.cancel_deletion(LEAVING, ACTOR)
+    db.session.commit()
+    assert get_tenant(LEAVING).status == SUSPENDED and tenant(LEAVING).suspended

@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from iok_saas.extensions import db
+from iok_saas.modules.audit.models import PlatformAuditEvent
 from iok_saas.modules.audit.services import Actor, record_platform_event
 from iok_saas.modules.imports.formats import DATASETS, ORDER
 from iok_saas.modules.imports.schemas import Period
@@ -575,17 +576,27 @@ def schedule_deletion(slug: str, actor: Actor, *, days: int | None = None,
 
 
 def cancel_deletion(slug: str, actor: Actor) -> Tenant:
-    """Keep the tenant after all: it serves again."""
+    """Keep the tenant after all: it is back as it was before the deletion was scheduled
+    (serving, or still suspended when it had been suspended for another reason)."""
     tenant = _tenant(slug)
     if tenant.deletion_due is None:
         raise OffboardingError([_l("Usunięcie tej spółdzielni nie jest zaplanowane.")])
     before = {"status": tenant.status, "deletion_due": as_utc(tenant.deletion_due).isoformat()}
-    tenant.status = ACTIVE
+    tenant.status = _status_before_scheduling(tenant)
     tenant.deletion_due = None
     record_platform_event(actor, "tenant.deletion_cancelled", tenant_id=tenant.id,
-                          before=before, after={"status": ACTIVE, "deletion_due": None})
+                          before=before, after={"status": tenant.status, "deletion_due": None})
     tenants.note_tenant_changed()
     return tenant
+
+
+def _status_before_scheduling(tenant: Tenant) -> str:
+    scheduled = db.session.scalar(
+        select(PlatformAuditEvent).where(PlatformAuditEvent.tenant_id == tenant.id,
+                                         PlatformAuditEvent.action == "tenant.deletion_scheduled")
+        .order_by(PlatformAuditEvent.id.desc()).limit(1))
+    status = ((scheduled.before or {}) if scheduled else {}).get("status")
+    return status if status in (ACTIVE, SUSPENDED) else ACTIVE
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -87,3 +88,15 @@ class NoticeDelivery(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime | None]     # rendered and handed to the outbox
     opened_at: Mapped[datetime | None]     # first download by the resident ("read receipt")
+
+
+@dataclass(frozen=True)
+class ChargeNoticePeriod:
+    """The audit subject of a period (publishing it, loading its PDFs): a period has no row
+    of its own, so its id is YYYYMM."""
+
+    period: date
+
+    @property
+    def id(self) -> int:
+        return self.period.year * 100 + self.period.month

@@ -30,7 +30,13 @@ from iok_saas.tenancy import current_tenant, tenant_url
 from iok_saas.timeutil import utcnow, warsaw_today
 
 from . import payment, supplied
-from .models import ChargeNotice, ChargeNoticeLine, NoticeConsent, NoticeDelivery
+from .models import (
+    ChargeNotice,
+    ChargeNoticeLine,
+    ChargeNoticePeriod,
+    NoticeConsent,
+    NoticeDelivery,
+)
 from .pdf import NoticeDocument, NoticeLine, notices_pdfs
 
 log = logging.getLogger(__name__)
@@ -262,17 +268,6 @@ def publish(period: date, actor: str) -> list[int]:
     record_event(actor, "charge_notices.published", ChargeNoticePeriod(period),
                  after={"period": period.isoformat(), "deliveries": len(pairs)})
     return pending
-
-
-@dataclass(frozen=True)
-class ChargeNoticePeriod:
-    """The audit subject of a period's publication (a period has no row of its own)."""
-
-    period: date
-
-    @property
-    def id(self) -> int:
-        return self.period.year * 100 + self.period.month
 
 
 def _consenting_recipients(period: date) -> list[tuple[int, int, str]]:

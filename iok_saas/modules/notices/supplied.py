@@ -39,7 +39,7 @@ from iok_saas.modules.documents import services as documents
 from iok_saas.modules.housing.models import Unit
 from iok_saas.tenancy import current_tenant
 
-from .models import ChargeNotice
+from .models import ChargeNotice, ChargeNoticePeriod
 
 MAX_FILES = 5000
 # The PDFs of one archive are held in memory while it is checked whole: a bound on their
@@ -242,14 +242,3 @@ def load_bundle(period_text: str | None, archive: bytes | IO[bytes], actor: str)
         "period": f"{period:%Y-%m}", "created": created, "replaced": replaced,
         "unchanged": unchanged})
     return loaded
-
-
-@dataclass(frozen=True)
-class ChargeNoticePeriod:
-    """The audit subject of a period (as in services: the same type and id)."""
-
-    period: date
-
-    @property
-    def id(self) -> int:
-        return self.period.year * 100 + self.period.month

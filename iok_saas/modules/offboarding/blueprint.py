@@ -88,11 +88,13 @@ def cancel(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.cancel_deletion(slug, actor_of(current_user))
+        tenant = services.cancel_deletion(slug, actor_of(current_user))
     except services.OffboardingError as exc:
         flash(" ".join(exc.messages), "error")
         return _back(slug)
-    flash(_("Anulowano usunięcie. Serwis działa ponownie."), "success")
+    flash(_("Anulowano usunięcie. Serwis działa ponownie.") if tenant.status == tenants.ACTIVE else
+          _("Anulowano usunięcie. Serwis pozostaje zawieszony, jak przed zaplanowaniem "
+            "usunięcia."), "success")
     return _back(slug)
 
 

@@ -19,11 +19,12 @@ def purge_due() -> int:
     """Purge each due tenant in its own transaction (one failure leaves the others)."""
     purged = 0
     for tenant in services.due_for_purge():
+        slug = tenant.slug            # read now: a rollback expires the row
         try:
             services.purge_tenant(tenant, Actor.cli("celery:offboarding"))
             db.session.commit()
             purged += 1
         except Exception:
             db.session.rollback()
-            log.exception("purging tenant %s failed; the others go on", tenant.slug)
+            log.exception("purging tenant %s failed; the others go on", slug)
     return purged

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask import current_app, has_app_context
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -67,6 +68,19 @@ class _AppLimiter(Limiter):
     def init_app(self, app) -> None:
         self._storage_dead = False
         super().init_app(app)
+
+    # Flask-Limiter also keeps "enabled" on the instance, set by the last init_app: an app
+    # created with limits off would switch them off for an app created earlier, and the
+    # reverse. Each app's own RATELIMIT_ENABLED decides for its requests.
+    @property
+    def enabled(self) -> bool:
+        if has_app_context():
+            return bool(current_app.config.get("RATELIMIT_ENABLED", self._enabled))
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
 
 
 limiter = _AppLimiter(key_func=get_remote_address, default_limits=[])

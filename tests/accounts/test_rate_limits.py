@@ -7,7 +7,7 @@ import pytest
 
 from iok_saas import create_app
 
-from ..services import require_service
+from ..services import worker_redis
 
 
 def limited_app(database_url, tmp_path, storage="memory://"):
@@ -30,6 +30,17 @@ def test_one_identifier_gets_429_after_ten_tries_a_minute(synced, database_url, 
     assert codes[10] == 429
 
 
+def test_each_app_keeps_its_own_limits_setting(synced, database_url, tmp_path):
+    """One process, two apps (as gunicorn's preload or a test run has): creating an app
+    with limits off leaves the first one limited, and the other way round."""
+    limited = limited_app(database_url, tmp_path)
+    unlimited = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                            "WTF_CSRF_ENABLED": False, "IOK_VAR_DIR": tmp_path,
+                            "RATELIMIT_ENABLED": False})
+    assert hammer(limited, "333333", 11)[10] == 429
+    assert hammer(unlimited, "444444", 11) == [200] * 11
+
+
 def test_the_identifier_limit_holds_across_client_addresses(synced, database_url, tmp_path):
     app = limited_app(database_url, tmp_path)
     codes = [hammer(app, "654321", 1, client_ip=f"10.0.1.{i}")[0] for i in range(11)]
@@ -50,7 +61,7 @@ def test_the_429_page_is_polish_and_branded(synced, database_url, tmp_path):
 def test_limits_are_shared_through_redis(synced, database_url, tmp_path):
     import redis
 
-    url = require_service("redis")
+    url = worker_redis()
     redis.Redis.from_url(url).flushdb()
     first_worker = limited_app(database_url, tmp_path, storage=url)
     second_worker = limited_app(database_url, tmp_path, storage=url)

@@ -155,6 +155,24 @@ def file_path(version: DocumentVersion) -> Path:
     return _folder(version.tenant_id) / f"{version.sha256}.pdf"
 
 
+class StoredFileBroken(LookupError):
+    """A stored file is missing or its bytes no longer match the SHA-256 recorded for it."""
+
+
+def checked_bytes(path: Path, sha256: str, what: str) -> bytes:
+    """The file at ``path`` if its bytes still hash to ``sha256`` (``what`` names it in the
+    log); StoredFileBroken otherwise. Notices and ballot scans read their files this way."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        log.error("%s missing (%s)", what, path)
+        raise StoredFileBroken(what) from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        log.error("%s altered (%s)", what, path)
+        raise StoredFileBroken(what)
+    return data
+
+
 def _store(pdf: PdfFile) -> None:
     """Write the file (atomically; the same content is stored once)."""
     folder = _folder(current_tenant.id)

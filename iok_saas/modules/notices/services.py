@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, func, insert, select
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.audit.services import record_event
+from iok_saas.modules.documents import services as documents
 from iok_saas.modules.housing.models import Person, Title, Unit, unit_label
 from iok_saas.modules.letters.letterhead import letterhead_from_tenant
 from iok_saas.modules.notifications.models import FAILED, SENT, OutboxMessage
@@ -169,7 +170,7 @@ def notice_pdf(notice: ChargeNotice) -> bytes:
     if notice.pdf_sha256 is not None:
         try:
             return supplied.stored_pdf(notice)
-        except supplied.StoredFileBroken:
+        except documents.StoredFileBroken:
             raise NoticeNotFound(notice.id) from None
     return render([notice])[0]
 
@@ -337,7 +338,7 @@ def _pdfs(notices: Sequence[ChargeNotice]) -> dict[int, bytes]:
         if notice.pdf_sha256 is not None:
             try:
                 pdfs[notice.id] = supplied.stored_pdf(notice)
-            except supplied.StoredFileBroken:
+            except documents.StoredFileBroken:
                 log.error("supplied PDF of notice %s is missing or altered; sent as a link",
                           notice.id)
     return pdfs

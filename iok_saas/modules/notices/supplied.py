@@ -69,10 +69,6 @@ class BundleRejected(Exception):
         self.problems = problems
 
 
-class StoredFileBroken(LookupError):
-    """The stored PDF is missing or its bytes no longer match the recorded SHA-256."""
-
-
 @dataclass(frozen=True)
 class Loaded:
     period: date
@@ -107,16 +103,8 @@ def _store(data: bytes, sha256: str) -> None:
 
 def stored_pdf(notice: ChargeNotice) -> bytes:
     """The supplied PDF of a notice, checked against its recorded SHA-256."""
-    path = _folder(notice.tenant_id) / f"{notice.pdf_sha256}.pdf"
-    try:
-        data = path.read_bytes()
-    except OSError:
-        log.error("supplied notice PDF missing: notice %s (%s)", notice.id, path)
-        raise StoredFileBroken(notice.id) from None
-    if hashlib.sha256(data).hexdigest() != notice.pdf_sha256:
-        log.error("supplied notice PDF altered: notice %s (%s)", notice.id, path)
-        raise StoredFileBroken(notice.id)
-    return data
+    return documents.checked_bytes(_folder(notice.tenant_id) / f"{notice.pdf_sha256}.pdf",
+                                   notice.pdf_sha256, f"supplied PDF of notice {notice.id}")
 
 
 @dataclass(frozen=True)

@@ -403,10 +403,6 @@ def enter_paper(vote_id: int, elector_id: int, choice: str, scan: documents.PdfF
     return ballot
 
 
-class ScanUnavailable(LookupError):
-    """The scan's file is missing or its bytes do not match the SHA-256 the event recorded."""
-
-
 def history(vote: Vote) -> list[BallotEvent]:
     """The vote's events in order (what staff see as its history)."""
     return list(db.session.scalars(select(BallotEvent).where(BallotEvent.vote_id == vote.id)
@@ -438,16 +434,8 @@ def scan_events(vote: Vote) -> dict[int, int]:
 
 def scan_bytes(vote: Vote, event: BallotEvent) -> bytes:
     """The scan of a paper ballot, checked against the SHA-256 its event recorded."""
-    path = scan_path(vote, event.scan_sha256)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        log.error("ballot scan missing: vote %s event %s (%s)", vote.id, event.seq, path)
-        raise ScanUnavailable(event.id) from None
-    if hashlib.sha256(data).hexdigest() != event.scan_sha256:
-        log.error("ballot scan altered: vote %s event %s (%s)", vote.id, event.seq, path)
-        raise ScanUnavailable(event.id)
-    return data
+    return documents.checked_bytes(scan_path(vote, event.scan_sha256), event.scan_sha256,
+                                   f"ballot scan of vote {vote.id} event {event.seq}")
 
 
 # --- results ---------------------------------------------------------------------------------

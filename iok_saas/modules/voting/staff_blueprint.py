@@ -146,7 +146,7 @@ def scan(vote_id: int, event_id: int):
         abort(404)
     try:
         data = services.scan_bytes(vote, event)
-    except services.ScanUnavailable:
+    except documents.StoredFileBroken:
         flash(_("Skanu karty nie można pokazać: plik zniknął albo nie zgadza się z zapisanym "
                 "skrótem SHA-256. Zgłoś to administratorowi."), "error")
         return redirect(url_for("voting_staff.detail", vote_id=vote.id))

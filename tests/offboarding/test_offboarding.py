@@ -223,3 +223,34 @@ def test_cancelling_keeps_a_tenant_suspended_for_another_reason_suspended(seeded
     services.cancel_deletion(LEAVING, ACTOR)
     db.session.commit()
     assert get_tenant(LEAVING).status == SUSPENDED and tenant(LEAVING).suspended
+
+
+def test_an_email_unsent_at_export_is_restored_as_failed_and_never_sent(seeded, tmp_path, mail):
+    from iok_saas.modules.notifications.delivery import deliver_batch, due_messages
+    from iok_saas.modules.notifications.models import FAILED, PENDING, SENT, OutboxMessage
+    from iok_saas.modules.notifications.services import queue_email
+
+    with tenant_scope(tenant(LEAVING)):
+        waiting = queue_email("password_reset", "ola@example.com", "Ola", "Reset", "Link")
+        queue_email("announcement", "ola@example.com", "Ola", "Ogłoszenie", "Treść")
+        db.session.commit()  # tests send at once: both go out
+        waiting.state, waiting.sent_at = PENDING, None  # as if the export came first
+        db.session.commit()
+    sent_before = len(mail.messages)
+    archive, _report = _export(tmp_path)
+    _purge(LEAVING)
+    services.restore_tenant(archive, "zielone-nowe", ACTOR)
+    db.session.commit()
+
+    with tenant_scope(tenant("zielone-nowe")):
+        states = dict(db.session.execute(select(OutboxMessage.subject, OutboxMessage.state)
+                                         .where(OutboxMessage.subject.in_(["Reset", "Ogłoszenie"]))
+                                         ).all())
+    assert states == {"Reset": FAILED, "Ogłoszenie": SENT}
+    # Nothing is due, and even a forced delivery of every row sends nothing.
+    assert due_messages() == []
+    restored = tenant("zielone-nowe").id
+    with tenant_scope(tenant("zielone-nowe")):
+        ids = list(db.session.scalars(select(OutboxMessage.id)))
+    deliver_batch(ids, restored)
+    assert len(mail.messages) == sent_before

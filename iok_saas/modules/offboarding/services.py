@@ -49,6 +49,7 @@ from iok_saas.modules.audit.models import PlatformAuditEvent
 from iok_saas.modules.audit.services import Actor, record_platform_event
 from iok_saas.modules.imports.formats import DATASETS, ORDER
 from iok_saas.modules.imports.schemas import Period
+from iok_saas.modules.notifications.models import FAILED, PENDING, SENDING
 from iok_saas.modules.operator import problems as console_texts
 from iok_saas.modules.tenants import services as tenants
 from iok_saas.modules.tenants.manifest import ManifestError, load_manifest_text
@@ -530,6 +531,8 @@ def _restore_table(archive: zipfile.ZipFile, path: str, table: Table, tenant_id:
                 old = record.get(id_column)
                 if target in ids and old in ids[target]:
                     row[dict(columns)[id_column]] = ids[target][old]
+            if table.name == "outbox_message":
+                _never_resend(row)
             if keyed:
                 old_ids.append(row.pop("id"))
             batch.append(row)
@@ -538,6 +541,15 @@ def _restore_table(archive: zipfile.ZipFile, path: str, table: Table, tenant_id:
                 flush()
     flush()
     return count
+
+
+def _never_resend(message: dict) -> None:
+    """An e-mail still unsent in the archive is restored as failed, not sent: the original
+    service may have sent it after the export, and its links (a password reset, say) are
+    stale by the time a tenant is restored. Staff see it among the failed e-mails."""
+    if message.get("state") in (PENDING, SENDING):
+        message.update(state=FAILED, lease_until=None,
+                       last_error="not sent before the export; a restore does not send it")
 
 
 # --- scheduling and purging -----------------------------------------------------------------

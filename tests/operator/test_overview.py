@@ -200,6 +200,13 @@ def test_history_lists_who_changed_the_policy_and_the_diff_shows_the_line(consol
     assert "Przywróć tę wersję" in page
 
 
+def test_every_kind_of_policy_change_in_the_history_has_a_polish_label():
+    from iok_saas.modules.operator.blueprint import POLICY_ACTION_LABELS
+    from iok_saas.modules.operator.services import POLICY_ACTIONS
+
+    assert set(POLICY_ACTION_LABELS) == set(POLICY_ACTIONS)
+
+
 def test_the_diff_escapes_the_policy_text(console):
     hostile = "extends: base\n# <script>alert('x')</script>\n"
     assert console.post("/operator/tenants/kuzniki/policy",

@@ -30,11 +30,12 @@ def _tenant_links() -> dict:
     """``site_link(host)``: a tenant's start page on that host, with the public port the
     demo serves on (IOK_PUBLIC_PORT), never the admin request's own host or port."""
     return {"site_link": lambda host: site_url(host, "site.start"),
-            "policy_actions": POLICY_ACTIONS, "now": utcnow()}
+            "policy_actions": POLICY_ACTION_LABELS, "now": utcnow()}
 
 
-# How each audited policy change came about (the history pages' wording).
-POLICY_ACTIONS = {
+# How each audited policy change came about (the history pages' wording), one label for
+# each of services.POLICY_ACTIONS.
+POLICY_ACTION_LABELS = {
     "tenant.create": _l("dodanie spółdzielni"),
     "tenant.update": _l("synchronizacja z plików"),
     "tenant.policy": _l("zmiana w konsoli"),

@@ -68,6 +68,12 @@ def test_the_form_shows_six_steps_marks_required_fields_and_starts_from_a_preset
     assert 'value="customer_service"' in text  # the presets' departments offered as rows
     assert "extends: preset-application-pickup" in text
     assert "<script src=\"/static/js/onboarding.js\"" in text
+    # The presets are offered in words, their file names beside.
+    assert re.search(r'<option selected value="preset-application-pickup">Mieszkańcy składają '
+                     r'wnioski, biuro je sprawdza[^<]*\(preset-application-pickup\)</option>',
+                     text)
+    assert "Konta zakłada zarządca, mieszkańcy nie składają wniosków (preset-manager-created)" \
+        in text
 
 
 def test_the_answers_become_a_policy_over_the_preset(console, host_client):

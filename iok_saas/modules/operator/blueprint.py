@@ -30,15 +30,31 @@ def _tenant_links() -> dict:
     """``site_link(host)``: a tenant's start page on that host, with the public port the
     demo serves on (IOK_PUBLIC_PORT), never the admin request's own host or port."""
     return {"site_link": lambda host: site_url(host, "site.start"),
-            "policy_actions": POLICY_ACTION_LABELS, "now": utcnow()}
+            "event_labels": EVENT_LABELS, "now": utcnow()}
 
 
-# How each audited policy change came about (the history pages' wording), one label for
-# each of services.POLICY_ACTIONS.
-POLICY_ACTION_LABELS = {
+# Each platform event in the console's words (the event tables and the policy history; the
+# first three are services.POLICY_ACTIONS). An action without a label shows its code.
+EVENT_LABELS = {
     "tenant.create": _l("dodanie spółdzielni"),
     "tenant.update": _l("synchronizacja z plików"),
-    "tenant.policy": _l("zmiana w konsoli"),
+    "tenant.policy": _l("zmiana polityki w konsoli"),
+    "tenant.suspend": _l("zawieszenie serwisu"),
+    "tenant.resume": _l("wznowienie serwisu"),
+    "tenant.export": _l("eksport danych"),
+    "tenant.restore": _l("przywrócenie z archiwum"),
+    "tenant.deletion_scheduled": _l("zaplanowanie usunięcia"),
+    "tenant.deletion_cancelled": _l("odwołanie usunięcia"),
+    "tenant.purge": _l("usunięcie danych"),
+    "staff.create_admin": _l("utworzenie administratora spółdzielni"),
+    "operator.create": _l("dodanie operatora"),
+    "second_factor.enrol": _l("włączenie drugiego składnika"),
+    "second_factor.recovery_codes": _l("nowe kody zapasowe"),
+    "second_factor.forget_devices": _l("zapomnienie zaufanych urządzeń"),
+    "second_factor.disable": _l("wyłączenie drugiego składnika"),
+    "passkey.register": _l("dodanie klucza dostępu"),
+    "passkey.second_step": _l("logowanie kluczem dostępu"),
+    "passkey.remove": _l("usunięcie klucza dostępu"),
 }
 
 

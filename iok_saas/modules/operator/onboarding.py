@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from iok_saas.features import features
 from iok_saas.policy import known_tabs
@@ -39,6 +40,12 @@ STARTER_DEPARTMENTS = (
 """Rows offered on an empty form: the departments the shipped presets name."""
 
 DEFAULT_PRESET = "preset-application-pickup"
+# The shipped presets in the operator's words; another preset on disk shows its file name.
+PRESET_LABELS = {
+    "preset-application-pickup": _l("Mieszkańcy składają wnioski, biuro je sprawdza, dane "
+                                    "logowania odbiera się osobiście"),
+    "preset-manager-created": _l("Konta zakłada zarządca, mieszkańcy nie składają wniosków"),
+}
 
 
 def _text(value) -> str:
@@ -49,7 +56,8 @@ def _text(value) -> str:
 
 def prepare(form: TenantForm, presets: list[str]) -> None:
     """Choices that depend on the app: presets on disk, the tabs the features bring."""
-    form.policy_preset.choices = [(p, p) for p in presets]
+    form.policy_preset.choices = [(p, f"{PRESET_LABELS[p]} ({p})" if p in PRESET_LABELS else p)
+                                  for p in presets]
     if not form.policy_preset.data or form.policy_preset.data == "None":
         form.policy_preset.data = DEFAULT_PRESET if DEFAULT_PRESET in presets else presets[0]
     labels = {tab.key: str(tab.label) for tab in features.collect("tabs")}

@@ -6,6 +6,8 @@ FLASK  := $(VENV)/bin/flask --app iok_saas
 # The stamp's name follows the dependency list, so editing setup.cfg reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
 DEMO_PORT ?= 5000
+# Test processes: one a core, at most four (each gets databases of its own: tests/services.py).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n > 4 ? 4 : n )))
 
 .PHONY: install demo test lint screenshots translations i18n-update clean
 
@@ -28,7 +30,7 @@ demo: install
 	IOK_PUBLIC_PORT=$(DEMO_PORT) $(FLASK) demo serve --port $(DEMO_PORT)
 
 test: install
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,7 @@ from iok_saas.tenancy import cross_tenant, rls, tenant_table_names
 
 from . import housing_stamp
 from .mailserver import MailServer
-from .services import require_service
+from .services import require_service, worker_database
 
 # Every feature declared before any test compiles a policy: features bring tab names to the
 # policy language (iok_saas.features), as they do when the app is built.
@@ -52,8 +52,18 @@ def pytest_runtest_call(item):
     return result
 
 
-def _database_url(tmp_path_factory) -> str:
+def configured_database_url() -> str | None:
+    """IOK_TEST_DATABASE_URL, with a database of this pytest-xdist worker's own."""
     url = os.environ.get("IOK_TEST_DATABASE_URL")
+    if not url:
+        return None
+    target = make_url(url)
+    return target.set(database=worker_database(target.database)).render_as_string(
+        hide_password=False)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = configured_database_url()
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     ensure_postgres_database(url)
@@ -130,8 +140,10 @@ def build_schema(url: str) -> str:
 
 def _secure_postgres_schema() -> None:
     with db.engine.begin() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}):
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        # Roles are cluster-wide: a parallel worker may create it between check and create.
+        conn.execute(text(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"))
         rls.enable(conn, tenant_table_names())
         for statement in rls.grant_statements(APP_ROLE):
             conn.execute(text(statement))

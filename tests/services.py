@@ -23,6 +23,29 @@ DEFAULTS = {
 }
 
 
+def xdist_worker() -> int:
+    """The pytest-xdist worker running this process (0 when the suite runs in one process).
+    Each worker gets databases of its own, so parallel workers never meet."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def worker_database(name: str) -> str:
+    """``name`` for the first (or only) worker, ``name_gwN`` for worker N."""
+    worker = xdist_worker()
+    return name if worker == 0 else f"{name}_gw{worker}"
+
+
+def worker_redis(purpose: int = 0) -> str:
+    """The Redis URL a test may flush: database 15 - 2 * worker - purpose (purpose 0 or 1),
+    so up to four workers each own two of Redis's sixteen databases."""
+    base = require_service("redis").rsplit("/", 1)[0]
+    number = 15 - 2 * xdist_worker() - purpose
+    if number < 8:
+        pytest.fail(f"worker {xdist_worker()} has no Redis database of its own: run at most "
+                    "four pytest-xdist workers")
+    return f"{base}/{number}"
+
+
 def require_service(name: str) -> str:
     variable, default = DEFAULTS[name]
     url = os.environ.get(variable, default)

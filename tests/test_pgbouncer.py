@@ -4,7 +4,6 @@ server connection never see each other's rows, settings or prepared statements."
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 
 import pytest
@@ -19,7 +18,7 @@ from iok_saas.modules.notifications.models import StaffTask
 from iok_saas.modules.tenants.services import sync_from_files
 from iok_saas.tenancy import tenant_scope
 
-from .conftest import APP_ROLE, build_schema, ensure_postgres_database
+from .conftest import APP_ROLE, build_schema, configured_database_url, ensure_postgres_database
 from .factories import tenant
 from .services import require_service
 
@@ -48,7 +47,7 @@ def bouncer():
 @pytest.fixture(scope="module")
 def owner_url():
     """A schema of its own (RLS on, the app role granted) on the test PostgreSQL server."""
-    base = make_url(os.environ.get("IOK_TEST_DATABASE_URL") or require_service("postgres"))
+    base = make_url(configured_database_url() or require_service("postgres"))
     if base.get_backend_name() != "postgresql":
         base = make_url(require_service("postgres"))
     url = base.set(username="postgres", database=f"{base.database}_pgbouncer"

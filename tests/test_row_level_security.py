@@ -22,9 +22,9 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def owner_url(request) -> str:
-    from .services import require_service
+    from .services import require_service, worker_database
 
-    url = make_url(require_service("postgres")).set(database="iok_rls_test")
+    url = make_url(require_service("postgres")).set(database=worker_database("iok_rls_test"))
     rendered = url.render_as_string(hide_password=False)
     ensure_postgres_database(rendered)
     return rendered

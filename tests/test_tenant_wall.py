@@ -28,9 +28,10 @@ def wall_database(request, tmp_path_factory) -> str:
     """A schema on each database; on PostgreSQL the app connects as the RLS-bound role."""
     if request.param == "sqlite":
         return build_schema(f"sqlite:///{tmp_path_factory.mktemp('wall') / 'wall.sqlite3'}")
-    from .services import require_service
+    from .services import require_service, worker_database
 
-    owner = make_url(require_service("postgres")).set(database="iok_tenant_wall_test")
+    owner = make_url(require_service("postgres")).set(
+        database=worker_database("iok_tenant_wall_test"))
     rendered = owner.render_as_string(hide_password=False)
     ensure_postgres_database(rendered)
     url = build_schema(rendered)

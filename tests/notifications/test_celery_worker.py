@@ -27,7 +27,7 @@ from iok_saas.tenancy import cross_tenant, tenant_scope
 from ..factories import resident, tenant
 from ..mailserver import MailServer
 from ..polling import eventually, exactly
-from ..services import require_service
+from ..services import worker_redis
 
 pytestmark = pytest.mark.redis
 
@@ -39,7 +39,7 @@ SWEEP_WINDOW = 3
 
 @pytest.fixture
 def broker_url():
-    url = require_service("redis").rsplit("/", 1)[0] + "/14"
+    url = worker_redis(purpose=1)
     redis.Redis.from_url(url).flushdb()
     return url
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from iok_saas import create_app
 from iok_saas.extensions import db
@@ -111,6 +111,22 @@ def test_inserting_a_row_for_another_tenant_fails(rls_app):
           pytest.raises(ProgrammingError, match="row-level security")):
         conn.execute(text("INSERT INTO person (tenant_id, external_id, first_name, last_name) "
                           "VALUES (:t, 'X1', 'Obcy', 'Wpis')"), {"t": kuzniki.id})
+
+
+def test_a_ledger_entry_cannot_point_at_another_tenants_unit(rls_app):
+    """Beneath scoping and RLS, the ledger's key (tenant_id, unit_id) -> unit(tenant_id, id)
+    refuses an entry of one tenant booked on another tenant's flat."""
+    brzeg, kuzniki = tenant("brzeg"), tenant("kuzniki")
+    with tenant_scope(kuzniki), db.engine.connect() as conn:
+        foreign_unit = conn.execute(text("SELECT id FROM unit")).scalar_one()
+    entry = ("INSERT INTO ledger_entry (tenant_id, external_id, unit_id, booking_date, period, "
+             "kind, title, amount) VALUES (:t, :x, :u, '2026-11-05', '2026-11-01', 'charge', "
+             "'Opłata', 10.00)")
+    with tenant_scope(brzeg), db.engine.connect() as conn:
+        own_unit = conn.execute(text("SELECT id FROM unit")).scalar_one()
+        conn.execute(text(entry), {"t": brzeg.id, "x": "L1", "u": own_unit})
+        with pytest.raises(IntegrityError, match="fk_ledger_entry_tenant_id_unit"):
+            conn.execute(text(entry), {"t": brzeg.id, "x": "L2", "u": foreign_unit})
 
 
 def test_updating_another_tenants_rows_touches_nothing(rls_app):

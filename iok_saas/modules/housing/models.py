@@ -31,7 +31,9 @@ class Association(TenantScoped, db.Model):
 
 
 class Unit(TenantScoped, db.Model):
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    # (tenant_id, id) is what co-located foreign keys refer to (the ledger's).
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      UniqueConstraint("tenant_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))

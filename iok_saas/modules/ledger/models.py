@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
@@ -30,11 +30,19 @@ class LedgerEntry(TenantScoped, db.Model):
                       # Covering on PostgreSQL: a flat's balance sums its whole history
                       # from the index alone (no visit to each row's table page).
                       Index("ix_ledger_entry_unit_period", "tenant_id", "unit_id", "period",
-                            "booking_date", postgresql_include=["component", "amount"]))
+                            "booking_date", postgresql_include=["component", "amount"]),
+                      # One co-located key instead of two single-column ones: the unit must be
+                      # this tenant's (a wall beneath scoping and RLS), the tenant follows from
+                      # the unit, and an import pays one trigger check a row, not two.
+                      ForeignKeyConstraint(["tenant_id", "unit_id"],
+                                           ["unit.tenant_id", "unit.id"]))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Overrides the mixin's column: no key of its own to tenant (the unit's key implies it)
+    # and no index of its own (both indexes above lead with tenant_id).
+    tenant_id: Mapped[int] = mapped_column(nullable=False)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    unit_id: Mapped[int]
     booking_date: Mapped[date]
     # The month the entry settles (first day of that month).
     period: Mapped[date]

@@ -290,15 +290,20 @@ class OtherLoad:
     so this is a lower bound. stop() returns the others' average load in cores.
     `own_pids` are further processes that work for the bench although they are in no
     session of its own (e.g. the PostgreSQL backends serving the bench's database).
+    With `database`, the PostgreSQL server's processes that work for it are the bench's
+    too, found by their titles at stop(): the backends connected to that database
+    (including ones opened after start()) and the server's background writers (WAL
+    writer, checkpointer, background writer, autovacuum), which flush the bench's writes.
     After stop(), ``steal`` is the share of the CPUs' time a hypervisor gave to other
     guests meanwhile (/proc/stat): on a shared VM that lowers every figure too, and no
     process list shows it.
     """
 
     def __init__(self, own_sessions: tuple[int, ...] = (),
-                 own_pids: tuple[int, ...] = ()) -> None:
+                 own_pids: tuple[int, ...] = (), database: str | None = None) -> None:
         self.own_sessions = set(own_sessions)
         self.own_pids = set(own_pids)
+        self.database = database
         self.before: dict[int, tuple[float, int, int]] = {}
         self.started = 0.0
         self.steal: float | None = None
@@ -310,6 +315,8 @@ class OtherLoad:
         return self
 
     def stop(self) -> float | None:
+        # Titles first: a backend that exits meanwhile is then either known or gone.
+        own = self.own_pids | (postgres_pids(self.database) if self.database else set())
         after, elapsed = _process_cpu(), time.monotonic() - self.started
         times_after = _stolen_and_total()
         if self._times_before and times_after and times_after[1] > self._times_before[1]:
@@ -321,8 +328,33 @@ class OtherLoad:
         seconds = sum(cpu - self.before.get(pid, (0.0, 0, 0))[0]
                       for pid, (cpu, ppid, sid) in after.items()
                       if pid != me and ppid != me and sid not in self.own_sessions
-                      and pid not in self.own_pids)
+                      and pid not in own)
         return round(max(seconds, 0.0) / elapsed, 3)
+
+
+# Process titles of a PostgreSQL server's background processes ("postgres: 15/main: walwriter").
+POSTGRES_HELPERS = ("checkpointer", "background writer", "walwriter", "autovacuum")
+
+
+def postgres_pids(database: str) -> set[int]:
+    """PostgreSQL server processes working for `database`: its backends, whose titles read
+    "postgres: <cluster>: <user> <database> <client> …", the background processes, and
+    backends exiting (no title any more: a connection the bench just closed)."""
+    pids = set()
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = entry.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title and "(postgres)" in Path(entry.parent, "stat").read_text():
+                pids.add(int(entry.parent.name))
+        except OSError:
+            continue  # it ended meanwhile
+        if not title.startswith("postgres: "):
+            continue
+        role = title.split(": ", 2)[-1]  # "<user> <database> …" or a background process
+        words = role.split()
+        if role.startswith(POSTGRES_HELPERS) or (len(words) > 1 and words[1] == database):
+            pids.add(int(entry.parent.name))
+    return pids
 
 
 def _stolen_and_total() -> tuple[int, int] | None:

@@ -225,6 +225,7 @@ def raw_copy(folder: Path, app_url: str, tenant_id: int, table: str) -> tuple[fl
 
 def run(args: argparse.Namespace, tmp: Path) -> dict:
     from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
 
     from iok_saas import create_app
     from iok_saas.extensions import db
@@ -243,6 +244,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     size_mb = paths["ledger"].stat().st_size / 1e6
     problems: list[str] = []
     app = create_app({"SQLALCHEMY_DATABASE_URI": app_url})
+    database = make_url(app_url).database
     with app.app_context():
         tenant = next(t for t in directory().all() if t.slug == TENANT)
         with tenant_scope(tenant):
@@ -252,23 +254,23 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                     raise BenchError(f"{dataset} rejected: {report['errors'][:3]}")
             rss_before = current_rss_mb()
             print(f"importing ledger.csv ({size_mb:.0f} MB) …", flush=True)
-            others = OtherLoad().start()
+            others = OtherLoad(database=database).start()
             first, first_times = timed_import(paths["ledger"], "ledger")
             first_load = others.stop()
             peak_first = peak_rss_mb()
             print("importing the same file again …", flush=True)
-            others = OtherLoad().start()
+            others = OtherLoad(database=database).start()
             second, second_times = timed_import(paths["ledger"], "ledger")
             second_load = others.stop()
             count, distinct, total = db.session.execute(
                 select(func.count(), func.count(LedgerEntry.external_id.distinct()),
                        func.sum(LedgerEntry.amount))).one()
             print("COPY of the same rows into a copy of the table …", flush=True)
-            others = OtherLoad().start()
+            others = OtherLoad(database=database).start()
             copy_seconds, copied = raw_copy(tmp, app_url, tenant.id, COPY_TABLE)
             copy_load = others.stop()
             print("… and into a copy with the foreign keys too …", flush=True)
-            others = OtherLoad().start()
+            others = OtherLoad(database=database).start()
             fk_seconds, fk_copied = raw_copy(tmp, app_url, tenant.id, COPY_FK_TABLE)
             fk_load = others.stop()
         db.engine.dispose()

@@ -372,6 +372,8 @@ def start_workers(args: argparse.Namespace, tmp: Path, started: list[CeleryProce
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict:
+    from sqlalchemy.engine import make_url
+
     busy = cpu_busy()
     warn_if_busy(busy)
     export_server_environment(args.database_url, tmp)
@@ -396,7 +398,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         print(f"starting {args.workers} Celery worker(s) × {args.concurrency} …", flush=True)
         start_workers(args, tmp, workers)
         sessions = tuple(process.process.pid for process in workers)
-        others = OtherLoad(sessions).start()
+        others = OtherLoad(sessions, database=make_url(args.database_url).database).start()
         cpu_before = _process_cpu()
         began = time.perf_counter()
         queued = bench.publish()

@@ -129,6 +129,20 @@ def test_a_ledger_entry_cannot_point_at_another_tenants_unit(rls_app):
             conn.execute(text(entry), {"t": brzeg.id, "x": "L2", "u": foreign_unit})
 
 
+def test_the_ledger_keys_check_finds_the_flat_by_the_whole_key(rls_app):
+    """The check PostgreSQL runs for each ledger row written (as its generic plan, on a unit
+    table without statistics, as after a tenant's first import) looks the flat up by
+    (tenant_id, id); with a tenant_id index beside the key it filtered the tenant's flats one
+    by one, and a 100 000-row import over 2 000 flats ran ~5 times slower."""
+    with tenant_scope(tenant("brzeg")), db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        conn.execute(text("PREPARE ledger_key(smallint, integer) AS SELECT 1 FROM ONLY unit x "
+                          "WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE OF x"))
+        plan = "\n".join(conn.execute(text("EXPLAIN EXECUTE ledger_key(1, 1)")).scalars())
+        conn.execute(text("DEALLOCATE ledger_key"))
+    assert "Index Cond: ((tenant_id = $1) AND (id = $2))" in plan, plan
+
+
 def test_updating_another_tenants_rows_touches_nothing(rls_app):
     with tenant_scope(tenant("brzeg")), db.engine.begin() as conn:
         changed = conn.execute(text("UPDATE person SET last_name = 'Zmieniony' "

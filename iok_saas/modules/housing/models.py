@@ -36,6 +36,11 @@ class Unit(TenantScoped, db.Model):
                       UniqueConstraint("tenant_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Overrides the mixin's column without its index: both unique keys above lead with
+    # tenant_id, and a tenant_id index beside them misled the foreign-key check of every
+    # ledger row (a plan without statistics scanned the tenant's units for the id).
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"),
+                                           nullable=False)
     external_id: Mapped[str] = mapped_column(String(64))
     association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), index=True)
     street: Mapped[str] = mapped_column(String(200))

@@ -571,31 +571,17 @@ class Row(HttpMeasurement):
     tenants: int | None = None  # which database (None: no database, the hello app)
 
 
-def backend_pids(owner_url: str | None) -> tuple[int, ...]:
-    """The PostgreSQL server processes connected to the bench's database: they work for the
-    bench, so they are not "other load" (they are in the postmaster's session, not ours)."""
-    if owner_url is None:
-        return ()
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(owner_url)
-    try:
-        with engine.connect() as conn:
-            return tuple(conn.scalars(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()")))
-    finally:
-        engine.dispose()
-
-
 def load(name: str, tenants: int | None, port: int, targets: Path, args: argparse.Namespace,
          server: int, response_bytes: int, host: str, owner_url: str | None = None) -> Row:
     """Warm-up (not counted), then the measured wrk run through ledger.lua."""
+    from sqlalchemy.engine import make_url
+
     url = f"http://127.0.0.1:{port}/"
     run_wrk(url, None, WARMUP_SECONDS, args.connections, args.threads, timeout=args.timeout,
             script=SCRIPT, script_args=(str(targets),))
-    # After the warm-up every worker's pool holds its connections.
-    others = OtherLoad((server,), backend_pids(owner_url)).start()
+    # The PostgreSQL backends serving the bench's database work for it: not "other load".
+    database = make_url(owner_url).database if owner_url else None
+    others = OtherLoad((server,), database=database).start()
     output = run_wrk(url, None, args.seconds, args.connections, args.threads,
                      timeout=args.timeout, script=SCRIPT, script_args=(str(targets),))
     row = Row(name, url, host, response_bytes, other_load_cores=others.stop(),

@@ -500,24 +500,10 @@ def wrk_args(targets: Path) -> tuple[str, ...]:
     return (str(targets), *(f"{path}={pattern}" for path, pattern in POST_REDIRECTS.items()))
 
 
-def backend_pids(owner_url: str) -> tuple[int, ...]:
-    """PostgreSQL backends serving the bench database: the bench's own load."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(owner_url)
-    try:
-        with engine.connect() as conn:
-            return tuple(conn.scalars(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()")))
-    except Exception:  # noqa: BLE001 - only for the load accounting
-        return ()
-    finally:
-        engine.dispose()
-
-
 def measure(args: argparse.Namespace, tmp: Path, owner_url: str, residents: list[Resident],
             password: str) -> tuple[LoadMeasurement, dict]:
+    from sqlalchemy.engine import make_url
+
     port = free_port()
     log = tmp / "gunicorn-load.log"
     server = start_gunicorn(SERVED_APP, BENCH, port, args.workers, log)
@@ -536,7 +522,7 @@ def measure(args: argparse.Namespace, tmp: Path, owner_url: str, residents: list
                 timeout=WRK_TIMEOUT, script=SCRIPT, script_args=wrk_args(path))
         print(f"loading for {args.seconds} s: {len(targets)} targets, "
               f"{len({r.slug for r in residents})} tenants …", flush=True)
-        others = OtherLoad((server.pid,), backend_pids(owner_url)).start()
+        others = OtherLoad((server.pid,), database=make_url(owner_url).database).start()
         output = run_wrk(url, None, args.seconds, args.connections, args.threads,
                          timeout=WRK_TIMEOUT, script=SCRIPT, script_args=wrk_args(path))
         row = LoadMeasurement("mixed resident traffic", url, None,

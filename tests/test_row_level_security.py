@@ -143,6 +143,16 @@ def test_the_ledger_keys_check_finds_the_flat_by_the_whole_key(rls_app):
     assert "Index Cond: ((tenant_id = $1) AND (id = $2))" in plan, plan
 
 
+def test_the_app_role_may_analyse_tenant_tables_and_nothing_else(rls_app):
+    with tenant_scope(tenant("brzeg")), db.engine.begin() as conn:
+        rls.analyze(conn, "unit")
+        assert conn.execute(text("SELECT reltuples FROM pg_class "
+                                 "WHERE relname = 'unit'")).scalar_one() >= 1
+    with db.engine.begin() as conn, pytest.raises(
+            ProgrammingError, match="tenant is not a tenant table"):
+        rls.analyze(conn, "tenant")
+
+
 def test_updating_another_tenants_rows_touches_nothing(rls_app):
     with tenant_scope(tenant("brzeg")), db.engine.begin() as conn:
         changed = conn.execute(text("UPDATE person SET last_name = 'Zmieniony' "

@@ -65,10 +65,36 @@ def grant_statements(role: str) -> list[str]:
     ]
 
 
+def analyze_function_statements() -> list[str]:
+    """The owner's function ``iok_analyze(table)``: ANALYZE is a table owner's right, and
+    the app role owns nothing (its own ANALYZE after a bulk import only warned and did
+    nothing). The function refreshes the statistics of a tenant table (forced row-level
+    security, public schema) and of nothing else; an import calls it so that its next
+    statements plan on the rows just written."""
+    return ["""CREATE OR REPLACE FUNCTION iok_analyze(table_name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'public' AND c.relname = table_name
+                   AND c.relkind = 'r' AND c.relforcerowsecurity) THEN
+        RAISE EXCEPTION 'iok_analyze: % is not a tenant table', table_name
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE format('ANALYZE public.%I', table_name);
+END $$"""]
+
+
+def analyze(connection: Connection, table: str) -> None:
+    """Fresh planner statistics of one tenant table, as the owner (see above)."""
+    connection.execute(text("SELECT iok_analyze(:table)"), {"table": table})
+
+
 def enable(connection: Connection, tables: list[str]) -> None:
     for table in tables:
         for statement in enable_statements(table):
             connection.execute(text(statement))
+    for statement in analyze_function_statements():
+        connection.execute(text(statement))
 
 
 def tables_without_rls(connection: Connection, tables: list[str]) -> list[str]:

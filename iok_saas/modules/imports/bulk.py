@@ -44,6 +44,7 @@ from sqlalchemy.exc import DBAPIError
 
 from iok_saas.extensions import db
 from iok_saas.modules.ledger.models import CHARGE, CORRECTION, INTEREST, PAYMENT
+from iok_saas.tenancy import rls
 
 from . import schemas as S
 from .formats import DATASETS, CsvRows, Dataset, FormatError
@@ -759,4 +760,4 @@ def _write(importer: _Importer, plan: Plan, found, params: dict, first_line: int
         importer.refused(spec.name, first_line, exc)
         return
     if found.created + found.updated >= ANALYZE_AFTER:
-        _raw(text(f'ANALYZE "{table}"'))
+        rls.analyze(db.session.connection(), table)

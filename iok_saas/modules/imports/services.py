@@ -32,14 +32,14 @@ from pathlib import Path
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import record_event
 from iok_saas.modules.housing.held import note_housing_changed
 from iok_saas.modules.housing.models import Association, Title, Unit
-from iok_saas.tenancy import cross_tenant, current_tenant
+from iok_saas.tenancy import current_tenant, rls
 from iok_saas.timeutil import utcnow
 
 from . import bulk
@@ -198,9 +198,7 @@ class _Importer:
                     db.session.get_bind().dialect.name == "postgresql":
                 # Fresh planner statistics, or the next import's lookups of a table that
                 # just grew by a million rows would scan it instead of using the index.
-                # ANALYZE samples the whole table and returns no rows, so it is platform work.
-                with cross_tenant("ANALYZE: planner statistics of a table just imported"):
-                    db.session.execute(text(f"ANALYZE {spec.model.__table__.name}"))
+                rls.analyze(db.session.connection(), spec.model.__table__.name)
 
     def _validate(self, spec: Dataset, schema, seen: dict[str, int], number: int,
                   raw: dict) -> dict | None:

@@ -246,6 +246,7 @@ def build_schema_and_tenants(owner_url: str, tenants: int) -> None:
                 template, slug=slug(number), short_name=f"Bench {number:03d}",
                 legal_name=f"Spółdzielnia testowa nr {number}", hosts=()),
                 source, Actor.cli("bench"))
+        db.session.commit()  # services leave the commit to their caller
         db.engine.dispose()
 
 

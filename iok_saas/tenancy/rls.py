@@ -70,7 +70,8 @@ def analyze_function_statements() -> list[str]:
     the app role owns nothing (its own ANALYZE after a bulk import only warned and did
     nothing). The function refreshes the statistics of a tenant table (forced row-level
     security, public schema) and of nothing else; an import calls it so that its next
-    statements plan on the rows just written."""
+    statements plan on the rows just written. EXECUTE stays with PUBLIC (PostgreSQL's
+    default), so an app role granted before this function existed may call it too."""
     return ["""CREATE OR REPLACE FUNCTION iok_analyze(table_name text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

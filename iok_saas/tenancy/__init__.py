@@ -14,7 +14,7 @@ from .context import (
     tenant_scope,
 )
 from .directory import TenantDirectory, normalize_host
-from .scoping import TenantScoped, tenant_table_names
+from .scoping import TenantScoped, tenant_id_column, tenant_table_names
 from .snapshot import ACTIVE, SUSPENDED, TenantSnapshot
 from .urls import admin_url, site_url, tenant_url
 from .web import (
@@ -37,5 +37,5 @@ __all__ = [
     "TenantSuspended", "UnknownHost", "admin_only", "admin_url", "any_site", "cross_tenant",
     "cross_tenant_active", "current_tenant", "current_tenant_or_none", "directory", "init_app",
     "normalize_host", "on_admin_site", "require_tenant", "rls", "site_key", "site_url",
-    "tenant_scope", "tenant_table_names", "tenant_url",
+    "tenant_id_column", "tenant_scope", "tenant_table_names", "tenant_url",
 ]

@@ -91,6 +91,7 @@ def analyze(connection: Connection, table: str) -> None:
 
 
 def enable(connection: Connection, tables: list[str]) -> None:
+    """Row-level security on ``tables``, and the owner's analyze function the app uses."""
     for table in tables:
         for statement in enable_statements(table):
             connection.execute(text(statement))

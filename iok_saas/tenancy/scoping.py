@@ -44,12 +44,18 @@ from .context import (
 )
 
 
+def tenant_id_column(*, indexed: bool = True, keyed: bool = True) -> Mapped[int]:
+    """A tenant-owned table's NOT NULL tenant_id. A model overrides the mixin's with
+    ``indexed=False`` where its own keys lead with tenant_id, and ``keyed=False`` where a
+    co-located foreign key (tenant_id, x_id) already ties the row to its tenant."""
+    key = (ForeignKey("tenant.id", ondelete="CASCADE"),) if keyed else ()
+    return mapped_column(*key, index=indexed, nullable=False)
+
+
 class TenantScoped:
     """Mixin for tenant-owned tables: NOT NULL tenant_id, indexed, filtered automatically."""
 
-    tenant_id: Mapped[int] = mapped_column(
-        ForeignKey("tenant.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    tenant_id: Mapped[int] = tenant_id_column()
 
 
 def _tenant_tables() -> dict[str, str]:

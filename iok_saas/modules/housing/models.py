@@ -7,7 +7,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, tenant_id_column
 from iok_saas.timeutil import utcnow
 
 RESIDENTIAL = "residential"
@@ -39,8 +39,7 @@ class Unit(TenantScoped, db.Model):
     # Overrides the mixin's column without its index: both unique keys above lead with
     # tenant_id, and a tenant_id index beside them misled the foreign-key check of every
     # ledger row (a plan without statistics scanned the tenant's units for the id).
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"),
-                                           nullable=False)
+    tenant_id: Mapped[int] = tenant_id_column(indexed=False)
     external_id: Mapped[str] = mapped_column(String(64))
     association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), index=True)
     street: Mapped[str] = mapped_column(String(200))

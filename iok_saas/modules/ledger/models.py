@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, tenant_id_column
 
 CHARGE = "charge"
 PAYMENT = "payment"
@@ -40,7 +40,7 @@ class LedgerEntry(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Overrides the mixin's column: no key of its own to tenant (the unit's key implies it)
     # and no index of its own (both indexes above lead with tenant_id).
-    tenant_id: Mapped[int] = mapped_column(nullable=False)
+    tenant_id: Mapped[int] = tenant_id_column(indexed=False, keyed=False)
     external_id: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int]
     booking_date: Mapped[date]

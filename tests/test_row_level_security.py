@@ -105,6 +105,23 @@ def test_a_setting_does_not_survive_a_rolled_back_transaction(rls_app):
         assert _count_persons(conn) == 0
 
 
+def test_a_savepoint_rolled_back_after_an_error_keeps_the_transaction_and_tenant(rls_app):
+    """A write refused inside a savepoint (a concurrent first insert, an import's attempt)
+    is undone alone: the transaction goes on, in the same tenant, seeing its rows."""
+    brzeg = tenant("brzeg")
+    with tenant_scope(brzeg):
+        assert _count_persons(db.session.connection()) == 1
+        savepoint = db.session.begin_nested()
+        with pytest.raises(IntegrityError, match="not-null"):
+            db.session.connection().execute(text(
+                "INSERT INTO person (tenant_id, external_id, first_name, last_name) "
+                "VALUES (:t, NULL, 'Bez', 'Numeru')"), {"t": brzeg.id})
+        savepoint.rollback()
+        names = db.session.connection().execute(text("SELECT first_name FROM person"))
+        assert names.scalars().all() == ["Ala"]
+        db.session.rollback()
+
+
 def test_inserting_a_row_for_another_tenant_fails(rls_app):
     brzeg, kuzniki = tenant("brzeg"), tenant("kuzniki")
     with (tenant_scope(brzeg), db.engine.connect() as conn,

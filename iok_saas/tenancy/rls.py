@@ -116,10 +116,16 @@ def _wanted_settings() -> tuple[str, str]:
             "on" if cross_tenant_active() else "off")
 
 
+# They touch no rows, and a rollback to a savepoint must run in a transaction that an error
+# has aborted, where setting the tenant first would fail (the settings are applied again by
+# the next statement: rolling back forgets them, below).
+_SAVEPOINT_STATEMENTS = ("SAVEPOINT ", "ROLLBACK TO SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _apply_tenant_settings(conn, cursor, statement, parameters, context, executemany):
     """Before a statement, make the transaction's settings match the code's tenant scope."""
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or statement.startswith(_SAVEPOINT_STATEMENTS):
         return
     wanted = _wanted_settings()
     if conn.info.get(_APPLIED) != wanted:

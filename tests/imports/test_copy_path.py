@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.models import HousingRevision
@@ -376,3 +376,81 @@ def test_more_errors_than_are_kept_are_counted_and_the_first_ones_kept(both):
     assert got["errors_total"] == services.ERRORS_KEPT + 201
     assert len(got["errors"]) == services.ERRORS_KEPT
     assert got["errors"][0]["row"] == 2
+
+
+class Statements:
+    """The SQL the app sends while the block runs."""
+
+    def __enter__(self):
+        self.sent: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc_info):
+        event.remove(db.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, *_rest):
+        self.sent.append(statement)
+
+    def count(self, prefix: str) -> int:
+        return sum(statement.startswith(prefix) for statement in self.sent)
+
+
+WRITE = 'INSERT INTO "ledger_entry"'
+ATTEMPT = "SAVEPOINT "  # the one statement's: undone if the database refuses a row
+CHECKED = f"CREATE TEMP TABLE {bulk.CHECKED}"  # the usual path's
+
+
+def test_a_first_import_of_a_good_file_is_checked_and_written_in_one_statement(both):
+    app = both
+    expected = _run(app, MARSHMALLOW, "ledger", LEDGER_CSV, copy=False)
+    with Statements() as sql:
+        got = _run(app, COPY, "ledger", LEDGER_CSV, copy=True)
+    assert got == expected and got["rows"]["created"] == 4
+    assert (sql.count(ATTEMPT), sql.count(WRITE), sql.count(CHECKED)) == (1, 1, 0)
+    assert _stored(COPY) == _stored(MARSHMALLOW)
+    changed = LEDGER_CSV.replace("412.30", "415.00") + \
+        "L5,U1,2025-02-10,2025-02,payment,,Wpłata,-25.00\n"
+    expected = _run(app, MARSHMALLOW, "ledger", changed, copy=False)
+    with Statements() as sql:  # rows are stored now: the usual path counts against them
+        got = _run(app, COPY, "ledger", changed, copy=True)
+    assert got == expected and (got["rows"]["updated"], got["rows"]["created"]) == (1, 1)
+    assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
+    assert _stored(COPY) == _stored(MARSHMALLOW)
+
+
+ROW = "U1,2025-01-10,2025-01,charge,,Opłata,1.00\n"
+# First ledger files the one statement refuses: the usual path then reports (or, for the
+# last, imports) them as the marshmallow path does.
+REFUSED_FIRST_FILES = [
+    ("a failed check", LEDGER + "F1," + ROW + "F2,U1,2025-01-10,2025-13,charge,,A,1.00\n"),
+    ("a repeated id", LEDGER + "F1," + ROW + "F2," + ROW + "F1," + ROW),
+    ("an unknown flat", LEDGER + "F1," + ROW + "F2,U9,2025-01-10,2025-01,charge,,A,1.00\n"),
+    ("a sign rule", LEDGER + "F1," + ROW + "F2,U1,2025-01-10,2025-01,payment,,A,1.00\n"),
+    ("a number only Python reads", LEDGER + "F1," + ROW + "F2,U1,2025-01-10,2025-01,"
+                                                          "charge,,A,1e1\n"),
+]
+
+
+def test_a_first_import_the_one_statement_refuses_is_reported_as_before(both):
+    app = both
+    for case, content in REFUSED_FIRST_FILES:
+        expected = _run(app, MARSHMALLOW, "ledger", content, copy=False)
+        with Statements() as sql:
+            got = _run(app, COPY, "ledger", content, copy=True)
+        assert got == expected, case
+        assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (1, 1), case
+        assert sql.count(WRITE) == 1 + (got["status"] == "applied"), case
+        assert _stored(COPY) == _stored(MARSHMALLOW), case
+    assert got["status"] == "applied" and got["rows"]["created"] == 2  # 1e1 is valid
+
+
+def test_a_first_file_with_blanks_around_a_cell_goes_the_usual_way(both):
+    app = both
+    content = LEDGER + "F1, U1 ,2025-01-10,2025-01,charge,,Opłata,1.00\n"
+    expected = _run(app, MARSHMALLOW, "ledger", content, copy=False)
+    with Statements() as sql:
+        got = _run(app, COPY, "ledger", content, copy=True)
+    assert got == expected and got["rows"]["created"] == 1
+    assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
+    assert _stored(COPY) == _stored(MARSHMALLOW)

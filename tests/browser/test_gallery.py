@@ -34,6 +34,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ctx")]
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 SLUG = "zielone-wzgorza"
 WIDER_THAN_WINDOW = "() => document.documentElement.scrollWidth > window.innerWidth"
+# The header clips what runs past the window, so the page does not grow: its brand (the
+# cooperative's name) must end inside the window, with the menu button on the same row.
+HEADER_CUT = """() => {
+  const brand = document.querySelector('.iok-header .navbar-brand').getBoundingClientRect();
+  const menu = document.querySelector('.iok-header .navbar-toggler').getBoundingClientRect();
+  return brand.right > window.innerWidth || (menu.height > 0 && menu.top >= brand.bottom);
+}"""
 
 
 def sign_in_operator(page, base: str) -> None:
@@ -50,6 +57,7 @@ def sign_in_operator(page, base: str) -> None:
 def picture(v, page, name: str, area: str) -> Path:
     label = v.check(page, name, area)
     assert not page.evaluate(WIDER_THAN_WINDOW), f"{name} is wider than the window"
+    assert not page.evaluate(HEADER_CUT), f"{name}: the header's brand runs past the window"
     return v.folder / f"{label}.png"
 
 

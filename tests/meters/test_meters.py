@@ -281,6 +281,11 @@ def test_decimal_comma_and_unreadable_values(resident_client):
     meter_id = make_meter(ZW, res.unit_id, monthly_history())
     unreadable = _post(client, meter_id, "sto dwanaście")
     assert "Podaj stan wodomierza jako liczbę" in text(unreadable)
+    assert "ujemny" not in text(unreadable)  # the one message that applies
+    huge = text(_post(client, meter_id, "99999999,999"))
+    assert "najwyżej 8 cyfr przed przecinkiem" in huge and "ujemny" not in huge
+    assert "ujemny" in text(_post(client, meter_id, "-1"))
+    assert "najwyżej trzy cyfry po przecinku" in text(_post(client, meter_id, "112,9001"))
     assert _post(client, meter_id, " 112,9 ").status_code == 302
     assert str(readings(ZW, meter_id)[-1].value) == "112.900"
 

@@ -86,6 +86,21 @@ def test_declare_confirm_and_resident_is_told(resident_client, office_client, ma
             AuditEvent.action == "occupants_change.confirmed")) == "staff:sekretariat"
 
 
+def test_a_declaration_that_changes_nothing_is_refused(resident_client, office_client):
+    client, res = resident_client(KU)
+    first, later = months()[0], months()[1]
+    assert declare(client, res.unit_id, "4", first).status_code == 302
+    change_id = changes(res.unit_id)[-1].id
+    assert office_client(KU).post(f"/staff/liczba-osob/{change_id}", data={
+        "comment": "", "confirm": "Potwierdź deklarację"}).status_code == 302
+
+    same = declare(client, res.unit_id, "4", later)
+    assert same.status_code == 200
+    assert "obowiązuje już liczba osób 4" in text(same) and "niczego by nie zmieniła" in text(same)
+    assert len(changes(res.unit_id)) == 1  # nothing filed, nothing for the office to decide
+    assert declare(client, res.unit_id, "3", later).status_code == 302
+
+
 def test_reject_requires_a_comment(resident_client, office_client, mail):
     client, res = resident_client(KU)
     assert declare(client, res.unit_id, "2").status_code == 302
@@ -195,6 +210,9 @@ def test_a_waiting_declaration_replaces_the_form_until_it_is_withdrawn(resident_
     assert declare(client, res.unit_id, "3").status_code == 302
     page = text(client.get("/konto/liczba-osob/"))
     assert f'id="pending-{res.unit_id}"' in page and "Wycofaj deklarację" in page
+    # The button only asks: the form that withdraws is inside the question.
+    question = page[page.index("<details"):page.index("</details>")]
+    assert "/wycofaj" in question and "Tak, wycofaj deklarację" in question
     assert "Zgłoś zmianę liczby osób" not in page  # no form that could only refuse
     change_id = changes(res.unit_id)[-1].id
 

@@ -74,6 +74,10 @@ def test_the_form_shows_six_steps_marks_required_fields_and_starts_from_a_preset
                      text)
     assert "Konta zakłada zarządca, mieszkańcy nie składają wniosków (preset-manager-created)" \
         in text
+    # The other policy files by their own descriptions, not bare file names.
+    assert ">Zasady jak w: Młodzieżowa Spółdzielnia Mieszkaniowa w Gdyni (gdynia)</option>" in text
+    assert ">Ustawienia domyślne platformy, bez zasad żadnej spółdzielni (base)</option>" in text
+    assert not re.search(r">[a-z-]+</option>", text)
 
 
 def test_the_answers_become_a_policy_over_the_preset(console, host_client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, DecimalField, SelectField, SubmitField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
 from iok_saas.forms import BaseForm
@@ -34,6 +34,18 @@ class CommaDecimalField(DecimalField):
             raise ValueError(str(_l("Podaj stan wodomierza jako liczbę, np. 123,456."))) \
                 from exc
 
+    def pre_validate(self, form):
+        # A value that could not be read has said so; the range checks would only add a
+        # message that does not apply to it.
+        if self.process_errors:
+            raise StopValidation()
+
+
+def at_most_three_places(_form, field) -> None:
+    """Meters show thousandths of a cubic metre; a finer digit would be rounded away."""
+    if field.data is not None and field.data.as_tuple().exponent < -3:
+        raise ValidationError(_l("Podaj najwyżej trzy cyfry po przecinku."))
+
 
 class ReadingForm(BaseForm):
     # Choices are the resident's meters; the view answers any other id with a 404.
@@ -47,8 +59,10 @@ class ReadingForm(BaseForm):
         _l("Stan wodomierza (m³)"), places=3,
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
         validators=[InputRequired(_l("Podaj stan wodomierza, np. 123,456.")),
-                    NumberRange(min=0, max=99999999,
-                                message=_l("Stan wodomierza nie może być ujemny."))],
+                    NumberRange(min=0, message=_l("Stan wodomierza nie może być ujemny.")),
+                    NumberRange(max=99999999, message=_l(
+                        "Stan wodomierza może mieć najwyżej 8 cyfr przed przecinkiem.")),
+                    at_most_three_places],
         description=_l("Wszystkie cyfry z tarczy, z trzema miejscami po przecinku "
                        "(czerwone cyfry to części metra sześciennego), np. 123,456."))
     confirm = BooleanField(_l("Potwierdzam, że odczyt jest prawidłowy"))

@@ -55,4 +55,4 @@ DecisionForm = decision_form(
 
 
 class WithdrawForm(BaseForm):
-    submit = SubmitField(_l("Wycofaj deklarację"))
+    submit = SubmitField(_l("Tak, wycofaj deklarację"))

@@ -132,6 +132,12 @@ def declare(account: ResidentAccount, unit: HeldUnit, occupants: int | None,
                                "okresy załatwisz w biurze spółdzielni.",
                                first=month_label(allowed[0]), last=month_label(allowed[-1])),
                              "effective_from")
+    standing = in_force(unit.id, effective_from)
+    if standing is not None and standing.occupants == occupants:
+        raise OccupantsError(_("Od %(month)s obowiązuje już liczba osób %(count)s — ta "
+                               "deklaracja niczego by nie zmieniła.",
+                               month=month_label(effective_from), count=occupants),
+                             "occupants")
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise OccupantsError(_("Uwagi mogą mieć najwyżej %(n)s znaków.", n=NOTE_MAX), "note")

@@ -40,11 +40,14 @@ STARTER_DEPARTMENTS = (
 """Rows offered on an empty form: the departments the shipped presets name."""
 
 DEFAULT_PRESET = "preset-application-pickup"
-# The shipped presets in the operator's words; another preset on disk shows its file name.
+# The shipped presets in the operator's words, offered first; another policy file on disk
+# (a cooperative's) is offered by its own description. Each shows its file name beside:
+# the policy the form writes names it after `extends:`.
 PRESET_LABELS = {
     "preset-application-pickup": _l("Mieszkańcy składają wnioski, biuro je sprawdza, dane "
                                     "logowania odbiera się osobiście"),
     "preset-manager-created": _l("Konta zakłada zarządca, mieszkańcy nie składają wniosków"),
+    "base": _l("Ustawienia domyślne platformy, bez zasad żadnej spółdzielni"),
 }
 
 
@@ -54,12 +57,24 @@ def _text(value) -> str:
 
 # --- the form's choices -------------------------------------------------------------------
 
-def prepare(form: TenantForm, presets: list[str]) -> None:
+def _preset_label(name: str, description: str | None) -> str:
+    if name in PRESET_LABELS:
+        return f"{PRESET_LABELS[name]} ({name})"
+    if description:
+        return _("Zasady jak w: %(description)s", description=description) + f" ({name})"
+    return name
+
+
+def prepare(form: TenantForm, presets: dict[str, str | None]) -> None:
     """Choices that depend on the app: presets on disk, the tabs the features bring."""
-    form.policy_preset.choices = [(p, f"{PRESET_LABELS[p]} ({p})" if p in PRESET_LABELS else p)
-                                  for p in presets]
+    shipped = [name for name in PRESET_LABELS if name in presets]
+    others = sorted((_preset_label(name, text), name) for name, text in presets.items()
+                    if name not in PRESET_LABELS)
+    form.policy_preset.choices = [(name, _preset_label(name, None)) for name in shipped] + \
+        [(name, label) for label, name in others]
     if not form.policy_preset.data or form.policy_preset.data == "None":
-        form.policy_preset.data = DEFAULT_PRESET if DEFAULT_PRESET in presets else presets[0]
+        form.policy_preset.data = DEFAULT_PRESET if DEFAULT_PRESET in presets \
+            else next(iter(presets))
     labels = {tab.key: str(tab.label) for tab in features.collect("tabs")}
     form.tabs.choices = [(key, labels.get(key, key)) for key in known_tabs() if key != "home"]
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from iok_saas.extensions import db
 from iok_saas.modules.audit.services import Actor, record_platform_event
-from iok_saas.policy import PolicyError, compile_policy
+from iok_saas.policy import PolicyError, compile_policy, load_policy_file
 from iok_saas.tenancy import ACTIVE, SUSPENDED, TenantSnapshot, directory
 from iok_saas.transactions import after_commit
 
@@ -101,9 +101,16 @@ def _presets_fingerprint(presets: Path) -> tuple:
     return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in presets.glob("*.yaml")))
 
 
-def presets() -> list[str]:
-    """Names of the shared policy files an operator may start a new tenant from."""
-    return sorted(p.stem for p in Path(current_app.config["IOK_POLICIES_DIR"]).glob("*.yaml"))
+def presets() -> dict[str, str | None]:
+    """The shared policy files an operator may start a new tenant from, by name, with the
+    description each gives (None for one that does not load: the operator sees its name)."""
+    found = {}
+    for path in sorted(Path(current_app.config["IOK_POLICIES_DIR"]).glob("*.yaml")):
+        try:
+            found[path.stem] = load_policy_file(path).description
+        except PolicyError:
+            found[path.stem] = None
+    return found
 
 
 def department_keys(profile: dict | None) -> set[str]:

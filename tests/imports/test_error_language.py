@@ -88,8 +88,14 @@ def test_file_problems_are_polish_too(office_client, housing):
     assert "Kolumny tego zbioru: external_id, unit, booking_date" in text
     page = upload(office, HEADER.encode() + b"L1,U1,2025-01-10,2025-01,charge,,Op\xb3ata,1\n",
                   "ledger").get_data(as_text=True)
-    [text] = error_cells(page).values()  # a small file is decoded in one block
-    assert text.startswith("Plik nie jest zapisany w UTF-8 (bajt 100 bloku w okolicy linii")
+    assert error_cells(page) == {("2", "—"): "Plik nie jest zapisany w UTF-8: linia 2, bajt "
+                                                "36 tej linii."}
+    rows = "".join(f"L{n},U1,2025-01-10,2025-01,charge,,Opłata,1\n" for n in range(1, 59))
+    page = upload(office, (HEADER + rows).encode() + b"L59,U1,2025-01-10,2025-01,charge,,"
+                  b"Op\xb3ata,1\n", "ledger").get_data(as_text=True)
+    # the line of the byte itself, not the start of the block the reader was decoding
+    assert error_cells(page) == {("60", "—"): "Plik nie jest zapisany w UTF-8: linia 60, "
+                                                 "bajt 37 tej linii."}
     page = upload(office, b"", "ledger").get_data(as_text=True)
     assert error_cells(page)[("1", "—")] == ("Plik jest pusty; pierwsza linia musi zawierać "
                                              "nazwy kolumn.")
@@ -218,7 +224,10 @@ def test_every_marshmallow_and_custom_check_is_coded(housing):
                            ({"datasets": {"units": []}, "x": 1}, "unknown_keys"),
                            ({"rows": 5}, "unexpected_keys"),
                            ({"dataset": "units", "rows": 5}, "rows_not_list"),
-                           ({"dataset": "units", "rows": [1]}, "row_not_object")):
+                           ({"dataset": "units", "rows": [1]}, "row_not_object"),
+                           ({"dataset": ["units"], "rows": []}, "dataset_not_text"),
+                           ({"dataset": "units", "rows": [{"external_id": "U\ud800"}]},
+                            "json_lone_surrogate")):
         errors = load_json(housing, document)["errors"]
         assert [e["code"] for e in errors] == [code], (document, errors)
 
@@ -266,6 +275,12 @@ def test_api_errors_keep_the_english_message_and_gain_a_code(synced, host_client
     error = response.get_json()["errors"][0]
     assert error["code"] == "invalid_json" and error["params"]["line"] == 1
     assert error["message"].startswith("not valid JSON (line 1, column 2)")
+    # half of a surrogate pair: JSON allows it, UTF-8 (and so the database) does not
+    for title, query in (("Opłata\udfff", ""), ("Opłata\udfff", "?dry_run=1")):
+        response = api.post(f"/api/v1/imports/ledger{query}", headers=bearer(token),
+                            json={"rows": [dict(ledger_rows()[0], title=title)]})
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.get_json()["errors"][0]["code"] == "json_lone_surrogate"
     # the language cookie changes nothing in the API
     api.get("/lang/pl")
     again = api.post("/api/v1/imports/ledger", json={"rows": rows[:1]}, headers=bearer(token))

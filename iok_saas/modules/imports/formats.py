@@ -8,8 +8,10 @@ itself (not a row) raise ``FormatError`` with the line they were found on.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -110,7 +112,10 @@ class FormatError(Exception):
 
 
 def dataset_or_error(name: object) -> Dataset:
-    if not isinstance(name, str) or name not in DATASETS:
+    if not isinstance(name, str):
+        raise FormatError(coded("dataset_not_text", f"a dataset is named by a string such as "
+                                f"'ledger', not {name!r}", found=plain(name)))
+    if name not in DATASETS:
         raise FormatError(coded("unknown_dataset", f"unknown dataset {name!r}; known: "
                                 f"{', '.join(ORDER)}", dataset=plain(name), known=ORDER))
     return DATASETS[name]
@@ -174,16 +179,41 @@ class CsvRows:
                 if width == 1 and not cells[0].strip():
                     continue
                 yield reader.line_num, cells
-        except UnicodeDecodeError as exc:
-            line = reader.line_num + 1
-            raise FormatError(coded("not_utf8", f"the file is not valid UTF-8 (byte "
-                                    f"{exc.start} of a block near line {line})",
-                                    byte=exc.start, line=line), line, self.spec.name) from None
+        except UnicodeDecodeError:
+            line, byte = _first_bad_byte(self.stream)
+            raise FormatError(coded("not_utf8", f"the file is not valid UTF-8: line {line}, "
+                                    f"byte {byte} of the line", byte=byte, line=line),
+                              line, self.spec.name) from None
         except csv.Error as exc:
             raise FormatError(coded("malformed_csv", f"malformed CSV: {exc}", detail=str(exc)),
                               reader.line_num, self.spec.name) from None
         finally:
             text.detach()
+
+
+def _first_bad_byte(stream) -> tuple[int, int]:
+    """(line, byte of that line), both from 1, of the first byte of ``stream`` that is not
+    UTF-8. The text reader only knows the offset inside the block it was decoding, so the
+    file is read again from the start (uploads and files on disk can be)."""
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset = 1, 0, 0
+    for block in itertools.chain(iter(lambda: stream.read(1 << 16), b""), [None]):
+        pending = len(decoder.getstate()[0])  # the start of a character cut by the block
+        try:
+            decoder.decode(block or b"", final=block is None)
+        except UnicodeDecodeError as exc:
+            bad = offset - pending + exc.start
+            seen = (block or b"")[:max(bad - offset, 0)]  # a cut character holds no newline
+            line += seen.count(b"\n")
+            if b"\n" in seen:
+                line_start = offset + seen.rfind(b"\n") + 1
+            return line, bad - line_start + 1
+        line += block.count(b"\n")
+        if b"\n" in block:
+            line_start = offset + block.rfind(b"\n") + 1
+        offset += len(block)
+    raise AssertionError("the text reader found a byte that is not UTF-8; none is here")
 
 
 def _check_header(spec: Dataset, columns: list[str]) -> None:
@@ -227,7 +257,7 @@ def _json_integer(text: str) -> int:
 def parse_json(data: bytes | str) -> object:
     """JSON with exact decimals: numbers with a fraction become ``Decimal``, never float."""
     try:
-        return json.loads(data, parse_float=Decimal, parse_int=_json_integer)
+        document = json.loads(data, parse_float=Decimal, parse_int=_json_integer)
     except UnicodeDecodeError:
         raise FormatError(coded("json_not_utf8", "the document is not valid UTF-8")) from None
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -238,6 +268,30 @@ def parse_json(data: bytes | str) -> object:
             "invalid_json", f"not valid JSON (line {exc.lineno}, column {exc.colno}): "
             f"{exc.msg}", line=exc.lineno, column=exc.colno, detail=exc.msg),
             exc.lineno) from None
+    if _holds_lone_surrogate(document):
+        raise FormatError(coded("json_lone_surrogate", "not valid JSON for an import: a string "
+                                "holds an unpaired surrogate (U+D800 to U+DFFF), which has no "
+                                "UTF-8 form"))
+    return document
+
+
+def _holds_lone_surrogate(document: object) -> bool:
+    """Whether a string of the document holds half of a surrogate pair ("\\ud800"): JSON
+    lets it through, and no database can store it."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def json_datasets(document: object, dataset: str | None = None) -> list[tuple[str, list]]:

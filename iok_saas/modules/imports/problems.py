@@ -133,14 +133,16 @@ MESSAGES: dict[str, str] = {
                             "%(found)s."),
     "row_not_object": N_("Wiersz musi być obiektem JSON."),
     "unknown_dataset": N_("Nieznany zbiór danych %(dataset)s; dostępne: %(known)s."),
+    "dataset_not_text": N_("Nazwa zbioru danych musi być tekstem, np. „ledger”."),
     "csv_dataset_missing": N_("Plik CSV zawiera jeden zbiór danych: wskaż, który."),
     "empty_file": N_("Plik jest pusty; pierwsza linia musi zawierać nazwy kolumn."),
-    "not_utf8": N_("Plik nie jest zapisany w UTF-8 (bajt %(byte)s bloku w okolicy linii "
-                   "%(line)s)."),
+    "not_utf8": N_("Plik nie jest zapisany w UTF-8: linia %(line)s, bajt %(byte)s tej linii."),
     "malformed_csv": N_("Nieprawidłowy plik CSV: %(detail)s."),
     "bad_header": N_("Błędny nagłówek zbioru %(dataset)s: %(problems)s. Kolumny tego zbioru: "
                      "%(columns)s."),
     "json_not_utf8": N_("Dokument nie jest zapisany w UTF-8."),
+    "json_lone_surrogate": N_("Tekst w dokumencie JSON zawiera połowę pary zastępczej (znak "
+                              "z zakresu U+D800–U+DFFF), której nie da się zapisać w UTF-8."),
     "invalid_json": N_("To nie jest poprawny dokument JSON (linia %(line)s, kolumna "
                        "%(column)s)."),
     "json_too_deep": N_("Dokument JSON jest zbyt głęboko zagnieżdżony."),

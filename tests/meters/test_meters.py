@@ -286,6 +286,9 @@ def test_decimal_comma_and_unreadable_values(resident_client):
     assert "najwyżej 8 cyfr przed przecinkiem" in huge and "ujemny" not in huge
     assert "ujemny" in text(_post(client, meter_id, "-1"))
     assert "najwyżej trzy cyfry po przecinku" in text(_post(client, meter_id, "112,9001"))
+    for not_a_number in ("nan", "-Infinity"):  # refused before the checks of the value
+        answer = _post(client, meter_id, not_a_number)
+        assert answer.status_code == 200 and "Podaj liczbę" in text(answer), not_a_number
     assert _post(client, meter_id, " 112,9 ").status_code == 302
     assert str(readings(ZW, meter_id)[-1].value) == "112.900"
 

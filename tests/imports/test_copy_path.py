@@ -454,3 +454,44 @@ def test_a_first_file_with_blanks_around_a_cell_goes_the_usual_way(both):
     assert got == expected and got["rows"]["created"] == 1
     assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
     assert _stored(COPY) == _stored(MARSHMALLOW)
+
+
+# (case, file, read by the server's CSV reader?) — any other file is read by Python's, from
+# its first line again, and both give what the marshmallow path gives.
+GOOD = "F1," + ROW
+READERS = [
+    ("plain", LEDGER + GOOD + "F2,U1,2025-01-11,2025-01,payment,,Wpłata,-2.00\n", True),
+    ("CRLF line ends", (LEDGER + GOOD).replace("\n", "\r\n"), True),
+    ("no line end at the end", LEDGER + GOOD.rstrip("\n"), True),
+    ("a cell ending in 'ń' (shares a byte with a blank)", LEDGER + GOOD.replace(
+        "Opłata", "Poznań"), True),
+    ("blanks around a cell", LEDGER + GOOD.replace(",U1,", ", U1 ,"), True),
+    ("a no-break space ending the last cell", LEDGER + GOOD.replace("1.00", "1.00\u00a0"),
+     True),
+    ("errors in the rows", LEDGER + GOOD + "F2,U9,2025-02-30,2025-13,charge,,A,1.001\n", True),
+    ("a quoted cell", LEDGER + GOOD.replace("Opłata", '"Opłata, woda"'), False),
+    ("a quote inside a cell", LEDGER + GOOD.replace("Opłata", 'Op"łata'), False),
+    ("a blank line", LEDGER + GOOD + "\n" + GOOD.replace("F1", "F2"), False),
+    ("a blank line at the end", LEDGER + GOOD + "\n\n", False),
+    ("a line that ends COPY's data", LEDGER + GOOD + "\\.\n" + GOOD.replace("F1", "F2"),
+     False),
+    ("a cell too many", LEDGER + GOOD.replace("1.00", "1.00,x"), False),
+    ("a NUL", LEDGER + GOOD.replace("Opłata", "Op\x00łata"), False),
+    ("not UTF-8", LEDGER + GOOD.replace("Opłata", "Op\udcb3ata"), False),
+    ("a lone carriage return", LEDGER + GOOD.replace("Opłata", "Op\rłata"), False),
+    ("one column", "external_id\nF1\n", False),
+]
+
+
+def test_the_server_reads_plain_files_and_python_the_rest(both, monkeypatch):
+    app = both
+    plain = []
+    real = bulk.Staging._load_plain
+    monkeypatch.setattr(bulk.Staging, "_load_plain",
+                        lambda self, cursor: plain.append(real(self, cursor)) or plain[-1])
+    for case, content, read_by_server in READERS:
+        expected = _run(app, MARSHMALLOW, "ledger", content, copy=False)
+        got = _run(app, COPY, "ledger", content, copy=True)
+        assert plain.pop() is read_by_server, case
+        assert got == expected, case
+        assert _stored(COPY) == _stored(MARSHMALLOW), case

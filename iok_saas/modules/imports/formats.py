@@ -154,6 +154,23 @@ class CsvRows:
                 yield line, {name: value for name, value in zip(columns, cells, strict=True)
                              if value != ""}
 
+    def plain_header(self, line: bytes) -> list[str] | None:
+        """The column names of a first line that ``records`` would accept and that holds no
+        quote and no carriage return but its line end; else None (``records`` decides)."""
+        if b'"' in line or not line.endswith(b"\n") or b"\r" in line[:-2]:
+            return None
+        try:
+            cells = next(csv.reader([line.decode("utf-8-sig").rstrip("\r\n")]))
+        except (UnicodeDecodeError, csv.Error, StopIteration):
+            return None
+        columns = [name.strip() for name in cells]
+        try:
+            _check_header(self.spec, columns)
+        except FormatError:
+            return None
+        self.columns = columns
+        return columns
+
     def records(self) -> Iterator[tuple[int, list[str] | Coded]]:
         """``(line, cells)`` of every non-blank line after the header; a line with the
         wrong number of cells comes as ``(line, coded problem)``."""

@@ -511,8 +511,9 @@ def _may_have_blanks(text: bytes) -> bool:
     """False when no cell of these whole lines of a quote-free file (the byte before them
     included) starts or ends with whitespace; True may be wrong (a cell starting with
     '€' or ending with 'ń' shares a byte with a whitespace character), and the rows are
-    then checked one by one. One translate and four searches: measured at 1 M ledger rows,
-    about 0.1 s against 0.7 s for checking every cell in SQL."""
+    then checked one by one. One translate and five searches: measured at 1 M ledger rows,
+    0.45 s of the client's time, while the server parses the blocks already sent, against
+    0.69 s of the server's for checking every cell in SQL."""
     marked = text.translate(_blank_marks())
     # a lone carriage return never reaches here (the server refuses it): " \r" ends a line
     return b", " in marked or b" ," in marked or b"\n " in marked or b" \n" in marked \

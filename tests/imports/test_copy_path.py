@@ -14,6 +14,7 @@ NUL characters, quoted line breaks, the limits of every check of every dataset.
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -480,6 +481,8 @@ READERS = [
     ("not UTF-8", LEDGER + GOOD.replace("Opłata", "Op\udcb3ata"), False),
     ("a lone carriage return", LEDGER + GOOD.replace("Opłata", "Op\rłata"), False),
     ("one column", "external_id\nF1\n", False),
+    ("a cell longer than Python's csv reader takes", LEDGER + GOOD.replace(
+        "Opłata", "x" * (csv.field_size_limit() + 1)), False),
 ]
 
 

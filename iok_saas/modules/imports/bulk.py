@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # the importer that hands a dataset over (services.py imports
 
 COPY_BLOCK = 1 << 18  # characters (or bytes) of COPY data sent at a time
 HEADER_BYTES = 1 << 16  # a longer first line is read by Python's csv reader
+LINE_PIECE = 1 << 16  # COPY_BLOCK is a multiple: the pieces tile the file
 DIGITS, ZEROS = "'0123456789'", "'0000000000'"  # translate() masks: ASCII digits only
 BETWEEN_MONTHS = "COLLATE \"C\" BETWEEN '01' AND '12'"  # two ASCII digits, bytewise
 PYTHON_BATCH = 5000  # rows checked by marshmallow at a time
@@ -423,7 +424,7 @@ class Staging:
             with cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
                 lines, last, blanks = 0, b"\n", False
                 while block := stream.read(COPY_BLOCK):
-                    if b'"' in block:
+                    if b'"' in block or _may_have_long_cell(block):
                         raise NotPlain
                     lines += block.count(b"\n")
                     blanks = blanks or _may_have_blanks(last + block)
@@ -491,6 +492,14 @@ class Staging:
         if ext_index is not None and "\x00" not in cells[ext_index]:
             staged[ext_index] = _escape(cells[ext_index])
         return "\t".join(staged)
+
+
+def _may_have_long_cell(block: bytes) -> bool:
+    """True when a whole ``LINE_PIECE`` of the block has no line end: a cell longer than
+    Python's csv reader takes (``csv.field_size_limit()``, which it reports as malformed)
+    would span one; such a file is left to that reader."""
+    return any(block.find(b"\n", at, at + LINE_PIECE) < 0
+               for at in range(0, len(block) - LINE_PIECE + 1, LINE_PIECE))
 
 
 @cache

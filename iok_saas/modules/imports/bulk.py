@@ -398,8 +398,8 @@ class Staging:
     def _load_plain(self, cursor) -> bool:
         """A plain file, parsed by the server's own CSV reader: True when staged so.
 
-        Plain: a seekable stream, a header of two or more columns, no quote anywhere, and
-        every line one row — which the server proves by refusing a blank line, a wrong
+        Plain: a seekable stream, a header of two or more columns, no quote anywhere, no
+        line near Python's cell limit (``_may_have_long_cell``), and every line one row — which the server proves by refusing a blank line, a wrong
         number of cells, a byte that is not UTF-8, a NUL or a stray line end, and by
         taking as many rows as the file has lines (a line ``\\.`` ends its data early).
         Where Python's csv reader and PostgreSQL's could differ (a quote inside a cell,

@@ -399,9 +399,10 @@ class Staging:
         """A plain file, parsed by the server's own CSV reader: True when staged so.
 
         Plain: a seekable stream, a header of two or more columns, no quote anywhere, no
-        line near Python's cell limit (``_may_have_long_cell``), and every line one row — which the server proves by refusing a blank line, a wrong
-        number of cells, a byte that is not UTF-8, a NUL or a stray line end, and by
-        taking as many rows as the file has lines (a line ``\\.`` ends its data early).
+        line near Python's cell limit (``_may_have_long_cell``), and every line one row —
+        which the server proves by refusing a blank line, a wrong number of cells, a byte
+        that is not UTF-8, a NUL or a stray line end, and by taking as many rows as the
+        file has lines (a line ``\\.`` ends its data early).
         Where Python's csv reader and PostgreSQL's could differ (a quote inside a cell,
         a quoted line break) or the file is not plain, the staging is undone and the rows
         go through ``_stream``, from the start of the file. Measured at 1 M ledger rows

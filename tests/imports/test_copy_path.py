@@ -18,11 +18,13 @@ import csv
 import json
 
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import event, func, select, text
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.models import HousingRevision
 from iok_saas.modules.imports import bulk, services
+from iok_saas.modules.imports import schemas as S
 from iok_saas.modules.imports.formats import DATASETS, ORDER
 from iok_saas.modules.ledger.models import LedgerEntry
 from iok_saas.tenancy import cross_tenant, tenant_scope
@@ -410,6 +412,7 @@ def test_a_first_import_of_a_good_file_is_checked_and_written_in_one_statement(b
     assert got == expected and got["rows"]["created"] == 4
     assert (sql.count(ATTEMPT), sql.count(WRITE), sql.count(CHECKED)) == (1, 1, 0)
     assert _stored(COPY) == _stored(MARSHMALLOW)
+    assert _in_id_order(COPY) == _in_id_order(MARSHMALLOW) == ["L1", "L2", "L3", "L4"]
     changed = LEDGER_CSV.replace("412.30", "415.00") + \
         "L5,U1,2025-02-10,2025-02,payment,,Wpłata,-25.00\n"
     expected = _run(app, MARSHMALLOW, "ledger", changed, copy=False)
@@ -418,6 +421,15 @@ def test_a_first_import_of_a_good_file_is_checked_and_written_in_one_statement(b
     assert got == expected and (got["rows"]["updated"], got["rows"]["created"]) == (1, 1)
     assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
     assert _stored(COPY) == _stored(MARSHMALLOW)
+    assert _in_id_order(COPY) == _in_id_order(MARSHMALLOW)
+
+
+def _in_id_order(slug: str) -> list[str]:
+    """The ledger's external ids in the order the rows were written (a day's entries are
+    listed in that order)."""
+    with tenant_scope(tenant(slug)):
+        return list(db.session.scalars(select(LedgerEntry.external_id)
+                                       .order_by(LedgerEntry.id)))
 
 
 ROW = "U1,2025-01-10,2025-01,charge,,Opłata,1.00\n"
@@ -455,6 +467,15 @@ def test_a_first_file_with_blanks_around_a_cell_goes_the_usual_way(both):
     assert got == expected and got["rows"]["created"] == 1
     assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
     assert _stored(COPY) == _stored(MARSHMALLOW)
+    assert _in_id_order(COPY) == _in_id_order(MARSHMALLOW)
+
+
+def _in_id_order(slug: str) -> list[str]:
+    """The ledger's external ids in the order the rows were written (a day's entries are
+    listed in that order)."""
+    with tenant_scope(tenant(slug)):
+        return list(db.session.scalars(select(LedgerEntry.external_id)
+                                       .order_by(LedgerEntry.id)))
 
 
 # (case, file, read by the server's CSV reader?) — any other file is read by Python's, from
@@ -498,3 +519,27 @@ def test_the_server_reads_plain_files_and_python_the_rest(both, monkeypatch):
         assert plain.pop() is read_by_server, case
         assert got == expected, case
         assert _stored(COPY) == _stored(MARSHMALLOW), case
+
+
+LENGTH_CELLS = ["a", "ó", "ab", "óó", "a😀", "😀😀", "abc", "ąęó", "😀😀😀", "abcd", "ąęół",
+                "😀😀😀😀", "ó" * 8, "😀" * 8, "ó" * 9, "a" * 9]
+
+
+@pytest.mark.parametrize(("least", "most"), [(1, 3), (2, 3), (3, 8), (None, 2)])
+def test_length_checks_count_characters_as_marshmallow_does(ctx, least, most):
+    """The SQL reads a cell's bytes first and counts its characters only when the bytes
+    cannot settle it (a character is 1-4 bytes): cells of 1-, 2- and 4-byte characters
+    at and around each limit must pass or fail as marshmallow has them."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's (CI runs this suite on PostgreSQL too)")
+    fld = S.Text(validate=S.Length(min=least, max=most))
+    (condition, _message), = bulk._field_plan("cell", fld, "cell").checks
+    check = text(f"SELECT {bulk._fill(condition, 0)} FROM "  # noqa: S608 — the plan's SQL
+                 "(SELECT CAST(:cell AS text) AS raw_0) s")
+    for cell in LENGTH_CELLS:
+        try:
+            fld.deserialize(cell)
+            refused = False
+        except ValidationError:
+            refused = True
+        assert db.session.scalar(check, {"cell": cell}) is refused, (cell, least, most)

@@ -124,6 +124,7 @@ class FieldPlan:
     value: str
     checks: list[tuple[str, Coded]] = field(default_factory=list)
     python: str = "false"
+    by_value: bool = False  # checked once per distinct cell: dates, few and costly to check
     shape: str | None = None  # ``@shape@``: computed once, for the checks and ``number``
     number: str | None = None  # how ``@num@`` is computed, for number fields
 
@@ -138,7 +139,7 @@ def _field_plan(name: str, fld, column: str) -> FieldPlan:
         plan = _text_plan(name, fld, column, validators)
     elif kind is S.Period:
         plan = FieldPlan(name, column, "date", "make_date(substr(@c@, 1, 4)::integer, "
-                         "substr(@c@, 6, 2)::integer, 1)")
+                         "substr(@c@, 6, 2)::integer, 1)", by_value=True)
         plan.shape = f"translate(@c@, {DIGITS}, {ZEROS})"
         shape = "@shape@ = '0000-00'"
         plan.checks.append((f"NOT ({shape} AND substr(@c@, 6, 2) {BETWEEN_MONTHS} "
@@ -155,7 +156,7 @@ def _field_plan(name: str, fld, column: str) -> FieldPlan:
                  "extract(day FROM make_date(substr(@c@, 1, 4)::integer, "
                  "substr(@c@, 6, 2)::integer, 1) + interval '1 month - 1 day')::integer "
                  "ELSE false END")
-        plan = FieldPlan(name, column, "date", "")
+        plan = FieldPlan(name, column, "date", "", by_value=True)
         plan.shape = f"translate(@c@, {DIGITS}, {ZEROS})"
         shape = "@shape@ = '0000-00-00'"
         plan.value = ("make_date(substr(@c@, 1, 4)::integer, substr(@c@, 6, 2)::integer, "
@@ -170,7 +171,10 @@ def _field_plan(name: str, fld, column: str) -> FieldPlan:
         plan.checks.append((f"abs(@num@) >= {_sql_number(fld.limit)}",
                             _message(lambda: fld.deserialize(str(fld.limit)))))
         tiny = "0." + "0" * fld.max_places + "1"
-        plan.checks.append((f"round(@num@, {fld.max_places}) <> @num@",
+        # Only a number with more decimals than allowed can change when rounded: scale()
+        # reads that off the value, round() is computed for those alone.
+        plan.checks.append((f"scale(@num@) > {fld.max_places} AND "
+                            f"round(@num@, {fld.max_places}) <> @num@",
                             _message(lambda: fld.deserialize(tiny))))
         plan.python = "@num@ IS NULL"  # "1e3", "1_000", "NaN": Python decides
     elif kind is S.WholeNumber:
@@ -212,11 +216,15 @@ def _text_plan(name: str, fld, column: str, validators) -> FieldPlan:
     for validator in validators:
         if isinstance(validator, validate.Length) and validator.equal is None:
             parts = []
+            # A character is 1-4 bytes: octet_length (free) settles most cells alone.
             if validator.min is not None:
-                parts.append(f"char_length(@c@) < {int(validator.min)}")
+                least = int(validator.min)
+                parts.append(f"octet_length(@c@) < {least} OR octet_length(@c@) < "
+                             f"{4 * least} AND char_length(@c@) < {least}")
                 sample = "x" * (validator.min - 1)
             if validator.max is not None:
-                parts.append(f"char_length(@c@) > {int(validator.max)}")
+                most = int(validator.max)
+                parts.append(f"octet_length(@c@) > {most} AND char_length(@c@) > {most}")
                 sample = "x" * (validator.max + 1)
             message = _message(lambda s=sample: fld.deserialize(s))
             plan.checks.append((f"({' OR '.join(parts)})", message))
@@ -556,31 +564,26 @@ def checked_select(plan: Plan, where: str, trusted: bool = False) -> str:
 
     Fenced layers (OFFSET 0 keeps PostgreSQL from folding them into one and so computing
     a shape or number once per use): cells and shapes, numbers, errors, typed values; then
-    the schema's rules and the references, resolved against this tenant's rows.
+    the schema's rules and the references, resolved against this tenant's rows. A field
+    ``by_value`` is checked once per distinct cell (``_by_value``) and joined in.
     ``trusted`` rows were found valid by marshmallow (and staged in canonical form): only
     their values are read, and repeats and references checked.
     """
     fields = plan.fields
+    joined = set() if trusted else {i for i, f in enumerate(fields) if f.by_value}
+    inline = [(i, f) for i, f in enumerate(fields) if i not in joined]
     cells = ", ".join(f'"r_{f.name}" AS raw_{i}' for i, f in enumerate(fields))
-    shapes = "".join(", " + f.shape.replace("@c@", f'"r_{f.name}"') + f" AS shape_{i}"
-                     for i, f in enumerate(fields) if f.shape)
-    numbers = "".join(f", {_fill(f.number, i)} AS num_{i}" for i, f in enumerate(fields)
-                      if f.number)
-    errors, python = [], []
-    for i, f in enumerate(fields):
-        whens = [f"WHEN {_missing(i)} THEN {0 if f.name in plan.required else 'NULL'}"]
-        whens += [f"WHEN {_fill(condition, i)} THEN {k + 1}"
-                  for k, (condition, _message) in enumerate(f.checks)]
-        errors.append(f"NULL::smallint AS e_{i}" if trusted
-                      else f"CASE {' '.join(whens)} END::smallint AS e_{i}")
-        python.append(f"false AS p_{i}" if trusted
-                      else f"(NOT {_missing(i)} AND {_fill(f.python, i)}) AS p_{i}")
-    values = []
-    for i, f in enumerate(fields):
-        values.append(
-            f"CASE WHEN e_{i} IS NULL AND NOT p_{i} THEN CASE WHEN {_missing(i)} THEN "
-            f"CAST(:d_{i} AS {f.sql_type}) ELSE ({_fill(f.value, i)})::{f.sql_type} END "
-            f"END AS v_{f.name}")
+    lookups = "".join(f", k_{i}.e_{i}, k_{i}.p_{i}, k_{i}.t_{i}" for i in sorted(joined))
+    joins = "".join(f" JOIN ({_by_value(plan, i, fields[i], where)}) k_{i} ON "
+                    f"k_{i}.key_{i} = coalesce(\"r_{fields[i].name}\", '')"
+                    for i in sorted(joined))
+    if trusted:
+        checks = [f"NULL::smallint AS e_{i}, false AS p_{i}" for i, _f in inline]
+    else:
+        checks = [f"{_error_case(plan, i, f)} AS e_{i}, {_python_flag(i, f)} AS p_{i}"
+                  for i, f in inline]
+    values = [f"t_{i} AS v_{f.name}" if i in joined else f"{_typed_value(i, f)} AS v_{f.name}"
+              for i, f in enumerate(fields)]
     flags = " OR ".join(f"p_{i}" for i in range(len(fields)))
     no_field_error = " AND ".join(f"e_{i} IS NULL" for i in range(len(fields)))
     if plan.rules and not trusted:
@@ -589,20 +592,69 @@ def checked_select(plan: Plan, where: str, trusted: bool = False) -> str:
         rule = f"CASE WHEN {no_field_error} THEN CASE {whens} END END::smallint"
     else:
         rule = "NULL::smallint"
-    ids, joins = [], []
+    ids, references = [], []
     for name, target in plan.spec.references.items():
         table = _table(target)
         ids.append(f", t_{name}.id AS id_{name}")
-        joins.append(f'LEFT JOIN "{table}" t_{name} ON t_{name}.tenant_id = :tenant '
-                     f"AND t_{name}.external_id = d.v_{name}")
+        references.append(f'LEFT JOIN "{table}" t_{name} ON t_{name}.tenant_id = :tenant '
+                          f"AND t_{name}.external_id = d.v_{name}")
     error_columns = ", ".join(f"e_{i}" for i in range(len(fields)))
     return (
         f"SELECT d.*, {rule} AS e_rule{''.join(ids)} FROM ("
         f"SELECT row_no, ({flags}) AS py, {error_columns}, {', '.join(values)} FROM ("
-        f"SELECT b.*, {', '.join(errors)}, {', '.join(python)} FROM ("
-        f"SELECT a.*{numbers} FROM ("
-        f"SELECT row_no, {cells}{shapes} FROM {STAGE} WHERE {where} OFFSET 0"
-        f") a OFFSET 0) b OFFSET 0) c OFFSET 0) d {' '.join(joins)}")
+        f"SELECT b.*{''.join(', ' + c for c in checks)} FROM ("
+        f"SELECT a.*{_numbers(inline)} FROM ("
+        f"SELECT row_no, {cells}{_shapes(inline)}{lookups} FROM {STAGE}{joins} "
+        f"WHERE {where} OFFSET 0"
+        f") a OFFSET 0) b OFFSET 0) c OFFSET 0) d {' '.join(references)}")
+
+
+def _by_value(plan: Plan, index: int, f: FieldPlan, where: str) -> str:
+    """One field's error, flag and typed value (``e_``, ``p_``, ``t_``) for each distinct
+    cell of the rows ``where`` picks, keyed by the cell (``key_``; a NULL cell is keyed
+    as empty: both are missing, and a join cannot match NULL). The same layers as
+    ``checked_select``, for one field."""
+    pair = [(index, f)]
+    return (
+        f"SELECT raw_{index} AS key_{index}, e_{index}, p_{index}, "
+        f"{_typed_value(index, f)} AS t_{index} FROM ("
+        f"SELECT b.*, {_error_case(plan, index, f)} AS e_{index}, "
+        f"{_python_flag(index, f)} AS p_{index} FROM ("
+        f"SELECT a.*{_numbers(pair)} FROM ("
+        f'SELECT "r_{f.name}" AS raw_{index}{_shapes(pair)} FROM ('
+        f'SELECT DISTINCT coalesce("r_{f.name}", \'\') AS "r_{f.name}" FROM {STAGE} '
+        f"WHERE {where}) s OFFSET 0) a OFFSET 0) b OFFSET 0) c")
+
+
+def _shapes(pairs) -> str:
+    return "".join(", " + f.shape.replace("@c@", f'"r_{f.name}"') + f" AS shape_{i}"
+                   for i, f in pairs if f.shape)
+
+
+def _numbers(pairs) -> str:
+    return "".join(f", {_fill(f.number, i)} AS num_{i}" for i, f in pairs if f.number)
+
+
+def _error_case(plan: Plan, index: int, f: FieldPlan) -> str:
+    """The number of the field's first failed check (0: missing, but required), or NULL."""
+    whens = [f"WHEN {_missing(index)} THEN {0 if f.name in plan.required else 'NULL'}"]
+    whens += [f"WHEN {_fill(condition, index)} THEN {k + 1}"
+              for k, (condition, _message) in enumerate(f.checks)]
+    return f"CASE {' '.join(whens)} END::smallint"
+
+
+def _python_flag(index: int, f: FieldPlan) -> str:
+    """True when marshmallow must decide the cell."""
+    if f.python == "false":
+        return "false"
+    return f"(NOT {_missing(index)} AND {_fill(f.python, index)})"
+
+
+def _typed_value(index: int, f: FieldPlan) -> str:
+    """The typed value (the default when missing); NULL after an error or a flag."""
+    return (f"CASE WHEN e_{index} IS NULL AND NOT p_{index} THEN CASE WHEN {_missing(index)} "
+            f"THEN CAST(:d_{index} AS {f.sql_type}) ELSE ({_fill(f.value, index)})::"
+            f"{f.sql_type} END END")
 
 
 def _table(dataset: str) -> str:

@@ -12,7 +12,8 @@ in SQL. The steps, all inside the import's transaction:
 2. one statement turns the raw cells into typed values and, per field, the index of the
    first failed check; the checks and their messages are generated from the schema's
    fields, validators and hooks (``FieldPlan``, ``SCHEMA_RULES``), the messages taken from
-   marshmallow itself, so both paths word an error identically;
+   marshmallow itself, so both paths word an error identically; a date field is checked
+   once per distinct cell (a ledger of a million rows holds a few thousand dates);
 3. rows the SQL does not decide go through the marshmallow schema itself, a batch at a
    time — rare, and exact by construction: a cell with blanks around it, a NUL character,
    a number written "1e3" or "1_000", a date that is not plain YYYY-MM-DD, non-ASCII
@@ -568,6 +569,10 @@ def checked_select(plan: Plan, where: str, trusted: bool = False) -> str:
     ``by_value`` is checked once per distinct cell (``_by_value``) and joined in.
     ``trusted`` rows were found valid by marshmallow (and staged in canonical form): only
     their values are read, and repeats and references checked.
+
+    Measured at 1 M ledger rows (bench/import_ledger.py, bench/README.md): the two date
+    fields checked per row cost about 1.3 s of the first import's INSERT; by value, the
+    import went from 14.6-14.9 s to 13.3-14.1 s and the re-import from 7.3-7.6 s to 6.1 s.
     """
     fields = plan.fields
     joined = set() if trusted else {i for i, f in enumerate(fields) if f.by_value}

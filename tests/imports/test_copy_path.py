@@ -273,6 +273,14 @@ def _stored(slug: str) -> dict[str, list[tuple]]:
     return state
 
 
+def _in_id_order(slug: str) -> list[str]:
+    """The ledger's external ids in the order the rows were written (a day's entries are
+    listed in that order)."""
+    with tenant_scope(tenant(slug)):
+        return list(db.session.scalars(select(LedgerEntry.external_id)
+                                       .order_by(LedgerEntry.id)))
+
+
 @pytest.fixture
 def both(synced, ctx):
     if db.engine.dialect.name != "postgresql":
@@ -424,14 +432,6 @@ def test_a_first_import_of_a_good_file_is_checked_and_written_in_one_statement(b
     assert _in_id_order(COPY) == _in_id_order(MARSHMALLOW)
 
 
-def _in_id_order(slug: str) -> list[str]:
-    """The ledger's external ids in the order the rows were written (a day's entries are
-    listed in that order)."""
-    with tenant_scope(tenant(slug)):
-        return list(db.session.scalars(select(LedgerEntry.external_id)
-                                       .order_by(LedgerEntry.id)))
-
-
 ROW = "U1,2025-01-10,2025-01,charge,,Opłata,1.00\n"
 # First ledger files the one statement refuses: the usual path then reports (or, for the
 # last, imports) them as the marshmallow path does.
@@ -468,14 +468,6 @@ def test_a_first_file_with_blanks_around_a_cell_goes_the_usual_way(both):
     assert (sql.count(ATTEMPT), sql.count(CHECKED)) == (0, 1)
     assert _stored(COPY) == _stored(MARSHMALLOW)
     assert _in_id_order(COPY) == _in_id_order(MARSHMALLOW)
-
-
-def _in_id_order(slug: str) -> list[str]:
-    """The ledger's external ids in the order the rows were written (a day's entries are
-    listed in that order)."""
-    with tenant_scope(tenant(slug)):
-        return list(db.session.scalars(select(LedgerEntry.external_id)
-                                       .order_by(LedgerEntry.id)))
 
 
 # (case, file, read by the server's CSV reader?) — any other file is read by Python's, from

@@ -15,6 +15,7 @@ from sqlalchemy import (
     create_engine,
 )
 
+from iok_saas.config import REPO_ROOT
 from iok_saas.distribution import distribution_report
 
 
@@ -26,19 +27,26 @@ def test_the_report_names_todays_blockers_and_the_reference_tables(app):
     result = run(app)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    # Primary keys are `id` alone, delivery keys unique across tenants, foreign keys by id.
+    # Primary keys are `id` alone, delivery keys unique across tenants.
     assert "  unit: primary key (id) does not include tenant_id" in lines
     assert ("  outbox_message: unique uq_outbox_message_delivery_key (delivery_key) does not "
             "include tenant_id") in lines
-    assert ("  meter: foreign key (unit_id) -> unit(id) does not include tenant_id on "
-            "both sides") in lines
-    # The ledger's key to its unit is already co-located: (tenant_id, unit_id).
-    assert not any(line.startswith("  ledger_entry: foreign key") for line in lines)
+    # Every key between tenant tables is co-located: (tenant_id, x_id) -> x(tenant_id, id).
+    assert not any(": foreign key " in line for line in lines)
+    assert not any(line.startswith("  fault_photo: unique") for line in lines)
     assert any(line.startswith("  tenant: referenced by ") for line in lines)
     # Platform tables are never offered for distribution, even those with a tenant_id.
     assert not any(line.startswith(("  tenant_host:", "  platform_audit_event:"))
                    for line in lines)
     assert lines[-1].startswith("Summary: ") and "blocked" in lines[-1]
+
+
+def test_the_deploy_readme_quotes_the_report_as_it_is(app):
+    """deploy/README.md quotes the report for its migration path: a new table or key that
+    changes it must change the quote too."""
+    readme = (REPO_ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    quoted = readme.split("Today it says:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert quoted == run(app).output
 
 
 def test_strict_fails_while_anything_blocks(app):

@@ -130,20 +130,41 @@ def test_inserting_a_row_for_another_tenant_fails(rls_app):
                           "VALUES (:t, 'X1', 'Obcy', 'Wpis')"), {"t": kuzniki.id})
 
 
-def test_a_ledger_entry_cannot_point_at_another_tenants_unit(rls_app):
-    """Beneath scoping and RLS, the ledger's key (tenant_id, unit_id) -> unit(tenant_id, id)
-    refuses an entry of one tenant booked on another tenant's flat."""
+# A row of each kind, pointing at a parent row (``:p``) of the table named first.
+ROWS_WITH_A_PARENT = {
+    "ledger_entry": ("unit", "INSERT INTO ledger_entry (tenant_id, external_id, unit_id, "
+                     "booking_date, period, kind, title, amount) VALUES (:t, :x, :p, "
+                     "'2026-11-05', '2026-11-01', 'charge', 'Opłata', 10.00)"),
+    "unit_share": ("unit", "INSERT INTO unit_share (tenant_id, external_id, unit_id, share) "
+                   "VALUES (:t, :x, :p, 0.5)"),
+    "charge_notice": ("unit", "INSERT INTO charge_notice (tenant_id, external_id, unit_id, "
+                      "period, due_day) VALUES (:t, :x, :p, '2026-11-01', 15)"),
+    "meter": ("unit", "INSERT INTO meter (tenant_id, external_id, unit_id, serial_number, kind) "
+              "VALUES (:t, :x, :p, 'WM-1', 'cold_water')"),
+    "title": ("person", "INSERT INTO title (tenant_id, external_id, person_id, unit_id, kind, "
+              "valid_from) SELECT :t, :x, :p, id, 'owner', '2026-01-01' FROM unit"),
+    "notice_consent": ("resident_account", "INSERT INTO notice_consent (tenant_id, account_id, "
+                       "version, given_at) VALUES (:t, :p, :x, now())"),
+    "email_change": ("resident_account", "INSERT INTO email_change (tenant_id, account_id, "
+                     "token_hash, new_email, requested_at, expires_at) VALUES (:t, :p, :x, "
+                     "'nowy@example.org', now(), now() + interval '1 day')"),
+}
+
+
+@pytest.mark.parametrize("table", sorted(ROWS_WITH_A_PARENT))
+def test_a_row_cannot_point_at_another_tenants_parent(rls_app, table):
+    """Beneath scoping and RLS, a co-located key (tenant_id, x_id) -> x(tenant_id, id)
+    refuses a row of one tenant that points at another tenant's flat, person or account."""
+    parent, insert = ROWS_WITH_A_PARENT[table]
+    parent_id = text(f"SELECT id FROM {parent}")  # noqa: S608 — a name from the table above
     brzeg, kuzniki = tenant("brzeg"), tenant("kuzniki")
     with tenant_scope(kuzniki), db.engine.connect() as conn:
-        foreign_unit = conn.execute(text("SELECT id FROM unit")).scalar_one()
-    entry = ("INSERT INTO ledger_entry (tenant_id, external_id, unit_id, booking_date, period, "
-             "kind, title, amount) VALUES (:t, :x, :u, '2026-11-05', '2026-11-01', 'charge', "
-             "'Opłata', 10.00)")
+        foreign = conn.execute(parent_id).scalar_one()
     with tenant_scope(brzeg), db.engine.connect() as conn:
-        own_unit = conn.execute(text("SELECT id FROM unit")).scalar_one()
-        conn.execute(text(entry), {"t": brzeg.id, "x": "L1", "u": own_unit})
-        with pytest.raises(IntegrityError, match="fk_ledger_entry_tenant_id_unit"):
-            conn.execute(text(entry), {"t": brzeg.id, "x": "L2", "u": foreign_unit})
+        own = conn.execute(parent_id).scalar_one()
+        conn.execute(text(insert), {"t": brzeg.id, "x": "R1", "p": own})
+        with pytest.raises(IntegrityError, match=f"fk_{table}_tenant_id_{parent}"):
+            conn.execute(text(insert), {"t": brzeg.id, "x": "R2", "p": foreign})
 
 
 def test_the_ledger_keys_check_finds_the_flat_by_the_whole_key(rls_app):

@@ -16,9 +16,11 @@ import weakref
 
 from sqlalchemy import (
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     TableClause,
     TextClause,
+    UniqueConstraint,
     bindparam,
     event,
     inspect,
@@ -50,6 +52,19 @@ def tenant_id_column(*, indexed: bool = True, keyed: bool = True) -> Mapped[int]
     co-located foreign key (tenant_id, x_id) already ties the row to its tenant."""
     key = (ForeignKey("tenant.id", ondelete="CASCADE"),) if keyed else ()
     return mapped_column(*key, index=indexed, nullable=False)
+
+
+def colocated_key(column: str, target: str) -> ForeignKeyConstraint:
+    """``(tenant_id, column) -> target(tenant_id, id)``: the row it points at is this
+    tenant's, checked by PostgreSQL itself (a wall beneath scoping and RLS), and the key
+    is one Citus accepts between co-located tables (``flask db distribution-check``).
+    ``target`` declares ``referable_by_tenant()`` among its table arguments."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"])
+
+
+def referable_by_tenant() -> UniqueConstraint:
+    """The unique ``(tenant_id, id)`` that a ``colocated_key`` refers to."""
+    return UniqueConstraint("tenant_id", "id")
 
 
 class TenantScoped:

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from iok_saas.extensions import db
 from iok_saas.modules.auth.models import RESIDENT
 from iok_saas.modules.housing.models import Person
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key, referable_by_tenant
 from iok_saas.timeutil import utcnow
 
 # Account states; every transition is audited.
@@ -23,11 +23,12 @@ STATES = (PENDING, MUST_CHANGE, ACTIVE, BLOCKED, REVOKED)
 
 class ResidentAccount(UserMixin, TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "login"),
-                      UniqueConstraint("tenant_id", "person_id"))
+                      UniqueConstraint("tenant_id", "person_id"), referable_by_tenant(),
+                      colocated_key("person_id", "person"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(40))
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    person_id: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # The initial password's expiry (None once the resident chose their own).
@@ -61,8 +62,10 @@ class ResidentAccount(UserMixin, TenantScoped, db.Model):
 class AccountBlock(TenantScoped, db.Model):
     """Why and by whom an account was blocked, and how the block ended."""
 
+    __table_args__ = (colocated_key("account_id", "resident_account"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    account_id: Mapped[int] = mapped_column(index=True)
     trigger: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(500))
@@ -78,10 +81,11 @@ class EmailChange(TenantScoped, db.Model):
     to the new address is opened: the link's token is kept only as its SHA-256, works once
     and expires; a newer request, a changed address or a block voids it."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),
+                      colocated_key("account_id", "resident_account"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    account_id: Mapped[int] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64))
     old_email: Mapped[str | None] = mapped_column(String(254))
     new_email: Mapped[str] = mapped_column(String(254))

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
 from iok_saas.modules.housing.models import Association
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key, referable_by_tenant
 from iok_saas.timeutil import utcnow
 
 
 class Announcement(TenantScoped, db.Model):
     """A manager's announcement: for the whole tenant, or for chosen buildings only."""
+
+    __table_args__ = (referable_by_tenant(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -31,10 +33,14 @@ class Announcement(TenantScoped, db.Model):
 class AnnouncementTarget(TenantScoped, db.Model):
     """A building (association) an announcement is limited to; none means everyone."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id"), index=True)
-    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"))
+    __table_args__ = (colocated_key("announcement_id", "announcement"),
+                      colocated_key("association_id", "association"))
 
-    association: Mapped[Association] = relationship()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(index=True)
+    association_id: Mapped[int]
+
+    # Both keys carry tenant_id: each relationship would set it, to the same tenant's id.
+    association: Mapped[Association] = relationship(overlaps="targets")
 
 

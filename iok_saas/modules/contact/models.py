@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key
 from iok_saas.timeutil import utcnow
 
 SUBMITTED = "submitted"
@@ -18,9 +18,12 @@ STATES = (SUBMITTED, DONE, REJECTED)
 class ContactCorrection(TenantScoped, db.Model):
     """A resident's request to correct the contact data the manager holds about them."""
 
+    __table_args__ = (colocated_key("account_id", "resident_account"),
+                      colocated_key("person_id", "person"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    account_id: Mapped[int] = mapped_column(index=True)
+    person_id: Mapped[int]
     # Field name -> the value the resident asks for (only the fields they changed).
     requested: Mapped[dict] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key, referable_by_tenant
 from iok_saas.timeutil import utcnow
 
 PUBLIC = "public"
@@ -21,6 +21,8 @@ AUDIENCES = (PUBLIC, RESIDENTS, MEMBERS, OWNERS)
 class Document(TenantScoped, db.Model):
     """One document (a resolution, the statute…) whatever its versions; who may read it."""
 
+    __table_args__ = (referable_by_tenant(), colocated_key("association_id", "association"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
@@ -29,7 +31,7 @@ class Document(TenantScoped, db.Model):
     valid_until: Mapped[date | None]
     audience: Mapped[str] = mapped_column(String(16))
     # The association whose owners may read it (audience "owners" only).
-    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"))
+    association_id: Mapped[int | None]
     published_at: Mapped[datetime]
     email_audience: Mapped[bool] = mapped_column(default=False)
     emailed_at: Mapped[datetime | None]
@@ -48,10 +50,11 @@ class Document(TenantScoped, db.Model):
 class DocumentVersion(TenantScoped, db.Model):
     """A file of a document; the highest number is current, the older ones stay readable."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "document_id", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "document_id", "number"),
+                      colocated_key("document_id", "document"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    document_id: Mapped[int] = mapped_column(index=True)
     number: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
@@ -66,8 +69,9 @@ class DocumentVersion(TenantScoped, db.Model):
 class DocumentVisit(TenantScoped, db.Model):
     """When a resident last opened the library: later documents are marked new."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "account_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "account_id"),
+                      colocated_key("account_id", "resident_account"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"))
+    account_id: Mapped[int]
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
 from iok_saas.modules.accounts.models import ResidentAccount
 from iok_saas.modules.housing.models import Person
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key
 from iok_saas.timeutil import utcnow
 
 ACCESS = "access"
@@ -34,7 +34,9 @@ REVOCATION_REVIEW = "revocation_review"   # the one step of a revocation applica
 
 class Application(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "number"),
-                      Index("ix_application_tenant_state", "tenant_id", "state"))
+                      Index("ix_application_tenant_state", "tenant_id", "state"),
+                      colocated_key("person_id", "person"),
+                      colocated_key("account_id", "resident_account"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32))
@@ -62,9 +64,8 @@ class Application(TenantScoped, db.Model):
     applicant_note: Mapped[str | None] = mapped_column(String(500))
     entered_by: Mapped[str | None] = mapped_column(String(200))
 
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("resident_account.id"),
-                                                   index=True)
+    person_id: Mapped[int | None] = mapped_column(index=True)
+    account_id: Mapped[int | None] = mapped_column(index=True)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     correction_note: Mapped[str | None] = mapped_column(String(500))
 
@@ -91,7 +92,8 @@ class Application(TenantScoped, db.Model):
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person | None] = relationship()
-    account: Mapped[ResidentAccount | None] = relationship()
+    # Both keys carry tenant_id: each relationship would set it, to the same tenant's id.
+    account: Mapped[ResidentAccount | None] = relationship(overlaps="person")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy import String, UniqueConstraint, and_, or_
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped, tenant_id_column
+from iok_saas.tenancy import TenantScoped, colocated_key, referable_by_tenant, tenant_id_column
 from iok_saas.timeutil import utcnow
 
 RESIDENTIAL = "residential"
@@ -18,7 +18,7 @@ TITLE_KINDS = ("owner", "tenant", "member")
 class Association(TenantScoped, db.Model):
     """A homeowners' association (wspólnota) or a building/estate of a cooperative."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"), referable_by_tenant())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
@@ -31,9 +31,9 @@ class Association(TenantScoped, db.Model):
 
 
 class Unit(TenantScoped, db.Model):
-    # (tenant_id, id) is what co-located foreign keys refer to (the ledger's).
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
-                      UniqueConstraint("tenant_id", "id"))
+    # (tenant_id, id) is what co-located foreign keys refer to (the ledger's, and others).
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"), referable_by_tenant(),
+                      colocated_key("association_id", "association"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Overrides the mixin's column without its index: both unique keys above lead with
@@ -41,7 +41,7 @@ class Unit(TenantScoped, db.Model):
     # ledger row (a plan without statistics scanned the tenant's units for the id).
     tenant_id: Mapped[int] = tenant_id_column(indexed=False)
     external_id: Mapped[str] = mapped_column(String(64))
-    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), index=True)
+    association_id: Mapped[int] = mapped_column(index=True)
     street: Mapped[str] = mapped_column(String(200))
     building_number: Mapped[str] = mapped_column(String(20))
     unit_number: Mapped[str | None] = mapped_column(String(20))
@@ -64,7 +64,7 @@ def unit_label(street: str, building_number: str, unit_number: str | None, city:
 
 
 class Person(TenantScoped, db.Model):
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"), referable_by_tenant())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
@@ -84,18 +84,20 @@ class Person(TenantScoped, db.Model):
 class Title(TenantScoped, db.Model):
     """A person's legal title to a unit (owner, tenant, member), valid over a period."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("person_id", "person"), colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    person_id: Mapped[int] = mapped_column(index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(16))
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
 
     person: Mapped[Person] = relationship(back_populates="titles")
-    unit: Mapped[Unit] = relationship()
+    # Both keys carry tenant_id: each relationship would set it, to the same tenant's id.
+    unit: Mapped[Unit] = relationship(overlaps="person,titles")
 
     @hybrid_method
     def current_on(self, day: date) -> bool:

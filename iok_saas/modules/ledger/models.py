@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped, tenant_id_column
+from iok_saas.tenancy import TenantScoped, colocated_key, tenant_id_column
 
 CHARGE = "charge"
 PAYMENT = "payment"
@@ -34,8 +34,7 @@ class LedgerEntry(TenantScoped, db.Model):
                       # One co-located key instead of two single-column ones: the unit must be
                       # this tenant's (a wall beneath scoping and RLS), the tenant follows from
                       # the unit, and an import pays one trigger check a row, not two.
-                      ForeignKeyConstraint(["tenant_id", "unit_id"],
-                                           ["unit.tenant_id", "unit.id"]))
+                      colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Overrides the mixin's column: no key of its own to tenant (the unit's key implies it)
@@ -60,11 +59,12 @@ class ChargeSchedule(TenantScoped, db.Model):
     the tenant's policy says to simulate them.
     """
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
     component: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal]

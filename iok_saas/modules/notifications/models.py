@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key, referable_by_tenant
 from iok_saas.timeutil import utcnow
 
 PENDING = "pending"
@@ -18,7 +18,8 @@ FAILED = "failed"   # gave up after MAX_ATTEMPTS; visible to staff and the opera
 class OutboxMessage(TenantScoped, db.Model):
     """One e-mail, rendered when queued; ``delivery_key`` doubles as its Message-ID."""
 
-    __table_args__ = (Index("ix_outbox_message_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_message_due", "state", "next_attempt_at"),
+                      referable_by_tenant())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -43,8 +44,10 @@ class OutboxMessage(TenantScoped, db.Model):
 class OutboxAttachment(TenantScoped, db.Model):
     """A file sent with an outbox message (e.g. a notice PDF), stored with it until sent."""
 
+    __table_args__ = (colocated_key("message_id", "outbox_message"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
+    message_id: Mapped[int] = mapped_column(index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key
 from iok_saas.timeutil import utcnow
 
 SUBMITTED = "submitted"
@@ -24,11 +24,13 @@ class OccupantsChange(TenantScoped, db.Model):
         Index("uq_occupants_change_one_pending", "tenant_id", "unit_id", unique=True,
               sqlite_where=text("state = 'submitted'"),
               postgresql_where=text("state = 'submitted'")),
+        colocated_key("unit_id", "unit"),
+        colocated_key("account_id", "resident_account"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("resident_account.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
+    account_id: Mapped[int] = mapped_column(index=True)
     occupants: Mapped[int]
     effective_from: Mapped[date]
     note: Mapped[str | None] = mapped_column(Text)

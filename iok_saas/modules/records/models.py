@@ -6,21 +6,22 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iok_saas.extensions import db
-from iok_saas.tenancy import TenantScoped
+from iok_saas.tenancy import TenantScoped, colocated_key
 
 
 class Membership(TenantScoped, db.Model):
     """A person's membership of the cooperative: entry contribution and membership share."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("person_id", "person"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(index=True)
     member_number: Mapped[str | None] = mapped_column(String(40))
     member_since: Mapped[date]
     member_until: Mapped[date | None]
@@ -39,11 +40,12 @@ class Membership(TenantScoped, db.Model):
 
 
 class CourtCase(TenantScoped, db.Model):
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
     case_number: Mapped[str] = mapped_column(String(60))
     court: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
@@ -60,11 +62,12 @@ class CourtCase(TenantScoped, db.Model):
 class LandCost(TenantScoped, db.Model):
     """A unit's share of the cost of buying the land under its building."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
     description: Mapped[str] = mapped_column(String(300))
     amount: Mapped[Decimal]
     paid: Mapped[Decimal]
@@ -79,11 +82,12 @@ class LandCost(TenantScoped, db.Model):
 class ServiceCharge(TenantScoped, db.Model):
     """A sale or purchase of another service (invoice or note) tied to a unit."""
 
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),
+                      colocated_key("unit_id", "unit"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)
     document_number: Mapped[str] = mapped_column(String(60))
     issued_on: Mapped[date]
     description: Mapped[str] = mapped_column(String(300))

@@ -31,7 +31,6 @@ class Association(TenantScoped, db.Model):
 
 
 class Unit(TenantScoped, db.Model):
-    # (tenant_id, id) is what co-located foreign keys refer to (the ledger's, and others).
     __table_args__ = (UniqueConstraint("tenant_id", "external_id"), referable_by_tenant(),
                       colocated_key("association_id", "association"))
 
